@@ -1,0 +1,206 @@
+//! Folds the record stream into per-device state (a few words per event, never the raw
+//! text), then turns that state into the [`Report`] the renderers print.
+
+mod device;
+
+use crate::input::{Outcome, Shape, Sink};
+use crate::model::{Position, Record};
+use crate::report::{CodeSummary, FilterCount, InputReport, Problem, Report, Summary, Warning};
+use crate::rules;
+use device::DeviceState;
+use std::collections::BTreeMap;
+
+pub use device::DeviceKey;
+
+/// How many problems are kept with their details; the rest are counted.
+pub const PROBLEMS_KEPT: usize = 1000;
+
+/// Accumulates everything read, input after input.
+#[derive(Debug, Default)]
+pub struct Analyzer {
+    inputs: Vec<InputTally>,
+    devices: BTreeMap<DeviceKey, DeviceState>,
+    filtered: BTreeMap<String, u64>,
+    problems: Vec<Problem>,
+    problems_omitted: u64,
+    warnings: Vec<Warning>,
+    /// Arrival order of analyzed records, to break ties between equal times.
+    sequence: u64,
+}
+
+#[derive(Debug, Default)]
+struct InputTally {
+    name: String,
+    shape: Option<Shape>,
+    analyzed: u64,
+    filtered: u64,
+    skipped: u64,
+}
+
+impl Analyzer {
+    pub fn new() -> Analyzer {
+        Analyzer::default()
+    }
+
+    /// Starts a new input; returns its index for positions.
+    pub fn begin_input(&mut self, name: String) -> usize {
+        self.inputs.push(InputTally {
+            name,
+            ..InputTally::default()
+        });
+        self.inputs.len() - 1
+    }
+
+    pub fn end_input(&mut self, input: usize, shape: Shape) {
+        if let Some(tally) = self.inputs.get_mut(input) {
+            tally.shape = Some(shape);
+        }
+    }
+
+    /// The first skipped record, for `--strict`.
+    pub fn first_problem(&self) -> Option<&Problem> {
+        self.problems.first()
+    }
+
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
+    }
+
+    fn record(&mut self, record: Record) {
+        self.sequence += 1;
+        let key = DeviceKey {
+            device_id: record.device_id.clone(),
+            module_id: record.module_id.clone(),
+        };
+        self.devices
+            .entry(key)
+            .or_default()
+            .add(&record, self.sequence);
+    }
+
+    /// Builds the report. Deterministic: every list has an explicit order.
+    pub fn finish(self) -> Report {
+        let mut devices: Vec<_> = self
+            .devices
+            .into_iter()
+            .map(|(key, state)| state.report(key))
+            .collect();
+        devices.sort_by(|a, b| {
+            b.error_events
+                .cmp(&a.error_events)
+                .then_with(|| a.device_id.cmp(&b.device_id))
+                .then_with(|| a.module_id.cmp(&b.module_id))
+        });
+
+        let mut codes: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+        for device in &devices {
+            for code in &device.codes {
+                let entry = codes.entry(code.code.as_str()).or_default();
+                entry.0 += code.count;
+                entry.1 += 1;
+            }
+        }
+        let mut codes: Vec<CodeSummary> = codes
+            .into_iter()
+            .map(|(code, (count, device_count))| {
+                let explained = rules::explain(code);
+                CodeSummary {
+                    code: code.to_string(),
+                    name: explained
+                        .map_or("NotAnErrorCode", |e| e.info.name)
+                        .to_string(),
+                    known: explained.is_some_and(|e| e.known),
+                    count,
+                    devices: device_count,
+                }
+            })
+            .collect();
+        codes.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.code.cmp(&b.code)));
+
+        let inputs: Vec<InputReport> = self
+            .inputs
+            .iter()
+            .map(|tally| InputReport {
+                source: tally.name.clone(),
+                shape: tally.shape.map_or("unread", Shape::name).to_string(),
+                records_read: tally.analyzed + tally.filtered + tally.skipped,
+                records_analyzed: tally.analyzed,
+                records_filtered: tally.filtered,
+                records_skipped: tally.skipped,
+            })
+            .collect();
+        let analyzed: u64 = inputs.iter().map(|i| i.records_analyzed).sum();
+        let filtered: u64 = inputs.iter().map(|i| i.records_filtered).sum();
+        let skipped: u64 = inputs.iter().map(|i| i.records_skipped).sum();
+        let mut filter_reasons: Vec<FilterCount> = self
+            .filtered
+            .into_iter()
+            .map(|(reason, count)| FilterCount { reason, count })
+            .collect();
+        filter_reasons.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.reason.cmp(&b.reason)));
+
+        Report {
+            schema_version: Report::SCHEMA_VERSION,
+            summary: Summary {
+                records_read: analyzed + filtered + skipped,
+                records_skipped: skipped,
+                records_filtered: filtered,
+                records_analyzed: analyzed,
+                devices: devices.len() as u64,
+                devices_with_errors: devices.iter().filter(|d| d.error_events > 0).count() as u64,
+                first_event: devices.iter().map(|d| d.first_seen).min(),
+                last_event: devices.iter().map(|d| d.last_seen).max(),
+                codes,
+                filtered: filter_reasons,
+                problems_omitted: self.problems_omitted,
+            },
+            inputs,
+            devices,
+            problems: self.problems,
+            warnings: self.warnings,
+        }
+    }
+
+    fn source_name(&self, input: usize) -> String {
+        self.inputs
+            .get(input)
+            .map_or_else(|| format!("input {input}"), |tally| tally.name.clone())
+    }
+}
+
+impl Sink for Analyzer {
+    fn outcome(&mut self, position: Position, outcome: Outcome) {
+        let Some(tally) = self.inputs.get_mut(position.input) else {
+            return;
+        };
+        match outcome {
+            Outcome::Record(record) => {
+                tally.analyzed += 1;
+                self.record(*record);
+            }
+            Outcome::Filtered(reason) => {
+                tally.filtered += 1;
+                *self.filtered.entry(reason).or_default() += 1;
+            }
+            Outcome::Skipped(message) => {
+                tally.skipped += 1;
+                if self.problems.len() < PROBLEMS_KEPT {
+                    let source = self.source_name(position.input);
+                    self.problems.push(Problem {
+                        source,
+                        line: position.line,
+                        record: position.record,
+                        message,
+                    });
+                } else {
+                    self.problems_omitted += 1;
+                }
+            }
+        }
+    }
+
+    fn warning(&mut self, input: usize, message: String) {
+        let source = self.source_name(input);
+        self.warnings.push(Warning { source, message });
+    }
+}

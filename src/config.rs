@@ -1,0 +1,34 @@
+//! Resolved settings: what the command line asked for, decided once (stdin, colour,
+//! width), in types the rest of the program uses. Nothing below `main` sees clap.
+
+use crate::input::{self, Source};
+
+/// What `analyze` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct AnalyzeConfig {
+    pub sources: Vec<Source>,
+    pub input: input::Options,
+    pub format: ReportFormat,
+    pub output: Output,
+    pub strict: bool,
+}
+
+/// How text output looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Output {
+    pub color: bool,
+    pub width: u16,
+}
+
+#[derive(Debug, Clone)]
+pub enum Command {
+    Analyze(AnalyzeConfig),
+    Explain { code: String, json: bool },
+    Codes { json: bool, output: Output },
+}

@@ -1,0 +1,169 @@
+//! Which export shape is this? Decided from the first bytes of the content, never from
+//! the file name.
+
+use super::Shape;
+use serde::de::IgnoredAny;
+
+/// The parser a detected shape goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reader {
+    JsonLines,
+    JsonDocuments,
+    Csv,
+    /// Nothing but whitespace.
+    Empty,
+}
+
+/// Why the content is not a log export.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotAnExport(pub String);
+
+/// Picks the reader from the start of the content (BOM already removed).
+pub fn detect(prefix: &[u8]) -> Result<Reader, NotAnExport> {
+    if prefix.starts_with(&[0xFF, 0xFE]) || prefix.starts_with(&[0xFE, 0xFF]) {
+        return Err(NotAnExport("the file is UTF-16 encoded; convert it to UTF-8 (for example with iconv -f UTF-16 -t UTF-8)".into()));
+    }
+    let start = prefix.trim_ascii_start();
+    if start.is_empty() {
+        return Ok(Reader::Empty);
+    }
+    if start.contains(&0) {
+        return Err(NotAnExport("it holds binary data, not a log export".into()));
+    }
+    match start[0] {
+        b'[' => Ok(Reader::JsonDocuments),
+        b'{' => Ok(object_reader(start)),
+        _ => csv_header(start),
+    }
+}
+
+/// JSON Lines when the first line is a whole value (or a broken line, which line mode
+/// reports and skips); documents when it is a wrapper or a value spanning lines.
+fn object_reader(start: &[u8]) -> Reader {
+    if first_key_is(start, &["records", "tables"]) {
+        return Reader::JsonDocuments;
+    }
+    let Some(end) = start.iter().position(|&b| b == b'\n') else {
+        // One line, possibly longer than what was looked at: line mode reads it whole.
+        return Reader::JsonLines;
+    };
+    let first_line = start[..end].trim_ascii();
+    match serde_json::Deserializer::from_slice(first_line)
+        .into_iter::<IgnoredAny>()
+        .next()
+    {
+        Some(Ok(_)) => Reader::JsonLines,
+        Some(Err(err)) if err.is_eof() => Reader::JsonDocuments,
+        _ => Reader::JsonLines,
+    }
+}
+
+fn first_key_is(start: &[u8], keys: &[&str]) -> bool {
+    let after_brace = start[1..].trim_ascii_start();
+    let Some(rest) = after_brace.strip_prefix(b"\"") else {
+        return false;
+    };
+    keys.iter().any(|key| {
+        rest.len() > key.len()
+            && rest[..key.len()].eq_ignore_ascii_case(key.as_bytes())
+            && rest[key.len()] == b'"'
+    })
+}
+
+/// A CSV export is recognised by a time column in its header.
+fn csv_header(start: &[u8]) -> Result<Reader, NotAnExport> {
+    let end = start
+        .iter()
+        .position(|&b| b == b'\n')
+        .unwrap_or(start.len());
+    let header = String::from_utf8_lossy(&start[..end]).to_ascii_lowercase();
+    if header.contains("timegenerated")
+        || header
+            .split([',', ';', '\t'])
+            .any(|c| c.trim_matches(['"', ' ', '\r']) == "time")
+    {
+        return Ok(Reader::Csv);
+    }
+    let shown: String = header
+        .chars()
+        .take(40)
+        .filter(|c| !c.is_control())
+        .collect();
+    Err(NotAnExport(format!(
+        "not a known export shape: expected JSON (JSON Lines, records, tables or an array) or a CSV with a TimeGenerated column, found {shown:?}"
+    )))
+}
+
+impl Shape {
+    /// Stable name used in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Shape::JsonLines => "json-lines",
+            Shape::Records => "records",
+            Shape::JsonArray => "json-array",
+            Shape::Tables => "tables",
+            Shape::AzCli => "az-cli",
+            Shape::Csv => "csv",
+            Shape::Empty => "empty",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes_are_told_apart_by_content() {
+        let cases: [(&[u8], Reader); 9] = [
+            (
+                b"{\"time\":\"2026-03-02T08:00:05Z\"}\n{\"time\":\"x\"}\n",
+                Reader::JsonLines,
+            ),
+            (
+                b"{\"time\":\"2026-03-02T08:00:05Z\"}{\"time\":\"x\"}",
+                Reader::JsonLines,
+            ),
+            (b"{\n  \"records\": [\n", Reader::JsonDocuments),
+            (b"{\"records\":[{\"time\":1}]}\n", Reader::JsonDocuments),
+            (
+                b"{\"tables\":[{\"name\":\"PrimaryResult\"",
+                Reader::JsonDocuments,
+            ),
+            (
+                b"{\n  \"time\": \"2026-03-02T08:00:05Z\",\n",
+                Reader::JsonDocuments,
+            ),
+            (
+                b"[\n  {\n    \"TableName\": \"PrimaryResult\",",
+                Reader::JsonDocuments,
+            ),
+            (
+                b"TenantId,\"TimeGenerated [UTC]\",ResourceId\n",
+                Reader::Csv,
+            ),
+            (b"  \n\t ", Reader::Empty),
+        ];
+        for (content, reader) in cases {
+            assert_eq!(
+                detect(content),
+                Ok(reader),
+                "{}",
+                String::from_utf8_lossy(content)
+            );
+        }
+    }
+
+    #[test]
+    fn other_content_is_refused_with_a_reason() {
+        let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+        assert!(detect(png).unwrap_err().0.contains("binary"));
+        assert!(detect(b"\xFF\xFE{\0").unwrap_err().0.contains("UTF-16"));
+        assert!(
+            detect(b"hello world\nthis is text\n")
+                .unwrap_err()
+                .0
+                .contains("not a known export shape")
+        );
+    }
+}

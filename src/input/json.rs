@@ -1,0 +1,454 @@
+//! The JSON carriers, streamed: storage `PT1H.json` (JSON Lines, also several objects on
+//! a line), Event Hubs `{"records":[...]}` bodies one after another, plain arrays of
+//! records, `az monitor log-analytics query` arrays and Log Analytics `{"tables":[...]}`
+//! responses. Documents are walked element by element, never loaded whole.
+
+use super::fields::{Field, Outcome, RawRecord, clip};
+use super::{Shape, Sink};
+use crate::model::Position;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+use std::fmt;
+use std::io::BufRead;
+
+/// Reads JSON Lines: each line holds one or more JSON values; a broken line is skipped
+/// and reading goes on with the next.
+pub fn read_lines(
+    reader: &mut dyn BufRead,
+    input: usize,
+    sink: &mut dyn Sink,
+) -> std::io::Result<Shape> {
+    let mut walker = Walker::new(input, sink);
+    let mut buffer = Vec::new();
+    let mut line = 0u64;
+    loop {
+        buffer.clear();
+        if reader.read_until(b'\n', &mut buffer)? == 0 {
+            break;
+        }
+        line += 1;
+        let text = buffer.trim_ascii();
+        if text.is_empty() {
+            continue;
+        }
+        walker.line = Some(line);
+        let mut de = serde_json::Deserializer::from_slice(text);
+        loop {
+            if let Err(err) = (ValueSeed {
+                walker: &mut walker,
+                depth: 0,
+            })
+            .deserialize(&mut de)
+            {
+                let position = Position::line(input, line);
+                walker.sink.outcome(
+                    position,
+                    Outcome::Skipped(format!("invalid JSON: {}", describe(&err))),
+                );
+                break;
+            }
+            if de.end().is_ok() {
+                break;
+            }
+        }
+    }
+    Ok(walker.shape.unwrap_or(Shape::JsonLines))
+}
+
+/// Reads one or more JSON documents. Malformed JSON ends the input: what came before
+/// is kept and the break is reported with its line and column.
+pub fn read_documents(
+    reader: &mut dyn BufRead,
+    input: usize,
+    sink: &mut dyn Sink,
+) -> std::io::Result<Shape> {
+    let mut walker = Walker::new(input, sink);
+    walker.numbered = true;
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    loop {
+        if let Err(err) = (ValueSeed {
+            walker: &mut walker,
+            depth: 0,
+        })
+        .deserialize(&mut de)
+        {
+            if err.is_io() {
+                return Err(std::io::Error::other(err));
+            }
+            walker.records += 1;
+            let position = Position::record(input, walker.records);
+            let message = format!(
+                "invalid JSON, the rest of the input is unreadable: {}",
+                describe(&err)
+            );
+            walker.sink.outcome(position, Outcome::Skipped(message));
+            break;
+        }
+        if de.end().is_ok() {
+            break;
+        }
+    }
+    Ok(walker.shape.unwrap_or(Shape::JsonArray))
+}
+
+fn describe(err: &serde_json::Error) -> String {
+    let text = err.to_string();
+    // serde_json appends " at line L column C"; keep it, it is the place.
+    clip_long(&text)
+}
+
+fn clip_long(text: &str) -> String {
+    if text.len() > 200 {
+        clip(text)
+    } else {
+        text.to_string()
+    }
+}
+
+/// Walks JSON values, hands each record to the sink and remembers what shape it saw.
+struct Walker<'s> {
+    input: usize,
+    sink: &'s mut dyn Sink,
+    /// The current line (JSON Lines) and the running record number inside a document.
+    line: Option<u64>,
+    records: u64,
+    /// Documents number their records; JSON Lines use the line unless inside a wrapper.
+    numbered: bool,
+    shape: Option<Shape>,
+}
+
+impl<'s> Walker<'s> {
+    fn new(input: usize, sink: &'s mut dyn Sink) -> Self {
+        Walker {
+            input,
+            sink,
+            line: None,
+            records: 0,
+            numbered: false,
+            shape: None,
+        }
+    }
+
+    fn saw(&mut self, shape: Shape) {
+        // The first wrapper seen names the input; an array whose rows carry `TableName`
+        // is the az CLI's.
+        if self.shape.is_none() || (self.shape == Some(Shape::JsonArray) && shape == Shape::AzCli) {
+            self.shape = Some(shape);
+        }
+    }
+
+    fn position(&mut self, wrapped: bool) -> Position {
+        self.records += 1;
+        let record = (self.numbered || wrapped).then_some(self.records);
+        Position {
+            input: self.input,
+            line: self.line,
+            record,
+        }
+    }
+
+    fn emit_object(&mut self, object: Map<String, Value>, wrapped: bool) {
+        let position = self.position(wrapped);
+        let mut raw = RawRecord::from_object(object);
+        if raw.table_name.is_some() {
+            self.saw(Shape::AzCli);
+            raw.clear_python_nones();
+        }
+        let outcome = raw.finish(position.clone());
+        self.sink.outcome(position, outcome);
+    }
+
+    fn emit_not_object(&mut self, what: &str, wrapped: bool) {
+        let position = self.position(wrapped);
+        self.sink.outcome(
+            position,
+            Outcome::Skipped(format!("{what} is not a record object")),
+        );
+    }
+}
+
+/// Any JSON value at the top of a document or line, or an element of a top-level array.
+struct ValueSeed<'w, 's> {
+    walker: &'w mut Walker<'s>,
+    depth: u8,
+}
+
+impl<'de> DeserializeSeed<'de> for ValueSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a record object, a records wrapper, a tables response or an array of them")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        if self.depth > 0 {
+            self.walker.emit_not_object("an array", false);
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            return Ok(());
+        }
+        self.walker.saw(Shape::JsonArray);
+        while seq
+            .next_element_seed(ValueSeed {
+                walker: &mut *self.walker,
+                depth: self.depth + 1,
+            })?
+            .is_some()
+        {}
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut fields = Map::new();
+        let mut wrapper = false;
+        while let Some(key) = map.next_key::<String>()? {
+            if key.eq_ignore_ascii_case("records") && self.depth < 2 {
+                wrapper = true;
+                self.walker.saw(Shape::Records);
+                map.next_value_seed(RecordsSeed {
+                    walker: &mut *self.walker,
+                })?;
+            } else if key.eq_ignore_ascii_case("tables") && self.depth == 0 {
+                wrapper = true;
+                self.walker.saw(Shape::Tables);
+                map.next_value_seed(TablesSeed {
+                    walker: &mut *self.walker,
+                })?;
+            } else if key.eq_ignore_ascii_case("error") && wrapper {
+                let error: Value = map.next_value()?;
+                self.walker.warn_partial(&error);
+            } else {
+                let value: Value = map.next_value()?;
+                fields.insert(key, value);
+            }
+        }
+        if wrapper {
+            if let Some(error) = fields.get("error") {
+                let error = error.clone();
+                self.walker.warn_partial(&error);
+            }
+        } else {
+            let wrapped = self.depth > 0 && !self.walker.numbered;
+            self.walker.emit_object(fields, wrapped);
+        }
+        Ok(())
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        self.walker.emit_not_object("a string", self.depth > 0);
+        Ok(())
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        self.walker.emit_not_object("a number", self.depth > 0);
+        Ok(())
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        self.walker.emit_not_object("a number", self.depth > 0);
+        Ok(())
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        self.walker.emit_not_object("a number", self.depth > 0);
+        Ok(())
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        self.walker.emit_not_object("a boolean", self.depth > 0);
+        Ok(())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        self.walker.emit_not_object("null", self.depth > 0);
+        Ok(())
+    }
+}
+
+impl Walker<'_> {
+    /// The query API returns HTTP 200 with an `error` beside the tables when results
+    /// are partial (`PartialError`): the data is usable but may be truncated.
+    fn warn_partial(&mut self, error: &Value) {
+        let code = error.get("code").and_then(Value::as_str).unwrap_or("error");
+        let message = error.get("message").and_then(Value::as_str).unwrap_or("");
+        self.sink.warning(
+            self.input,
+            format!(
+                "the query response reports {code}: {}; results may be incomplete",
+                clip(message)
+            ),
+        );
+    }
+}
+
+/// The array of a `{"records":[...]}` wrapper.
+struct RecordsSeed<'w, 's> {
+    walker: &'w mut Walker<'s>,
+}
+
+impl<'de> DeserializeSeed<'de> for RecordsSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RecordsSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of records")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(element) = seq.next_element::<Value>()? {
+            match element {
+                Value::Object(object) => self.walker.emit_object(object, true),
+                _ => self.walker.emit_not_object("an element of records", true),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The `tables` array of a Log Analytics query response.
+struct TablesSeed<'w, 's> {
+    walker: &'w mut Walker<'s>,
+}
+
+impl<'de> DeserializeSeed<'de> for TablesSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TablesSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of tables")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq
+            .next_element_seed(TableSeed {
+                walker: &mut *self.walker,
+            })?
+            .is_some()
+        {}
+        Ok(())
+    }
+}
+
+/// One table: `columns` give the field of each position, then `rows` are streamed.
+struct TableSeed<'w, 's> {
+    walker: &'w mut Walker<'s>,
+}
+
+#[derive(serde::Deserialize)]
+struct Column {
+    name: String,
+}
+
+impl<'de> DeserializeSeed<'de> for TableSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TableSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a table with columns and rows")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut columns: Option<Vec<Option<Field>>> = None;
+        // Rows that arrive before their columns (not seen in practice) wait for them.
+        let mut early_rows: Vec<Value> = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if key.eq_ignore_ascii_case("columns") {
+                let list: Vec<Column> = map.next_value()?;
+                columns = Some(list.iter().map(|c| Field::from_key(&c.name)).collect());
+            } else if key.eq_ignore_ascii_case("rows") {
+                match &columns {
+                    Some(fields) => map.next_value_seed(RowsSeed {
+                        walker: &mut *self.walker,
+                        fields,
+                    })?,
+                    None => early_rows = map.next_value()?,
+                }
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        let fields = columns.unwrap_or_default();
+        for row in early_rows {
+            emit_row(self.walker, &fields, row);
+        }
+        Ok(())
+    }
+}
+
+struct RowsSeed<'w, 's, 'f> {
+    walker: &'w mut Walker<'s>,
+    fields: &'f [Option<Field>],
+}
+
+impl<'de> DeserializeSeed<'de> for RowsSeed<'_, '_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RowsSeed<'_, '_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of rows")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(row) = seq.next_element::<Value>()? {
+            emit_row(self.walker, self.fields, row);
+        }
+        Ok(())
+    }
+}
+
+fn emit_row(walker: &mut Walker<'_>, fields: &[Option<Field>], row: Value) {
+    let position = walker.position(true);
+    let outcome = match row {
+        Value::Array(values) if values.len() == fields.len() => {
+            let mut raw = RawRecord::default();
+            for (field, value) in fields.iter().zip(values) {
+                if let Some(field) = field {
+                    raw.set_json(*field, value);
+                }
+            }
+            raw.finish(position.clone())
+        }
+        Value::Array(values) => Outcome::Skipped(format!(
+            "row has {} values but the table declares {} columns",
+            values.len(),
+            fields.len()
+        )),
+        _ => Outcome::Skipped("row is not an array".to_string()),
+    };
+    walker.sink.outcome(position, outcome);
+}

@@ -1,0 +1,298 @@
+//! Reading exports: open each input (file or stdin), detect its shape from the content,
+//! and stream every record to a [`Sink`] as analyzed, filtered or skipped, so that the
+//! counts always reconcile.
+
+mod csv;
+mod detect;
+mod fields;
+mod json;
+mod time;
+
+pub use fields::{Outcome, parse_offset};
+pub use time::DateOrder;
+
+use crate::model::Position;
+use anyhow::{Context, Result, bail};
+use detect::Reader;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::PathBuf;
+
+/// The export shapes we recognise, as reported per input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Shape {
+    JsonLines,
+    Records,
+    JsonArray,
+    Tables,
+    AzCli,
+    Csv,
+    Empty,
+}
+
+/// Which parser to use; `Auto` detects from the content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum InputFormat {
+    #[default]
+    Auto,
+    /// One JSON value per line (storage `PT1H.json`).
+    JsonLines,
+    /// JSON documents: `records` wrappers, arrays (az CLI too), `tables` responses.
+    Json,
+    Csv,
+}
+
+/// Settings that change how inputs are read.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub format: InputFormat,
+    pub date_order: Option<DateOrder>,
+    /// Offset east of UTC, in seconds, of `[Local Time]` CSV columns.
+    pub tz_offset: Option<i32>,
+}
+
+/// Receives what became of each record, and warnings about an input as a whole.
+pub trait Sink {
+    fn outcome(&mut self, position: Position, outcome: Outcome);
+    fn warning(&mut self, input: usize, message: String);
+}
+
+/// A file path or standard input (`-`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Stdin,
+    Path(PathBuf),
+}
+
+impl Source {
+    pub fn new(argument: &str) -> Source {
+        if argument == "-" {
+            Source::Stdin
+        } else {
+            Source::Path(PathBuf::from(argument))
+        }
+    }
+
+    /// How the input is named in messages and reports.
+    pub fn display_name(&self) -> String {
+        match self {
+            Source::Stdin => "<stdin>".to_string(),
+            Source::Path(path) => path.display().to_string(),
+        }
+    }
+}
+
+const BUFFER: usize = 256 * 1024;
+
+/// Reads one input to the end. Errors are about the input as a whole (unreadable, not
+/// an export); a bad record is reported to the sink and reading goes on.
+pub fn read(
+    source: &Source,
+    input: usize,
+    options: &Options,
+    sink: &mut dyn Sink,
+) -> Result<Shape> {
+    let name = source.display_name();
+    let reader: Box<dyn Read> = match source {
+        Source::Stdin => Box::new(io::stdin().lock()),
+        Source::Path(path) => {
+            if path.is_dir() {
+                bail!("{name}: is a directory, not a log file");
+            }
+            Box::new(File::open(path).with_context(|| format!("{name}: cannot open"))?)
+        }
+    };
+    let mut reader = BufReader::with_capacity(BUFFER, reader);
+    read_from(&mut reader, input, options, sink).with_context(|| name.clone())
+}
+
+fn read_from(
+    reader: &mut dyn BufRead,
+    input: usize,
+    options: &Options,
+    sink: &mut dyn Sink,
+) -> Result<Shape> {
+    skip_utf8_bom(reader)?;
+    let chosen = match options.format {
+        InputFormat::JsonLines => Reader::JsonLines,
+        InputFormat::Json => Reader::JsonDocuments,
+        InputFormat::Csv => Reader::Csv,
+        InputFormat::Auto => {
+            let prefix = reader.fill_buf()?;
+            detect::detect(prefix).map_err(|reason| anyhow::anyhow!(reason.0))?
+        }
+    };
+    let shape = match chosen {
+        Reader::Empty => Shape::Empty,
+        Reader::JsonLines => json::read_lines(reader, input, sink)?,
+        Reader::JsonDocuments => json::read_documents(reader, input, sink)?,
+        Reader::Csv => csv::read(reader, input, options, sink)?,
+    };
+    Ok(shape)
+}
+
+fn skip_utf8_bom(reader: &mut dyn BufRead) -> io::Result<()> {
+    if reader.fill_buf()?.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        reader.consume(3);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Record;
+
+    #[derive(Default)]
+    struct Collect {
+        records: Vec<Record>,
+        filtered: Vec<(Position, String)>,
+        skipped: Vec<(Position, String)>,
+        warnings: Vec<String>,
+    }
+
+    impl Sink for Collect {
+        fn outcome(&mut self, position: Position, outcome: Outcome) {
+            match outcome {
+                Outcome::Record(record) => self.records.push(*record),
+                Outcome::Filtered(reason) => self.filtered.push((position, reason)),
+                Outcome::Skipped(reason) => self.skipped.push((position, reason)),
+            }
+        }
+        fn warning(&mut self, _: usize, message: String) {
+            self.warnings.push(message);
+        }
+    }
+
+    fn read_text(text: &str, options: &Options) -> Result<(Shape, Collect)> {
+        let mut sink = Collect::default();
+        let shape = read_from(&mut text.as_bytes(), 0, options, &mut sink)?;
+        Ok((shape, sink))
+    }
+
+    const CONNECT: &str = r#"{"time":"2026-03-02T08:00:05Z","operationName":"deviceConnect","category":"Connections","level":"Information","properties":"{\"deviceId\":\"pump-0042\"}"}"#;
+
+    #[test]
+    fn json_lines_skip_a_broken_line_and_go_on() {
+        let text = format!("{CONNECT}\n{{\"time\": oops\n\n{CONNECT}{CONNECT}\n");
+        let (shape, sink) = read_text(&text, &Options::default()).expect("reads");
+        assert_eq!(shape, Shape::JsonLines);
+        assert_eq!(sink.records.len(), 3);
+        assert_eq!(sink.skipped.len(), 1);
+        assert_eq!(sink.skipped[0].0, Position::line(0, 2));
+        assert!(
+            sink.skipped[0].1.starts_with("invalid JSON"),
+            "{}",
+            sink.skipped[0].1
+        );
+    }
+
+    #[test]
+    fn records_wrappers_one_after_another_are_all_read() {
+        let text = format!("{{\"records\":[{CONNECT},{CONNECT}]}}\n{{\"records\":[{CONNECT}, 7]}}");
+        let (shape, sink) = read_text(&text, &Options::default()).expect("reads");
+        assert_eq!(shape, Shape::Records);
+        assert_eq!(sink.records.len(), 3);
+        assert_eq!(sink.skipped.len(), 1);
+        assert_eq!(sink.skipped[0].0, Position::record(0, 4));
+    }
+
+    #[test]
+    fn a_document_cut_off_keeps_what_came_before_and_reports_the_break() {
+        let text = format!("[{CONNECT},{CONNECT},{{\"time\":\"2026");
+        let (_, sink) = read_text(&text, &Options::default()).expect("reads");
+        assert_eq!(sink.records.len(), 2);
+        assert_eq!(sink.skipped.len(), 1);
+        assert!(
+            sink.skipped[0].1.contains("line 1 column"),
+            "{}",
+            sink.skipped[0].1
+        );
+    }
+
+    #[test]
+    fn tables_rows_map_by_column_name_and_partial_errors_warn() {
+        let text = r#"{"tables":[{"name":"PrimaryResult","columns":[{"name":"TimeGenerated","type":"datetime"},{"name":"OperationName","type":"string"},{"name":"Category","type":"string"},{"name":"DeviceId","type":"string"}],
+            "rows":[["2026-03-02T08:00:05Z","deviceConnect","Connections","d1"],["2026-03-02T08:00:06Z","deviceConnect"]]}],
+            "error":{"code":"PartialError","message":"Query result set has exceeded the internal record count limit"}}"#;
+        let (shape, sink) = read_text(text, &Options::default()).expect("reads");
+        assert_eq!(shape, Shape::Tables);
+        assert_eq!(sink.records.len(), 1);
+        assert_eq!(
+            sink.skipped[0].1,
+            "row has 2 values but the table declares 4 columns"
+        );
+        assert_eq!(sink.warnings.len(), 1);
+        assert!(sink.warnings[0].contains("PartialError"));
+    }
+
+    #[test]
+    fn az_cli_rows_treat_none_as_null() {
+        let text = r#"[{"TableName":"PrimaryResult","TimeGenerated":"2026-03-02T08:00:05Z","OperationName":"deviceConnect","Category":"Connections","ResultType":"None","DurationMs":"None","properties_s":"{\"deviceId\":\"d1\"}"}]"#;
+        let (shape, sink) = read_text(text, &Options::default()).expect("reads");
+        assert_eq!(shape, Shape::AzCli);
+        assert_eq!(sink.records[0].code, None);
+    }
+
+    #[test]
+    fn csv_order_is_settled_by_the_data_or_refused() {
+        let header = "\"TimeGenerated [UTC]\",OperationName,Category,DeviceId\n";
+        let settled = format!(
+            "{header}\"02/03/2026 10:10:04.000\",deviceConnect,Connections,d1\n\"16/03/2026 10:10:04.000\",deviceConnect,Connections,d1\n"
+        );
+        let (_, sink) = read_text(&settled, &Options::default()).expect("reads");
+        assert_eq!(
+            sink.records[0].time.to_rfc3339(),
+            "2026-03-02T10:10:04+00:00"
+        );
+        let open = format!("{header}\"02/03/2026 10:10:04.000\",deviceConnect,Connections,d1\n");
+        let err = read_text(&open, &Options::default())
+            .err()
+            .expect("ambiguous");
+        assert!(format!("{err:#}").contains("--date-order"), "{err:#}");
+        let forced = Options {
+            date_order: Some(DateOrder::MonthFirst),
+            ..Options::default()
+        };
+        let (_, sink) = read_text(&open, &forced).expect("reads");
+        assert_eq!(
+            sink.records[0].time.to_rfc3339(),
+            "2026-02-03T10:10:04+00:00"
+        );
+    }
+
+    #[test]
+    fn csv_local_times_use_the_given_offset_or_warn() {
+        let text = "\"TimeGenerated [Local Time]\",OperationName,Level,ResultType,DeviceId\n\"16/03/2026 10:10:04.000\",deviceConnect,Information,,d1\n";
+        let (_, sink) = read_text(text, &Options::default()).expect("reads");
+        assert_eq!(sink.warnings.len(), 1);
+        assert_eq!(
+            sink.records[0].time.to_rfc3339(),
+            "2026-03-16T10:10:04+00:00"
+        );
+        let east = Options {
+            tz_offset: Some(3600),
+            ..Options::default()
+        };
+        let (_, sink) = read_text(text, &east).expect("reads");
+        assert!(sink.warnings.is_empty());
+        assert_eq!(
+            sink.records[0].time.to_rfc3339(),
+            "2026-03-16T09:10:04+00:00"
+        );
+    }
+
+    #[test]
+    fn csv_ragged_rows_are_skipped_with_their_line() {
+        let text = "TimeGenerated,OperationName,Category,DeviceId\n2026-03-02T08:00:05Z,deviceConnect,Connections,d1\n2026-03-02T08:00:06Z,deviceConnect\n";
+        let (_, sink) = read_text(text, &Options::default()).expect("reads");
+        assert_eq!(sink.records.len(), 1);
+        assert_eq!(
+            sink.skipped,
+            vec![(
+                Position::line(0, 3),
+                "row has 2 fields but the header has 4".to_string()
+            )]
+        );
+    }
+}

@@ -1,0 +1,11 @@
+//! iothub-triage: turns exported Azure IoT Hub diagnostic logs (category `Connections`)
+//! into a per-device diagnosis. Data flows one way: input → model → analysis → report.
+
+pub mod analysis;
+pub mod cli;
+pub mod config;
+pub mod input;
+pub mod model;
+pub mod report;
+pub mod rules;
+pub mod run;

@@ -1,0 +1,175 @@
+//! The report: what the analysis found, as plain data with stable field names, and one
+//! renderer per output format, each a pure function over a writer.
+
+pub mod codes;
+pub mod json;
+pub mod table;
+
+use crate::model::Severity;
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Serialize, Serializer};
+
+/// The whole result of `analyze`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub summary: Summary,
+    pub inputs: Vec<InputReport>,
+    pub devices: Vec<DeviceReport>,
+    pub problems: Vec<Problem>,
+    pub warnings: Vec<Warning>,
+}
+
+impl Report {
+    pub const SCHEMA_VERSION: u32 = 1;
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// Always `records_skipped + records_filtered + records_analyzed`.
+    pub records_read: u64,
+    pub records_skipped: u64,
+    pub records_filtered: u64,
+    pub records_analyzed: u64,
+    pub devices: u64,
+    pub devices_with_errors: u64,
+    #[serde(serialize_with = "rfc3339_opt")]
+    pub first_event: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "rfc3339_opt")]
+    pub last_event: Option<DateTime<Utc>>,
+    pub codes: Vec<CodeSummary>,
+    /// Why records were filtered, most frequent first.
+    pub filtered: Vec<FilterCount>,
+    /// Problems counted in `records_skipped` but not listed in `problems`.
+    pub problems_omitted: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CodeSummary {
+    pub code: String,
+    pub name: String,
+    pub known: bool,
+    pub count: u64,
+    pub devices: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FilterCount {
+    pub reason: String,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InputReport {
+    pub source: String,
+    pub shape: String,
+    pub records_read: u64,
+    pub records_analyzed: u64,
+    pub records_filtered: u64,
+    pub records_skipped: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LastState {
+    Connected,
+    Disconnected,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceReport {
+    pub device_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub module_id: Option<String>,
+    pub events: u64,
+    pub connects: u64,
+    pub disconnects: u64,
+    /// Records carrying an error code or an error level.
+    pub error_events: u64,
+    #[serde(serialize_with = "rfc3339")]
+    pub first_seen: DateTime<Utc>,
+    #[serde(serialize_with = "rfc3339")]
+    pub last_seen: DateTime<Utc>,
+    pub last_state: LastState,
+    pub protocol: Option<String>,
+    pub sdk_version: Option<String>,
+    pub ip_addresses: Vec<String>,
+    pub codes: Vec<DeviceCode>,
+}
+
+impl DeviceReport {
+    /// `device` or `device/module`.
+    pub fn identity(&self) -> String {
+        match &self.module_id {
+            Some(module) => format!("{}/{}", self.device_id, module),
+            None => self.device_id.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceCode {
+    pub code: String,
+    pub name: String,
+    pub class: Option<String>,
+    pub severity: Option<Severity>,
+    /// False when the code is not in the table and was classified by its HTTP family.
+    pub known: bool,
+    pub count: u64,
+    #[serde(serialize_with = "rfc3339")]
+    pub first_seen: DateTime<Utc>,
+    #[serde(serialize_with = "rfc3339")]
+    pub last_seen: DateTime<Utc>,
+    pub root_cause: String,
+    pub resolution: String,
+    pub doc: String,
+}
+
+/// A record that was skipped, and where it was.
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    pub source: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<u64>,
+    pub message: String,
+}
+
+impl Problem {
+    /// `file:line` or `file: record N`, for messages.
+    pub fn place(&self) -> String {
+        match (self.line, self.record) {
+            (Some(line), Some(record)) => format!("{}:{line} (record {record})", self.source),
+            (Some(line), None) => format!("{}:{line}", self.source),
+            (None, Some(record)) => format!("{}: record {record}", self.source),
+            (None, None) => self.source.clone(),
+        }
+    }
+}
+
+/// Something about an input as a whole that the reader should know.
+#[derive(Debug, Clone, Serialize)]
+pub struct Warning {
+    pub source: String,
+    pub message: String,
+}
+
+/// Times are written as RFC 3339 UTC with `Z`, fractions only when present.
+pub fn format_time(time: &DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+fn rfc3339<S: Serializer>(time: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&format_time(time))
+}
+
+fn rfc3339_opt<S: Serializer>(
+    time: &Option<DateTime<Utc>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match time {
+        Some(time) => rfc3339(time, serializer),
+        None => serializer.serialize_none(),
+    }
+}

@@ -1,0 +1,110 @@
+//! Runs a resolved command: reads every input into the analyzer, renders the report to
+//! the writer it is given, and says on stderr what was skipped or odd. The only module
+//! that writes diagnostics.
+
+use crate::analysis::Analyzer;
+use crate::config::{AnalyzeConfig, Command, Output, ReportFormat};
+use crate::input::{self, Source};
+use crate::report::{self, Report, table::Style};
+use crate::rules;
+use anyhow::{Result, bail};
+use std::io::{IsTerminal, Write};
+
+/// How many skipped records are described on stderr; all are in the JSON report.
+const PROBLEMS_SHOWN: usize = 5;
+
+pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
+    match command {
+        Command::Analyze(config) => analyze(&config, out, err),
+        Command::Explain { code, json } => explain(&code, json, out),
+        Command::Codes { json, output } => codes(json, output, out),
+    }
+}
+
+fn analyze(config: &AnalyzeConfig, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
+    if config.sources == [Source::Stdin] && std::io::stdin().is_terminal() {
+        bail!("no input: name a log file, or pipe an export into `iothub-triage analyze -`");
+    }
+    let mut analyzer = Analyzer::new();
+    for source in &config.sources {
+        let index = analyzer.begin_input(source.display_name());
+        let shape = input::read(source, index, &config.input, &mut analyzer)?;
+        analyzer.end_input(index, shape);
+        if config.strict {
+            if let Some(problem) = analyzer.first_problem() {
+                bail!(
+                    "{}: {} (--strict stops at the first malformed record)",
+                    problem.place(),
+                    problem.message
+                );
+            }
+        }
+    }
+    let report = analyzer.finish();
+    tell_problems(&report, err)?;
+    match config.format {
+        ReportFormat::Json => report::json::render(&report, out)?,
+        ReportFormat::Table => report::table::render(&report, style(config.output), out)?,
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Skips and warnings go to stderr, so stdout stays the report alone.
+fn tell_problems(report: &Report, err: &mut dyn Write) -> std::io::Result<()> {
+    for warning in &report.warnings {
+        writeln!(
+            err,
+            "iothub-triage: warning: {}: {}",
+            warning.source, warning.message
+        )?;
+    }
+    let skipped = report.summary.records_skipped;
+    if skipped == 0 {
+        return Ok(());
+    }
+    writeln!(
+        err,
+        "iothub-triage: skipped {skipped} malformed record{}:",
+        if skipped == 1 { "" } else { "s" }
+    )?;
+    for problem in report.problems.iter().take(PROBLEMS_SHOWN) {
+        writeln!(err, "  {}: {}", problem.place(), problem.message)?;
+    }
+    let rest = skipped.saturating_sub(PROBLEMS_SHOWN as u64);
+    if rest > 0 {
+        writeln!(
+            err,
+            "  ... and {rest} more (all listed under \"problems\" with --format json)"
+        )?;
+    }
+    Ok(())
+}
+
+fn explain(code: &str, json: bool, out: &mut dyn Write) -> Result<()> {
+    let Some(explanation) = rules::explain(code) else {
+        bail!("{code:?} is not an IoT Hub error code (expected digits such as 404104)");
+    };
+    if json {
+        report::codes::render_explanation_json(&explanation, out)?;
+    } else {
+        report::codes::render_explanation(code.trim(), &explanation, out)?;
+    }
+    Ok(())
+}
+
+fn codes(json: bool, output: Output, out: &mut dyn Write) -> Result<()> {
+    if json {
+        report::codes::render_json(rules::CODES, out)?;
+    } else {
+        report::codes::render_table(rules::CODES, style(output), out)?;
+    }
+    Ok(())
+}
+
+fn style(output: Output) -> Style {
+    Style {
+        width: output.width,
+        color: output.color,
+    }
+}
