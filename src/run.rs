@@ -30,14 +30,14 @@ fn analyze(config: &AnalyzeConfig, out: &mut dyn Write, err: &mut dyn Write) -> 
         let index = analyzer.begin_input(source.display_name());
         let shape = input::read(source, index, &config.input, &mut analyzer)?;
         analyzer.end_input(index, shape);
-        if config.strict {
-            if let Some(problem) = analyzer.first_problem() {
-                bail!(
-                    "{}: {} (--strict stops at the first malformed record)",
-                    problem.place(),
-                    problem.message
-                );
-            }
+        if config.strict
+            && let Some(problem) = analyzer.first_problem()
+        {
+            bail!(
+                "{}: {} (--strict stops at the first malformed record)",
+                problem.place(),
+                problem.message
+            );
         }
     }
     let report = analyzer.finish();

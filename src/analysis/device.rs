@@ -76,10 +76,10 @@ impl DeviceState {
                     last: time,
                 });
         }
-        if let Some(address) = &record.masked_ip {
-            if self.addresses.len() < ADDRESSES_KEPT {
-                self.addresses.insert(address.clone());
-            }
+        if let Some(address) = &record.masked_ip
+            && self.addresses.len() < ADDRESSES_KEPT
+        {
+            self.addresses.insert(address.clone());
         }
         keep_latest(&mut self.protocol, time, record.protocol.as_deref());
         keep_latest(&mut self.sdk_version, time, record.sdk_version.as_deref());

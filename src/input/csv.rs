@@ -183,10 +183,10 @@ impl RowReader {
             ..RawRecord::default()
         };
         for (index, (field, cell)) in self.columns.iter().zip(row.iter()).enumerate() {
-            if let Some(field) = field {
-                if index != self.time_column {
-                    raw.set(*field, cell.to_string());
-                }
+            if let Some(field) = field
+                && index != self.time_column
+            {
+                raw.set(*field, cell.to_string());
             }
         }
         let position = Position::line(self.input, line);

@@ -281,18 +281,17 @@ impl RawRecord {
 
     /// The filter reason when the record is valid but not an IoT Hub `Connections` event.
     fn scope(&self) -> Option<String> {
-        if let Some(kind) = self.resource_type.as_deref() {
-            if !kind.eq_ignore_ascii_case("IOTHUBS") {
-                return Some(format!("resource type {} is not an IoT hub", clip(kind)));
-            }
+        if let Some(kind) = self.resource_type.as_deref()
+            && !kind.eq_ignore_ascii_case("IOTHUBS")
+        {
+            return Some(format!("resource type {} is not an IoT hub", clip(kind)));
         }
-        if let Some(id) = self.resource_id.as_deref() {
-            if !id
+        if let Some(id) = self.resource_id.as_deref()
+            && !id
                 .to_ascii_uppercase()
                 .contains("/PROVIDERS/MICROSOFT.DEVICES/IOTHUBS/")
-            {
-                return Some("resource is not an IoT hub".to_string());
-            }
+        {
+            return Some("resource is not an IoT hub".to_string());
         }
         match self.category.as_deref() {
             Some(category) if category.eq_ignore_ascii_case("Connections") => None,

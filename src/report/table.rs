@@ -112,10 +112,10 @@ fn device_section(device: &DeviceReport, style: Style, out: &mut dyn Write) -> i
     );
     for code in &device.codes {
         let mut name_cell = Cell::new(format!("{}\n{}", code.code, code.name));
-        if style.color {
-            if let Some(color) = code.severity.and_then(severity_color) {
-                name_cell = name_cell.fg(color).add_attribute(Attribute::Bold);
-            }
+        if style.color
+            && let Some(color) = code.severity.and_then(severity_color)
+        {
+            name_cell = name_cell.fg(color).add_attribute(Attribute::Bold);
         }
         let when = if code.first_seen == code.last_seen {
             format_time(&code.first_seen)
