@@ -1,5 +1,6 @@
 //! One device's folded state: its compact event list and per-code tallies.
 
+use super::event::{AddressId, Addresses, Event};
 use crate::model::{Operation, Record};
 use crate::report::{DeviceCode, DeviceReport, LastState};
 use crate::rules;
@@ -11,15 +12,6 @@ use std::collections::{BTreeMap, BTreeSet};
 pub struct DeviceKey {
     pub device_id: String,
     pub module_id: Option<String>,
-}
-
-/// What the analysis keeps of one record: a few words, no text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Event {
-    pub time: DateTime<Utc>,
-    pub sequence: u64,
-    pub operation: Operation,
-    pub successful_connect: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -39,21 +31,16 @@ pub struct DeviceState {
     connects: u64,
     disconnects: u64,
     error_events: u64,
-    addresses: BTreeSet<String>,
+    addresses: BTreeSet<AddressId>,
     /// The latest protocol and SDK seen, by event time.
     protocol: Option<(DateTime<Utc>, String)>,
     sdk_version: Option<(DateTime<Utc>, String)>,
 }
 
 impl DeviceState {
-    pub fn add(&mut self, record: &Record, sequence: u64) {
+    pub fn add(&mut self, record: &Record, sequence: u64, address: Option<AddressId>) {
         let time = record.time;
-        self.events.push(Event {
-            time,
-            sequence,
-            operation: record.operation,
-            successful_connect: record.is_successful_connect(),
-        });
+        self.events.push(Event::new(record, sequence, address));
         match record.operation {
             Operation::Connect => self.connects += 1,
             Operation::Disconnect => self.disconnects += 1,
@@ -76,20 +63,20 @@ impl DeviceState {
                     last: time,
                 });
         }
-        if let Some(address) = &record.masked_ip
+        if let Some(address) = address
             && self.addresses.len() < ADDRESSES_KEPT
         {
-            self.addresses.insert(address.clone());
+            self.addresses.insert(address);
         }
         keep_latest(&mut self.protocol, time, record.protocol.as_deref());
         keep_latest(&mut self.sdk_version, time, record.sdk_version.as_deref());
     }
 
-    pub fn report(self, key: DeviceKey) -> DeviceReport {
+    pub fn report(self, key: DeviceKey, addresses: &Addresses) -> DeviceReport {
         // Inputs are not ordered: the latest event by time decides, arrival breaks ties.
         let latest = self.events.iter().max_by_key(|e| (e.time, e.sequence));
         let last_state = match latest {
-            Some(event) if event.successful_connect => LastState::Connected,
+            Some(event) if event.is_successful_connect() => LastState::Connected,
             _ => LastState::Disconnected,
         };
         let first_seen = self.events.iter().map(|e| e.time).min().unwrap_or_default();
@@ -135,7 +122,15 @@ impl DeviceState {
             last_state,
             protocol: self.protocol.map(|(_, p)| p),
             sdk_version: self.sdk_version.map(|(_, s)| s),
-            ip_addresses: self.addresses.into_iter().collect(),
+            ip_addresses: {
+                let mut names: Vec<String> = self
+                    .addresses
+                    .iter()
+                    .map(|id| addresses.name(*id).to_string())
+                    .collect();
+                names.sort();
+                names
+            },
             codes,
         }
     }

@@ -2,12 +2,14 @@
 //! text), then turns that state into the [`Report`] the renderers print.
 
 mod device;
+pub mod event;
 
 use crate::input::{Outcome, Shape, Sink};
 use crate::model::{Position, Record};
 use crate::report::{CodeSummary, FilterCount, InputReport, Problem, Report, Summary, Warning};
 use crate::rules;
 use device::DeviceState;
+use event::Addresses;
 use std::collections::BTreeMap;
 
 pub use device::DeviceKey;
@@ -20,6 +22,7 @@ pub const PROBLEMS_KEPT: usize = 1000;
 pub struct Analyzer {
     inputs: Vec<InputTally>,
     devices: BTreeMap<DeviceKey, DeviceState>,
+    addresses: Addresses,
     filtered: BTreeMap<String, u64>,
     problems: Vec<Problem>,
     problems_omitted: u64,
@@ -72,18 +75,23 @@ impl Analyzer {
             device_id: record.device_id.clone(),
             module_id: record.module_id.clone(),
         };
+        let address = record
+            .masked_ip
+            .as_deref()
+            .map(|a| self.addresses.intern(a));
         self.devices
             .entry(key)
             .or_default()
-            .add(&record, self.sequence);
+            .add(&record, self.sequence, address);
     }
 
     /// Builds the report. Deterministic: every list has an explicit order.
     pub fn finish(self) -> Report {
+        let addresses = &self.addresses;
         let mut devices: Vec<_> = self
             .devices
             .into_iter()
-            .map(|(key, state)| state.report(key))
+            .map(|(key, state)| state.report(key, addresses))
             .collect();
         devices.sort_by(|a, b| {
             b.error_events

@@ -76,9 +76,10 @@ fn csv_header(start: &[u8]) -> Result<Reader, NotAnExport> {
         .iter()
         .position(|&b| b == b'\n')
         .unwrap_or(start.len());
-    let header = String::from_utf8_lossy(&start[..end]).to_ascii_lowercase();
-    if header.contains("timegenerated")
-        || header
+    let header = String::from_utf8_lossy(&start[..end]);
+    let lower = header.to_ascii_lowercase();
+    if lower.contains("timegenerated")
+        || lower
             .split([',', ';', '\t'])
             .any(|c| c.trim_matches(['"', ' ', '\r']) == "time")
     {

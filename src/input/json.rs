@@ -43,7 +43,7 @@ pub fn read_lines(
                 let position = Position::line(input, line);
                 walker.sink.outcome(
                     position,
-                    Outcome::Skipped(format!("invalid JSON: {}", describe(&err))),
+                    Outcome::Skipped(format!("invalid JSON: {}", describe(&err, true))),
                 );
                 break;
             }
@@ -79,7 +79,7 @@ pub fn read_documents(
             let position = Position::record(input, walker.records);
             let message = format!(
                 "invalid JSON, the rest of the input is unreadable: {}",
-                describe(&err)
+                describe(&err, false)
             );
             walker.sink.outcome(position, Outcome::Skipped(message));
             break;
@@ -91,18 +91,17 @@ pub fn read_documents(
     Ok(walker.shape.unwrap_or(Shape::JsonArray))
 }
 
-fn describe(err: &serde_json::Error) -> String {
+/// serde_json's message with its place: the column within a JSON Lines line (the line
+/// is already in the position), line and column within a document.
+fn describe(err: &serde_json::Error, within_line: bool) -> String {
     let text = err.to_string();
-    // serde_json appends " at line L column C"; keep it, it is the place.
-    clip_long(&text)
-}
-
-fn clip_long(text: &str) -> String {
-    if text.len() > 200 {
-        clip(text)
-    } else {
-        text.to_string()
-    }
+    let message = text.split(" at line ").next().unwrap_or(&text);
+    let place = match (err.line(), within_line) {
+        (0, _) => String::new(),
+        (_, true) => format!(" at column {}", err.column()),
+        (line, false) => format!(" at line {line} column {}", err.column()),
+    };
+    format!("{}{place}", clip(message))
 }
 
 /// Walks JSON values, hands each record to the sink and remembers what shape it saw.

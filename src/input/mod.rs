@@ -123,7 +123,10 @@ fn read_from(
         }
     };
     let shape = match chosen {
-        Reader::Empty => Shape::Empty,
+        Reader::Empty => {
+            sink.warning(input, "the input is empty: no records".to_string());
+            Shape::Empty
+        }
         Reader::JsonLines => json::read_lines(reader, input, sink)?,
         Reader::JsonDocuments => json::read_documents(reader, input, sink)?,
         Reader::Csv => csv::read(reader, input, options, sink)?,

@@ -1,0 +1,106 @@
+//! Pattern detectors over sorted event lists: what a device's timeline (or the whole
+//! fleet's) says beyond its error counts. Token renewal, flapping, duplicate identities,
+//! credential failures, devices gone offline, side-effect codes, hub-wide incidents and
+//! the connected-devices curve.
+//!
+//! Everything here is a pure function of events already sorted by
+//! [`Event::order_key`](super::event::Event::order_key) and of [`Thresholds`]: no I/O,
+//! no clock, no hash order, so the same log always gives the same diagnosis.
+
+mod credential;
+mod curve;
+mod device;
+mod duplicate;
+mod flapping;
+mod gaps;
+mod incident;
+mod insight;
+mod offline;
+mod side_effect;
+mod thresholds;
+mod token_renewal;
+
+pub use curve::{Curve, CurveDrop, CurvePoint, connected_curve};
+pub use device::{DeviceDiagnosis, diagnose_device};
+pub use incident::{hub_incidents, in_incident};
+pub use insight::{CodeCount, Evidence, Insight, InsightKind};
+pub use thresholds::Thresholds;
+
+/// Builders for the unit tests of every detector: events on one fixed day.
+#[cfg(test)]
+pub(crate) mod testing {
+    use crate::analysis::event::{AddressId, Event};
+    use crate::model::{Level, Operation};
+    use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Utc};
+
+    pub use crate::model::Operation::{Connect, Disconnect};
+
+    /// `hh:mm:ss` on 2026-03-02, UTC.
+    pub fn at(time: &str) -> DateTime<Utc> {
+        let day = NaiveDate::from_ymd_opt(2026, 3, 2).expect("test date");
+        let time = NaiveTime::parse_from_str(time, "%H:%M:%S").expect("test time");
+        day.and_time(time).and_utc()
+    }
+
+    pub fn minutes(count: i64) -> TimeDelta {
+        TimeDelta::minutes(count)
+    }
+
+    /// An event at `time`; a code makes it an error, as IoT Hub logs them.
+    pub fn event(
+        time: DateTime<Utc>,
+        operation: Operation,
+        code: Option<u32>,
+        address: Option<AddressId>,
+    ) -> Event {
+        Event {
+            time,
+            sequence: 0,
+            operation,
+            level: if code.is_some() {
+                Level::Error
+            } else {
+                Level::Information
+            },
+            code,
+            address,
+        }
+    }
+
+    /// [`event`] at `hh:mm:ss` on the test day.
+    pub fn ev(
+        time: &str,
+        operation: Operation,
+        code: Option<u32>,
+        address: Option<AddressId>,
+    ) -> Event {
+        event(at(time), operation, code, address)
+    }
+
+    /// Sorts by time (stable) and numbers the events in that order, as the analyzer does.
+    pub fn timeline(mut events: Vec<Event>) -> Vec<Event> {
+        events.sort_by_key(|e| e.time);
+        for (sequence, event) in events.iter_mut().enumerate() {
+            event.sequence = sequence as u64;
+        }
+        events
+    }
+
+    /// One SDK token renewal starting at `start`: 401003, 404104, then a connect 20 s later.
+    pub fn renewal_cycle(start: DateTime<Utc>) -> [Event; 3] {
+        [
+            event(start, Disconnect, Some(401_003), None),
+            event(start + TimeDelta::seconds(1), Disconnect, Some(404_104), None),
+            event(start + TimeDelta::seconds(20), Connect, None, None),
+        ]
+    }
+
+    /// `count` renewal cycles, one every `every`, from `start`, after an initial connect.
+    pub fn renewals(start: DateTime<Utc>, every: TimeDelta, count: i32) -> Vec<Event> {
+        let mut events = vec![event(start - minutes(1), Connect, None, None)];
+        for cycle in 0..count {
+            events.extend(renewal_cycle(start + every * cycle));
+        }
+        timeline(events)
+    }
+}
