@@ -2,6 +2,7 @@
 //! text), then turns that state into the [`Report`] the renderers print.
 
 mod device;
+pub mod diagnosis;
 pub mod event;
 
 use crate::input::{Outcome, Shape, Sink};

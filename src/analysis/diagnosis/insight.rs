@@ -3,7 +3,7 @@
 //! and serialized as is into the JSON report.
 
 use crate::model::Severity;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use serde::{Serialize, Serializer};
 use std::cmp::Reverse;
 use std::collections::BTreeMap;
@@ -145,12 +145,27 @@ pub fn rfc3339(time: DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
+/// A duration in the words reports use: "5 min", "90 s", "2 h".
+pub fn duration_words(delta: TimeDelta) -> String {
+    let seconds = delta.num_seconds();
+    if seconds % 3600 == 0 && seconds >= 3600 {
+        format!("{} h", seconds / 3600)
+    } else if seconds % 60 == 0 && seconds >= 60 {
+        format!("{} min", seconds / 60)
+    } else {
+        format!("{seconds} s")
+    }
+}
+
 /// Rounds to one decimal, as reports show periods and rates.
 pub fn round1(value: f64) -> f64 {
     (value * 10.0).round() / 10.0
 }
 
-fn serialize_time<S: Serializer>(time: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
+pub(super) fn serialize_time<S: Serializer>(
+    time: &DateTime<Utc>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(&rfc3339(*time))
 }
 
@@ -183,6 +198,19 @@ mod tests {
         assert_eq!(sampled.first(), long.first());
         assert_eq!(sampled.last(), long.last());
         assert!(sampled.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn durations_read_in_the_largest_whole_unit() {
+        let cases = [
+            (TimeDelta::seconds(45), "45 s"),
+            (minutes(5), "5 min"),
+            (minutes(90), "90 min"),
+            (minutes(120), "2 h"),
+        ];
+        for (delta, words) in cases {
+            assert_eq!(duration_words(delta), words);
+        }
     }
 
     #[test]
@@ -246,7 +274,11 @@ mod tests {
             make(InsightKind::SideEffect, Severity::Low, at("09:00:00")),
             make(InsightKind::Offline, Severity::High, at("10:00:00")),
             make(InsightKind::Flapping, Severity::High, at("10:00:00")),
-            make(InsightKind::DuplicateIdentity, Severity::High, at("08:00:00")),
+            make(
+                InsightKind::DuplicateIdentity,
+                Severity::High,
+                at("08:00:00"),
+            ),
         ];
         sort_insights(&mut insights);
         let kinds: Vec<_> = insights.iter().map(|i| i.kind).collect();

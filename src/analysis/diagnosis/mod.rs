@@ -90,7 +90,12 @@ pub(crate) mod testing {
     pub fn renewal_cycle(start: DateTime<Utc>) -> [Event; 3] {
         [
             event(start, Disconnect, Some(401_003), None),
-            event(start + TimeDelta::seconds(1), Disconnect, Some(404_104), None),
+            event(
+                start + TimeDelta::seconds(1),
+                Disconnect,
+                Some(404_104),
+                None,
+            ),
             event(start + TimeDelta::seconds(20), Connect, None, None),
         ]
     }

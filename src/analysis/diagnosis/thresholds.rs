@@ -19,7 +19,8 @@ pub struct Thresholds {
     pub flapping_rapid_drops: u32,
     /// Default 5 min. Window for `flapping_rapid_drops`.
     pub flapping_rapid_window: TimeDelta,
-    /// Default 4. Drops within `flapping_chronic_window` that make a device flap chronically (medium).
+    /// Default 4. Drops within `flapping_chronic_window` that make a device flap
+    /// chronically (medium).
     pub flapping_chronic_drops: u32,
     /// Default 60 min. Window for `flapping_chronic_drops`.
     pub flapping_chronic_window: TimeDelta,

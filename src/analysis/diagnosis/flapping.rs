@@ -1,0 +1,236 @@
+//! Flapping: a device that keeps dropping. Counts drops (disconnects and refused
+//! connects) that token renewal does not explain, in a sliding window: many in a short
+//! window is rapid flapping (high), a few an hour for long is chronic flapping (medium).
+//! The dominant code says where to look.
+
+use super::insight::{
+    Evidence, Insight, InsightKind, code_counts, duration_words, round1, sample_times,
+};
+use super::thresholds::Thresholds;
+use crate::analysis::event::Event;
+use crate::model::Severity;
+use crate::rules;
+use chrono::{DateTime, TimeDelta, Utc};
+
+/// `expected` marks the events token renewal explains (same length as `events`).
+pub fn detect(events: &[Event], expected: &[bool], t: &Thresholds) -> Option<Insight> {
+    let drops: Vec<&Event> = events
+        .iter()
+        .enumerate()
+        .filter(|(i, e)| e.is_drop() && expected.get(*i) != Some(&true))
+        .map(|(_, e)| e)
+        .collect();
+    let times: Vec<DateTime<Utc>> = drops.iter().map(|e| e.time).collect();
+
+    let rapid = most_in_window(&times, t.flapping_rapid_window);
+    let chronic = most_in_window(&times, t.flapping_chronic_window);
+    let (label, severity, window, worst) = if rapid >= t.flapping_rapid_drops as usize {
+        ("Flapping", Severity::High, t.flapping_rapid_window, rapid)
+    } else if chronic >= t.flapping_chronic_drops as usize {
+        (
+            "Chronic flapping",
+            Severity::Medium,
+            t.flapping_chronic_window,
+            chronic,
+        )
+    } else {
+        return None;
+    };
+
+    let (&start, &end) = (times.first()?, times.last()?);
+    // The span is at least the detection window, so a single burst does not read as
+    // hundreds of drops per hour.
+    let hours = (end - start).max(window).num_milliseconds() as f64 / 3_600_000.0;
+    let rate = round1(drops.len() as f64 / hours);
+    let codes = code_counts(drops.iter().filter_map(|e| e.code));
+    let uncoded = drops.iter().filter(|e| e.code.is_none()).count() as u64;
+    let dominant = match codes.first() {
+        Some(top) if top.count >= uncoded => top.code.parse().ok(),
+        _ => None,
+    };
+    let (what, action) = cause(dominant);
+    let total = drops.len();
+    Some(Insight {
+        kind: InsightKind::Flapping,
+        severity,
+        summary: format!(
+            "{label}: {worst} drops in {} ({total} in all, {rate:.1}/h), mostly {what}",
+            duration_words(window)
+        ),
+        action,
+        start,
+        end,
+        evidence: Evidence {
+            count: Some(worst as u64),
+            codes,
+            times: sample_times(&times),
+            rate_per_hour: Some(rate),
+            ..Evidence::default()
+        },
+    })
+}
+
+/// The most times within any half-open window `[time, time + window)`; `times` sorted.
+fn most_in_window(times: &[DateTime<Utc>], window: TimeDelta) -> usize {
+    let mut most = 0;
+    let mut first = 0;
+    for (last, &time) in times.iter().enumerate() {
+        while times.get(first).is_some_and(|&f| time - f >= window) {
+            first += 1;
+        }
+        most = most.max(last + 1 - first);
+    }
+    most
+}
+
+/// The dominant code in words, and what to do about it.
+fn cause(code: Option<u32>) -> (String, String) {
+    let (what, action) = match code {
+        None => (
+            "clean disconnects (no code)".to_string(),
+            "The device closes its connection itself: check the application's connection \
+             handling, restarts and crash loops",
+        ),
+        Some(404_104) => (
+            "404104 (keep-alive or network)".to_string(),
+            "Keep-alive/network: test connectivity, check keep-alive, update the SDK",
+        ),
+        Some(401_003) => (
+            "401003 (credentials or clock)".to_string(),
+            "Credentials: check the SAS token or certificate and its lifetime, and sync the \
+             device clock (NTP)",
+        ),
+        Some(code @ (400_027 | 409_002)) => (
+            format!("{code} (another connection with the same identity)"),
+            "Identity: give every client its own identity; stop duplicate processes, \
+             containers or parallel connections",
+        ),
+        Some(code @ (400_029 | 400_030)) => (
+            format!("{code} (hub upgrade)"),
+            "Planned service upgrade: devices should reconnect on their own; make sure \
+             retries back off",
+        ),
+        Some(code @ 500_000..=599_999) => (
+            format!("{code} (hub-side faults)"),
+            "Server-side: retries should recover; check Azure Resource Health if it persists",
+        ),
+        Some(code) => {
+            let known = rules::lookup(code);
+            return (
+                known.map_or_else(
+                    || code.to_string(),
+                    |info| format!("{code} ({})", info.name),
+                ),
+                known.map_or_else(
+                    || format!("Look up {code} and follow its resolution"),
+                    |info| info.resolution.to_string(),
+                ),
+            );
+        }
+    };
+    (what, action.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::diagnosis::testing::*;
+    use crate::analysis::diagnosis::token_renewal;
+
+    /// Drops with `code` every `every`, each followed by a reconnect 5 s later.
+    fn drops(start: &str, every: TimeDelta, count: i32, code: Option<u32>) -> Vec<Event> {
+        let mut events = Vec::new();
+        for n in 0..count {
+            let time = at(start) + every * n;
+            events.push(event(time, Disconnect, code, None));
+            events.push(event(time + TimeDelta::seconds(5), Connect, None, None));
+        }
+        timeline(events)
+    }
+
+    fn flapping(events: &[Event]) -> Option<Insight> {
+        let t = Thresholds::default();
+        detect(events, &token_renewal::detect(events, &t).expected, &t)
+    }
+
+    #[test]
+    fn many_404104_drops_in_five_minutes_are_high_flapping_pointing_at_the_network() {
+        let events = drops("09:00:00", TimeDelta::seconds(20), 14, Some(404_104));
+        let insight = flapping(&events).expect("flapping");
+        assert_eq!(insight.severity, Severity::High);
+        assert_eq!(insight.evidence.count, Some(14));
+        assert!(
+            insight.summary.starts_with("Flapping: 14 drops in 5 min"),
+            "{}",
+            insight.summary
+        );
+        assert!(
+            insight
+                .summary
+                .ends_with("mostly 404104 (keep-alive or network)")
+        );
+        assert!(insight.action.contains("keep-alive"));
+    }
+
+    #[test]
+    fn a_few_drops_an_hour_are_medium_chronic_flapping_with_a_rate() {
+        let events = drops("09:00:00", minutes(10), 6, Some(404_104));
+        let insight = flapping(&events).expect("flapping");
+        assert_eq!(insight.severity, Severity::Medium);
+        assert_eq!(insight.evidence.count, Some(6));
+        // 6 drops over a 50 min span, floored to the 60 min window.
+        assert_eq!(insight.evidence.rate_per_hour, Some(6.0));
+    }
+
+    #[test]
+    fn three_drops_in_an_hour_are_not_flapping() {
+        assert_eq!(
+            flapping(&drops("09:00:00", minutes(20), 3, Some(404_104))),
+            None
+        );
+    }
+
+    #[test]
+    fn a_steady_token_renewal_is_not_flapping() {
+        assert_eq!(flapping(&renewals(at("06:00:00"), minutes(65), 12)), None);
+    }
+
+    #[test]
+    fn a_three_minute_reconnect_loop_is_flapping_pointing_at_credentials() {
+        let insight = flapping(&renewals(at("06:00:00"), minutes(3), 10)).expect("flapping");
+        assert_eq!(insight.severity, Severity::Medium);
+        assert!(
+            insight.summary.contains("mostly 401003"),
+            "{}",
+            insight.summary
+        );
+        assert!(insight.action.starts_with("Credentials"));
+    }
+
+    #[test]
+    fn the_dominant_cause_decides_the_words() {
+        let cases = [
+            (None, "clean disconnects (no code)", "The device closes"),
+            (Some(409_002), "409002 (another connection", "Identity"),
+            (Some(500_008), "500008 (hub-side faults)", "Server-side"),
+            (
+                Some(400_029),
+                "400029 (hub upgrade)",
+                "Planned service upgrade",
+            ),
+        ];
+        for (code, what, action) in cases {
+            let (found_what, found_action) = cause(code);
+            assert!(found_what.starts_with(what), "{code:?}: {found_what}");
+            assert!(found_action.starts_with(action), "{code:?}: {found_action}");
+        }
+    }
+
+    #[test]
+    fn the_window_count_is_half_open() {
+        let times: Vec<_> = (0..4).map(|n| at("09:00:00") + minutes(5) * n).collect();
+        assert_eq!(most_in_window(&times, minutes(5)), 1);
+        assert_eq!(most_in_window(&times, minutes(10)), 2);
+        assert_eq!(most_in_window(&[], minutes(10)), 0);
+    }
+}
