@@ -1,8 +1,11 @@
 //! The command line, with clap derive: flags as typed values with their help, turned into
 //! a [`config::Command`] once.
 
+use crate::analysis::DeviceKey;
+use crate::analysis::diagnosis::Thresholds;
 use crate::config::{self, AnalyzeConfig, Output, ReportFormat};
 use crate::input::{self, DateOrder, InputFormat, Source, parse_offset};
+use chrono::TimeDelta;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
 
@@ -28,6 +31,9 @@ pub enum CliCommand {
     /// from the content.
     #[command(after_help = EXIT_CODES)]
     Analyze(AnalyzeArgs),
+    /// One device's events in time order, with its sessions and what explains them.
+    #[command(after_help = EXIT_CODES)]
+    Timeline(TimelineArgs),
     /// Explain one IoT Hub error code: cause, resolution, class, severity and docs.
     Explain {
         /// The code as logged in ResultType, e.g. 404104.
@@ -46,13 +52,51 @@ pub enum CliCommand {
 
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
-    /// Log files to read; `-` or none reads standard input.
-    #[arg(value_name = "FILE")]
-    pub files: Vec<String>,
+    #[command(flatten)]
+    pub input: InputArgs,
 
     /// Report format.
     #[arg(long, value_enum, default_value_t = FormatArg::Table)]
     pub format: FormatArg,
+
+    /// When to colour the table.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+
+    /// Devices listed in the table report, worst first; 0 lists all (JSON always has all).
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub top: usize,
+
+    #[command(flatten)]
+    pub thresholds: ThresholdArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TimelineArgs {
+    /// The device id (`device/module` for a module identity).
+    pub device: String,
+
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
+
+    /// When to colour the table.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+
+    #[command(flatten)]
+    pub thresholds: ThresholdArgs,
+}
+
+/// Which logs to read and how.
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Log files to read; `-` or none reads standard input.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<String>,
 
     /// Input shape; `auto` detects it from the content of each input.
     #[arg(long, value_enum, default_value_t = InputFormatArg::Auto)]
@@ -69,10 +113,82 @@ pub struct AnalyzeArgs {
     /// Stop with exit code 2 at the first malformed record instead of skipping it.
     #[arg(long)]
     pub strict: bool,
+}
 
-    /// When to colour the table.
-    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
-    pub color: ColorArg,
+/// The diagnosis thresholds; each default is the documented one.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Diagnosis thresholds")]
+pub struct ThresholdArgs {
+    /// Token renewal: 401003, 404104 and the reconnect (or an informational disconnect
+    /// and the reconnect) all within this span.
+    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_duration)]
+    pub renewal_window: TimeDelta,
+    /// Token renewal: cycles closer than this to another are a reconnect loop instead.
+    #[arg(long, value_name = "DURATION", default_value = "40m", value_parser = parse_duration)]
+    pub renewal_period_min: TimeDelta,
+    /// Token renewal: the longest interval between cycles still called steady.
+    #[arg(long, value_name = "DURATION", default_value = "100m", value_parser = parse_duration)]
+    pub renewal_period_max: TimeDelta,
+    /// Rapid flapping: this many drops within --flap-rapid-window.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub flap_rapid_drops: u32,
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    /// Rapid flapping window.
+    pub flap_rapid_window: TimeDelta,
+    /// Chronic flapping: this many drops within --flap-chronic-window.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub flap_chronic_drops: u32,
+    /// Chronic flapping window.
+    #[arg(long, value_name = "DURATION", default_value = "60m", value_parser = parse_duration)]
+    pub flap_chronic_window: TimeDelta,
+    /// Duplicate identity: this many 400027 disconnects.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub duplicate_min_400027: u32,
+    /// Credential failure: this many 401003 with no successful connect after them.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub credential_min_401003: u32,
+    /// Offline: the last event is a drop at least this long before the end of the log.
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_duration)]
+    pub offline_after: TimeDelta,
+    /// Side effect: a 409002 this soon after another error of the device.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub side_effect_window: TimeDelta,
+    /// Hub incident: window in which devices hit server faults together.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub incident_window: TimeDelta,
+    /// Hub incident: fewest devices hit in one window.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub incident_min_devices: u64,
+    /// Hub incident: fewest devices hit, as a share of those active in the window.
+    #[arg(long, value_name = "SHARE", default_value_t = 0.10)]
+    pub incident_min_share: f64,
+}
+
+impl ThresholdArgs {
+    fn into_thresholds(self) -> Thresholds {
+        Thresholds {
+            renewal_window: self.renewal_window,
+            renewal_period_min: self.renewal_period_min,
+            renewal_period_max: self.renewal_period_max,
+            flapping_rapid_drops: self.flap_rapid_drops,
+            flapping_rapid_window: self.flap_rapid_window,
+            flapping_chronic_drops: self.flap_chronic_drops,
+            flapping_chronic_window: self.flap_chronic_window,
+            duplicate_min_400027: self.duplicate_min_400027,
+            credential_min_401003: self.credential_min_401003,
+            offline_after: self.offline_after,
+            side_effect_window: self.side_effect_window,
+            incident_window: self.incident_window,
+            incident_min_devices: self.incident_min_devices,
+            incident_min_share: self.incident_min_share,
+        }
+    }
+}
+
+/// `90s`, `2m`, `1h 30m`: humantime's duration syntax.
+fn parse_duration(text: &str) -> Result<TimeDelta, String> {
+    let duration = humantime::parse_duration(text).map_err(|err| format!("{text:?}: {err}"))?;
+    TimeDelta::from_std(duration).map_err(|_| format!("{text:?} is too long"))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -124,7 +240,7 @@ fn parse_tz(text: &str) -> Result<i32, String> {
 /// Table width when stdout is not a terminal (or its width is unknown).
 const DEFAULT_WIDTH: u16 = 120;
 
-fn output(color: ColorArg) -> Output {
+fn output(color: ColorArg, top: usize) -> Output {
     let stdout = std::io::stdout();
     let terminal = stdout.is_terminal();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
@@ -138,7 +254,7 @@ fn output(color: ColorArg) -> Output {
         .and_then(|c| c.parse().ok())
         .filter(|w| *w >= 40)
         .unwrap_or(DEFAULT_WIDTH);
-    Output { color, width }
+    Output { color, width, top }
 }
 
 impl Cli {
@@ -146,13 +262,34 @@ impl Cli {
     pub fn into_command(self) -> config::Command {
         match self.command {
             CliCommand::Analyze(args) => config::Command::Analyze(args.into_config()),
+            CliCommand::Timeline(args) => {
+                let (device_id, module_id) = match args.device.split_once('/') {
+                    Some((device, module)) => (device.to_string(), Some(module.to_string())),
+                    None => (args.device.clone(), None),
+                };
+                let config = AnalyzeArgs {
+                    input: args.input,
+                    format: args.format,
+                    color: args.color,
+                    top: 0,
+                    thresholds: args.thresholds,
+                }
+                .into_config();
+                config::Command::Timeline {
+                    device: DeviceKey {
+                        device_id,
+                        module_id,
+                    },
+                    config,
+                }
+            }
             CliCommand::Explain { code, format } => config::Command::Explain {
                 code,
                 json: format == ListFormat::Json,
             },
             CliCommand::Codes { format } => config::Command::Codes {
                 json: format == ListFormat::Json,
-                output: output(ColorArg::Never),
+                output: output(ColorArg::Never, 0),
             },
         }
     }
@@ -160,32 +297,34 @@ impl Cli {
 
 impl AnalyzeArgs {
     fn into_config(self) -> AnalyzeConfig {
-        let sources = if self.files.is_empty() {
+        let input = self.input;
+        let sources = if input.files.is_empty() {
             vec![Source::Stdin]
         } else {
-            self.files.iter().map(|f| Source::new(f)).collect()
+            input.files.iter().map(|f| Source::new(f)).collect()
         };
         AnalyzeConfig {
             sources,
             input: input::Options {
-                format: match self.input_format {
+                format: match input.input_format {
                     InputFormatArg::Auto => InputFormat::Auto,
                     InputFormatArg::JsonLines => InputFormat::JsonLines,
                     InputFormatArg::Json => InputFormat::Json,
                     InputFormatArg::Csv => InputFormat::Csv,
                 },
-                date_order: self.date_order.map(|order| match order {
+                date_order: input.date_order.map(|order| match order {
                     DateOrderArg::Dmy => DateOrder::DayFirst,
                     DateOrderArg::Mdy => DateOrder::MonthFirst,
                 }),
-                tz_offset: self.tz,
+                tz_offset: input.tz,
             },
             format: match self.format {
                 FormatArg::Table => ReportFormat::Table,
                 FormatArg::Json => ReportFormat::Json,
             },
-            output: output(self.color),
-            strict: self.strict,
+            output: output(self.color, self.top),
+            strict: input.strict,
+            thresholds: self.thresholds.into_thresholds(),
         }
     }
 }
@@ -198,6 +337,22 @@ mod tests {
     #[test]
     fn the_command_line_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn threshold_flags_default_to_the_documented_thresholds() {
+        let cli = Cli::try_parse_from(["iothub-triage", "analyze", "x.json"]).expect("parses");
+        let CliCommand::Analyze(args) = cli.command else {
+            panic!("analyze")
+        };
+        assert_eq!(args.thresholds.into_thresholds(), Thresholds::default());
+    }
+
+    #[test]
+    fn durations_read_like_people_write_them() {
+        assert_eq!(parse_duration("90s"), Ok(TimeDelta::seconds(90)));
+        assert_eq!(parse_duration("1h 30m"), Ok(TimeDelta::minutes(90)));
+        assert!(parse_duration("soon").is_err());
     }
 
     #[test]

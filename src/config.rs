@@ -1,6 +1,8 @@
 //! Resolved settings: what the command line asked for, decided once (stdin, colour,
 //! width), in types the rest of the program uses. Nothing below `main` sees clap.
 
+use crate::analysis::DeviceKey;
+use crate::analysis::diagnosis::Thresholds;
 use crate::input::{self, Source};
 
 /// What `analyze` prints.
@@ -17,6 +19,7 @@ pub struct AnalyzeConfig {
     pub format: ReportFormat,
     pub output: Output,
     pub strict: bool,
+    pub thresholds: Thresholds,
 }
 
 /// How text output looks.
@@ -24,11 +27,24 @@ pub struct AnalyzeConfig {
 pub struct Output {
     pub color: bool,
     pub width: u16,
+    /// Devices listed in the table report; 0 lists all.
+    pub top: usize,
 }
 
 #[derive(Debug, Clone)]
 pub enum Command {
     Analyze(AnalyzeConfig),
-    Explain { code: String, json: bool },
-    Codes { json: bool, output: Output },
+    /// One identity's timeline, read with the same settings as `analyze`.
+    Timeline {
+        device: DeviceKey,
+        config: AnalyzeConfig,
+    },
+    Explain {
+        code: String,
+        json: bool,
+    },
+    Codes {
+        json: bool,
+        output: Output,
+    },
 }

@@ -2,10 +2,10 @@
 //! the writer it is given, and says on stderr what was skipped or odd. The only module
 //! that writes diagnostics.
 
-use crate::analysis::Analyzer;
+use crate::analysis::{Analyzer, DeviceKey, Filter};
 use crate::config::{AnalyzeConfig, Command, Output, ReportFormat};
 use crate::input::{self, Source};
-use crate::report::{self, Report, table::Style};
+use crate::report::{self, table::Style};
 use crate::rules;
 use anyhow::{Result, bail};
 use std::io::{IsTerminal, Write};
@@ -16,32 +16,15 @@ const PROBLEMS_SHOWN: usize = 5;
 pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
     match command {
         Command::Analyze(config) => analyze(&config, out, err),
+        Command::Timeline { device, config } => timeline(&device, &config, out, err),
         Command::Explain { code, json } => explain(&code, json, out),
         Command::Codes { json, output } => codes(json, output, out),
     }
 }
 
 fn analyze(config: &AnalyzeConfig, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
-    if config.sources == [Source::Stdin] && std::io::stdin().is_terminal() {
-        bail!("no input: name a log file, or pipe an export into `iothub-triage analyze -`");
-    }
-    let mut analyzer = Analyzer::new();
-    for source in &config.sources {
-        let index = analyzer.begin_input(source.display_name());
-        let shape = input::read(source, index, &config.input, &mut analyzer)?;
-        analyzer.end_input(index, shape);
-        if config.strict
-            && let Some(problem) = analyzer.first_problem()
-        {
-            bail!(
-                "{}: {} (--strict stops at the first malformed record)",
-                problem.place(),
-                problem.message
-            );
-        }
-    }
+    let analyzer = read_all(config, err)?;
     let report = analyzer.finish();
-    tell_problems(&report, err)?;
     match config.format {
         ReportFormat::Json => report::json::render(&report, out)?,
         ReportFormat::Table => report::table::render(&report, style(config.output), out)?,
@@ -50,16 +33,70 @@ fn analyze(config: &AnalyzeConfig, out: &mut dyn Write, err: &mut dyn Write) -> 
     Ok(())
 }
 
+fn timeline(
+    device: &DeviceKey,
+    config: &AnalyzeConfig,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<()> {
+    let analyzer = read_all(config, err)?;
+    let timeline = match analyzer.timeline(device) {
+        Ok(timeline) => timeline,
+        Err(similar) if similar.is_empty() => {
+            bail!("device {:?} is not in the logs", device.identity())
+        }
+        Err(similar) => {
+            bail!(
+                "device {:?} is not in the logs; similar ids: {}",
+                device.identity(),
+                similar.join(", ")
+            )
+        }
+    };
+    match config.format {
+        ReportFormat::Json => report::timeline::render_json(&timeline, out)?,
+        ReportFormat::Table => {
+            report::timeline::render_table(&timeline, style(config.output), out)?
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Reads every input into an analyzer and says on stderr what was skipped or odd.
+fn read_all(config: &AnalyzeConfig, err: &mut dyn Write) -> Result<Analyzer> {
+    if config.sources == [Source::Stdin] && std::io::stdin().is_terminal() {
+        bail!("no input: name a log file, or pipe an export into `iothub-triage analyze -`");
+    }
+    let mut analyzer = Analyzer::new(config.thresholds.clone(), Filter::default());
+    for source in &config.sources {
+        let index = analyzer.begin_input(source.display_name());
+        let shape = input::read(source, index, &config.input, &mut analyzer)?;
+        analyzer.end_input(index, shape);
+        if config.strict
+            && let Some(problem) = analyzer.problems().first()
+        {
+            bail!(
+                "{}: {} (--strict stops at the first malformed record)",
+                problem.place(),
+                problem.message
+            );
+        }
+    }
+    tell_problems(&analyzer, err)?;
+    Ok(analyzer)
+}
+
 /// Skips and warnings go to stderr, so stdout stays the report alone.
-fn tell_problems(report: &Report, err: &mut dyn Write) -> std::io::Result<()> {
-    for warning in &report.warnings {
+fn tell_problems(analyzer: &Analyzer, err: &mut dyn Write) -> std::io::Result<()> {
+    for warning in analyzer.warnings() {
         writeln!(
             err,
             "iothub-triage: warning: {}: {}",
             warning.source, warning.message
         )?;
     }
-    let skipped = report.summary.records_skipped;
+    let skipped = analyzer.records_skipped();
     if skipped == 0 {
         return Ok(());
     }
@@ -68,7 +105,7 @@ fn tell_problems(report: &Report, err: &mut dyn Write) -> std::io::Result<()> {
         "iothub-triage: skipped {skipped} malformed record{}:",
         if skipped == 1 { "" } else { "s" }
     )?;
-    for problem in report.problems.iter().take(PROBLEMS_SHOWN) {
+    for problem in analyzer.problems().iter().take(PROBLEMS_SHOWN) {
         writeln!(err, "  {}: {}", problem.place(), problem.message)?;
     }
     let rest = skipped.saturating_sub(PROBLEMS_SHOWN as u64);
@@ -106,5 +143,6 @@ fn style(output: Output) -> Style {
     Style {
         width: output.width,
         color: output.color,
+        top: output.top,
     }
 }

@@ -128,22 +128,26 @@ fn last_state_follows_event_time_not_input_order() {
 }
 
 #[test]
-fn devices_with_errors_come_first_most_affected_first() {
+fn devices_are_listed_worst_finding_first_benign_and_healthy_last() {
     let report = analyze_json(&["fixtures/shapes/PT1H.json"]);
-    let order: Vec<&str> = report["devices"]
-        .as_array()
-        .expect("devices")
+    let devices = report["devices"].as_array().expect("devices");
+    let order: Vec<(&str, &str)> = devices
         .iter()
-        .map(|d| d["device_id"].as_str().unwrap_or(""))
+        .map(|d| {
+            (
+                d["device_id"].as_str().unwrap_or(""),
+                d["severity"].as_str().unwrap_or("none"),
+            )
+        })
         .collect();
     assert_eq!(
         order,
         [
-            "pump-0042",
-            "gw-edge-01",
-            "meter-9",
-            "sensor-17",
-            "cam-x509-7"
+            ("gw-edge-01", "high"),
+            ("sensor-17", "high"),
+            ("meter-9", "medium"),
+            ("pump-0042", "info"),
+            ("cam-x509-7", "none")
         ]
     );
 }

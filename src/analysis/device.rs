@@ -1,7 +1,8 @@
 //! One device's folded state: its compact event list and per-code tallies.
 
+use super::diagnosis::{DeviceDiagnosis, Insight, InsightKind};
 use super::event::{AddressId, Addresses, Event};
-use crate::model::{Operation, Record};
+use crate::model::{Operation, Record, Severity};
 use crate::report::{DeviceCode, DeviceReport, LastState};
 use crate::rules;
 use chrono::{DateTime, Utc};
@@ -12,6 +13,16 @@ use std::collections::{BTreeMap, BTreeSet};
 pub struct DeviceKey {
     pub device_id: String,
     pub module_id: Option<String>,
+}
+
+impl DeviceKey {
+    /// `device` or `device/module`.
+    pub fn identity(&self) -> String {
+        match &self.module_id {
+            Some(module) => format!("{}/{}", self.device_id, module),
+            None => self.device_id.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -72,19 +83,64 @@ impl DeviceState {
         keep_latest(&mut self.sdk_version, time, record.sdk_version.as_deref());
     }
 
-    pub fn report(self, key: DeviceKey, addresses: &Addresses) -> DeviceReport {
-        // Inputs are not ordered: the latest event by time decides, arrival breaks ties.
-        let latest = self.events.iter().max_by_key(|e| (e.time, e.sequence));
+    /// Puts the events in time order (arrival breaks ties); the detectors need it.
+    pub fn sort_events(&mut self) {
+        self.events.sort_by_key(Event::order_key);
+    }
+
+    /// The device's events, in time order once [`DeviceState::sort_events`] ran.
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    /// The device's report: its tallies, what its timeline says, and which fleet
+    /// incidents explain some of its errors. `incidents` are the fleet's hub incidents.
+    pub fn report(
+        self,
+        key: DeviceKey,
+        addresses: &Addresses,
+        diagnosis: DeviceDiagnosis,
+        incidents: &[Insight],
+    ) -> DeviceReport {
+        let latest = self.events.last();
         let last_state = match latest {
             Some(event) if event.is_successful_connect() => LastState::Connected,
             _ => LastState::Disconnected,
         };
-        let first_seen = self.events.iter().map(|e| e.time).min().unwrap_or_default();
+        let first_seen = self.events.first().map(|e| e.time).unwrap_or_default();
         let last_seen = latest.map(|e| e.time).unwrap_or_default();
-        let codes = self
+
+        let mut expected: BTreeMap<u32, u64> = BTreeMap::new();
+        let mut in_incident: BTreeMap<u32, u64> = BTreeMap::new();
+        let mut incident_indices = BTreeSet::new();
+        for (event, is_expected) in self.events.iter().zip(&diagnosis.expected) {
+            let Some(code) = event.code else { continue };
+            if *is_expected {
+                *expected.entry(code).or_default() += 1;
+            } else if is_incident_code(code)
+                && let Some(index) = incidents
+                    .iter()
+                    .position(|i| i.start <= event.time && event.time <= i.end)
+            {
+                *in_incident.entry(code).or_default() += 1;
+                incident_indices.insert(index);
+            }
+        }
+        let side_effects: u64 = diagnosis
+            .insights
+            .iter()
+            .filter(|i| i.kind == InsightKind::SideEffect)
+            .filter_map(|i| i.evidence.count)
+            .sum();
+
+        let mut codes: Vec<DeviceCode> = self
             .codes
             .into_iter()
             .map(|(code, tally)| {
+                let numeric: Option<u32> = code.parse().ok();
+                let lookup = |map: &BTreeMap<u32, u64>| {
+                    numeric.and_then(|n| map.get(&n).copied()).unwrap_or(0)
+                };
                 let explained = rules::explain(&code);
                 let info = explained.map(|e| e.info);
                 DeviceCode {
@@ -93,6 +149,13 @@ impl DeviceState {
                     severity: info.map(|i| i.severity),
                     known: explained.is_some_and(|e| e.known),
                     count: tally.count,
+                    expected: lookup(&expected),
+                    in_incident: lookup(&in_incident),
+                    side_effect: if numeric == Some(SIDE_EFFECT_CODE) {
+                        side_effects.min(tally.count)
+                    } else {
+                        0
+                    },
                     first_seen: tally.first,
                     last_seen: tally.last,
                     root_cause: info
@@ -107,12 +170,20 @@ impl DeviceState {
                     code,
                 }
             })
-            .collect::<Vec<_>>();
-        let mut codes = codes;
+            .collect();
         codes.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.code.cmp(&b.code)));
+
+        let severity = worst_severity(&diagnosis.insights, &codes);
+        let mut ip_addresses: Vec<String> = self
+            .addresses
+            .iter()
+            .map(|id| addresses.name(*id).to_string())
+            .collect();
+        ip_addresses.sort();
         DeviceReport {
             device_id: key.device_id,
             module_id: key.module_id,
+            severity,
             events: self.events.len() as u64,
             connects: self.connects,
             disconnects: self.disconnects,
@@ -122,18 +193,33 @@ impl DeviceState {
             last_state,
             protocol: self.protocol.map(|(_, p)| p),
             sdk_version: self.sdk_version.map(|(_, s)| s),
-            ip_addresses: {
-                let mut names: Vec<String> = self
-                    .addresses
-                    .iter()
-                    .map(|id| addresses.name(*id).to_string())
-                    .collect();
-                names.sort();
-                names
-            },
+            ip_addresses,
+            insights: diagnosis.insights,
+            incidents: incident_indices.into_iter().collect(),
+            gaps: diagnosis.gaps,
             codes,
         }
     }
+}
+
+/// The code a `side_effect` insight explains.
+const SIDE_EFFECT_CODE: u32 = 409_002;
+
+/// Codes a hub incident explains: server faults and upgrade disconnects.
+fn is_incident_code(code: u32) -> bool {
+    (500_000..=599_999).contains(&code) || code == 400_029 || code == 400_030
+}
+
+/// The device's worst finding: its insights, and its codes insofar as nothing else
+/// (token renewal, a hub incident, a side effect) explains them. `None` for a device
+/// with nothing to report.
+fn worst_severity(insights: &[Insight], codes: &[DeviceCode]) -> Option<Severity> {
+    let from_insights = insights.iter().map(|i| i.severity);
+    let from_codes = codes
+        .iter()
+        .filter(|c| c.count > c.expected + c.in_incident + c.side_effect)
+        .filter_map(|c| c.severity);
+    from_insights.chain(from_codes).max()
 }
 
 fn keep_latest(

@@ -4,19 +4,31 @@
 mod device;
 pub mod diagnosis;
 pub mod event;
+mod filter;
+mod timeline;
 
 use crate::input::{Outcome, Shape, Sink};
 use crate::model::{Position, Record};
-use crate::report::{CodeSummary, FilterCount, InputReport, Problem, Report, Summary, Warning};
+use crate::report::{
+    CodeSummary, DeviceReport, FilterCount, InputReport, Problem, Report, SeverityCounts, Summary,
+    Warning,
+};
 use crate::rules;
+use chrono::{DateTime, Utc};
 use device::DeviceState;
+use diagnosis::{Curve, Insight, Thresholds};
 use event::Addresses;
 use std::collections::BTreeMap;
 
 pub use device::DeviceKey;
+pub use filter::Filter;
+pub use timeline::{Session, Timeline, TimelineEvent};
 
 /// How many problems are kept with their details; the rest are counted.
 pub const PROBLEMS_KEPT: usize = 1000;
+
+/// Buckets of the connected-devices curve.
+pub const CURVE_BUCKETS: usize = 96;
 
 /// Accumulates everything read, input after input.
 #[derive(Debug, Default)]
@@ -30,6 +42,10 @@ pub struct Analyzer {
     warnings: Vec<Warning>,
     /// Arrival order of analyzed records, to break ties between equal times.
     sequence: u64,
+    thresholds: Thresholds,
+    filter: Filter,
+    /// The latest time of any valid record, filtered ones included: the end of the log.
+    log_end: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Default)]
@@ -42,8 +58,12 @@ struct InputTally {
 }
 
 impl Analyzer {
-    pub fn new() -> Analyzer {
-        Analyzer::default()
+    pub fn new(thresholds: Thresholds, filter: Filter) -> Analyzer {
+        Analyzer {
+            thresholds,
+            filter,
+            ..Analyzer::default()
+        }
     }
 
     /// Starts a new input; returns its index for positions.
@@ -61,9 +81,14 @@ impl Analyzer {
         }
     }
 
-    /// The first skipped record, for `--strict`.
-    pub fn first_problem(&self) -> Option<&Problem> {
-        self.problems.first()
+    /// The skipped records kept with their details, in input order.
+    pub fn problems(&self) -> &[Problem] {
+        &self.problems
+    }
+
+    /// All skipped records, listed or not.
+    pub fn records_skipped(&self) -> u64 {
+        self.inputs.iter().map(|tally| tally.skipped).sum()
     }
 
     pub fn warnings(&self) -> &[Warning] {
@@ -88,43 +113,14 @@ impl Analyzer {
 
     /// Builds the report. Deterministic: every list has an explicit order.
     pub fn finish(self) -> Report {
-        let addresses = &self.addresses;
-        let mut devices: Vec<_> = self
-            .devices
-            .into_iter()
-            .map(|(key, state)| state.report(key, addresses))
-            .collect();
-        devices.sort_by(|a, b| {
-            b.error_events
-                .cmp(&a.error_events)
-                .then_with(|| a.device_id.cmp(&b.device_id))
-                .then_with(|| a.module_id.cmp(&b.module_id))
-        });
-
-        let mut codes: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
-        for device in &devices {
-            for code in &device.codes {
-                let entry = codes.entry(code.code.as_str()).or_default();
-                entry.0 += code.count;
-                entry.1 += 1;
-            }
+        let log_end = self.log_end.unwrap_or_default();
+        let (devices, insights, connected_devices) =
+            diagnose(self.devices, &self.addresses, log_end, &self.thresholds);
+        let codes = code_summary(&devices);
+        let mut devices_by_severity = SeverityCounts::default();
+        for severity in devices.iter().filter_map(|d| d.severity) {
+            devices_by_severity.add(severity);
         }
-        let mut codes: Vec<CodeSummary> = codes
-            .into_iter()
-            .map(|(code, (count, device_count))| {
-                let explained = rules::explain(code);
-                CodeSummary {
-                    code: code.to_string(),
-                    name: explained
-                        .map_or("NotAnErrorCode", |e| e.info.name)
-                        .to_string(),
-                    known: explained.is_some_and(|e| e.known),
-                    count,
-                    devices: device_count,
-                }
-            })
-            .collect();
-        codes.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.code.cmp(&b.code)));
 
         let inputs: Vec<InputReport> = self
             .inputs
@@ -157,6 +153,7 @@ impl Analyzer {
                 records_analyzed: analyzed,
                 devices: devices.len() as u64,
                 devices_with_errors: devices.iter().filter(|d| d.error_events > 0).count() as u64,
+                devices_by_severity,
                 first_event: devices.iter().map(|d| d.first_seen).min(),
                 last_event: devices.iter().map(|d| d.last_seen).max(),
                 codes,
@@ -164,6 +161,8 @@ impl Analyzer {
                 problems_omitted: self.problems_omitted,
             },
             inputs,
+            insights,
+            connected_devices,
             devices,
             problems: self.problems,
             warnings: self.warnings,
@@ -177,6 +176,76 @@ impl Analyzer {
     }
 }
 
+/// Runs the detectors: fleet-wide first (incidents, the curve), then each device with
+/// the incidents at hand so that its own findings can point at them.
+fn diagnose(
+    states: BTreeMap<DeviceKey, DeviceState>,
+    addresses: &Addresses,
+    log_end: DateTime<Utc>,
+    thresholds: &Thresholds,
+) -> (Vec<DeviceReport>, Vec<Insight>, Curve) {
+    let mut states: Vec<(DeviceKey, DeviceState)> = states.into_iter().collect();
+    for (_, state) in &mut states {
+        state.sort_events();
+    }
+    let names: Vec<String> = states.iter().map(|(key, _)| key.identity()).collect();
+    let fleet: Vec<(&str, &[event::Event])> = names
+        .iter()
+        .zip(&states)
+        .map(|(name, (_, state))| (name.as_str(), state.events()))
+        .collect();
+    let incidents = diagnosis::hub_incidents(&fleet, thresholds);
+    let timelines: Vec<&[event::Event]> = fleet.iter().map(|(_, events)| *events).collect();
+    let curve = diagnosis::connected_curve(&timelines, CURVE_BUCKETS);
+
+    let mut devices: Vec<DeviceReport> = states
+        .into_iter()
+        .map(|(key, state)| {
+            let diagnosis =
+                diagnosis::diagnose_device(state.events(), addresses, log_end, thresholds);
+            state.report(key, addresses, diagnosis, &incidents)
+        })
+        .collect();
+    // Worst finding first, benign (info) after real problems, healthy devices last.
+    devices.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| b.error_events.cmp(&a.error_events))
+            .then_with(|| a.device_id.cmp(&b.device_id))
+            .then_with(|| a.module_id.cmp(&b.module_id))
+    });
+    (devices, incidents, curve)
+}
+
+/// The fleet's codes, most frequent first.
+fn code_summary(devices: &[DeviceReport]) -> Vec<CodeSummary> {
+    let mut codes: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+    for device in devices {
+        for code in &device.codes {
+            let entry = codes.entry(code.code.as_str()).or_default();
+            entry.0 += code.count;
+            entry.1 += 1;
+        }
+    }
+    let mut codes: Vec<CodeSummary> = codes
+        .into_iter()
+        .map(|(code, (count, device_count))| {
+            let explained = rules::explain(code);
+            CodeSummary {
+                code: code.to_string(),
+                name: explained
+                    .map_or("NotAnErrorCode", |e| e.info.name)
+                    .to_string(),
+                known: explained.is_some_and(|e| e.known),
+                count,
+                devices: device_count,
+            }
+        })
+        .collect();
+    codes.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.code.cmp(&b.code)));
+    codes
+}
+
 impl Sink for Analyzer {
     fn outcome(&mut self, position: Position, outcome: Outcome) {
         let Some(tally) = self.inputs.get_mut(position.input) else {
@@ -184,8 +253,14 @@ impl Sink for Analyzer {
         };
         match outcome {
             Outcome::Record(record) => {
-                tally.analyzed += 1;
-                self.record(*record);
+                self.log_end = self.log_end.max(Some(record.time));
+                if let Some(reason) = self.filter.reason(&record) {
+                    tally.filtered += 1;
+                    *self.filtered.entry(reason.to_string()).or_default() += 1;
+                } else {
+                    tally.analyzed += 1;
+                    self.record(*record);
+                }
             }
             Outcome::Filtered(reason) => {
                 tally.filtered += 1;

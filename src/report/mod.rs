@@ -4,7 +4,9 @@
 pub mod codes;
 pub mod json;
 pub mod table;
+pub mod timeline;
 
+use crate::analysis::diagnosis::{Curve, Insight};
 use crate::model::Severity;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Serialize, Serializer};
@@ -15,6 +17,10 @@ pub struct Report {
     pub schema_version: u32,
     pub summary: Summary,
     pub inputs: Vec<InputReport>,
+    /// Fleet-level insights (hub incidents), in time order.
+    pub insights: Vec<Insight>,
+    /// The reconstructed "Connected devices" metric.
+    pub connected_devices: Curve,
     pub devices: Vec<DeviceReport>,
     pub problems: Vec<Problem>,
     pub warnings: Vec<Warning>,
@@ -33,6 +39,8 @@ pub struct Summary {
     pub records_analyzed: u64,
     pub devices: u64,
     pub devices_with_errors: u64,
+    /// Devices by their worst finding; healthy devices are not counted.
+    pub devices_by_severity: SeverityCounts,
     #[serde(serialize_with = "rfc3339_opt")]
     pub first_event: Option<DateTime<Utc>>,
     #[serde(serialize_with = "rfc3339_opt")]
@@ -42,6 +50,29 @@ pub struct Summary {
     pub filtered: Vec<FilterCount>,
     /// Problems counted in `records_skipped` but not listed in `problems`.
     pub problems_omitted: u64,
+}
+
+/// How many devices have each worst severity.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct SeverityCounts {
+    pub critical: u64,
+    pub high: u64,
+    pub medium: u64,
+    pub low: u64,
+    pub info: u64,
+}
+
+impl SeverityCounts {
+    pub fn add(&mut self, severity: Severity) {
+        let slot = match severity {
+            Severity::Critical => &mut self.critical,
+            Severity::High => &mut self.high,
+            Severity::Medium => &mut self.medium,
+            Severity::Low => &mut self.low,
+            Severity::Info => &mut self.info,
+        };
+        *slot += 1;
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -81,6 +112,9 @@ pub struct DeviceReport {
     pub device_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub module_id: Option<String>,
+    /// The worst finding not explained away (token renewal, hub incident, side effect);
+    /// `null` when there is nothing to report.
+    pub severity: Option<Severity>,
     pub events: u64,
     pub connects: u64,
     pub disconnects: u64,
@@ -94,6 +128,12 @@ pub struct DeviceReport {
     pub protocol: Option<String>,
     pub sdk_version: Option<String>,
     pub ip_addresses: Vec<String>,
+    /// What the device's timeline says, most severe first.
+    pub insights: Vec<Insight>,
+    /// Indexes into the report's fleet `insights` of the hub incidents this device was hit by.
+    pub incidents: Vec<usize>,
+    /// Where the device's story is incomplete (events missing from the log).
+    pub gaps: Vec<String>,
     pub codes: Vec<DeviceCode>,
 }
 
@@ -116,6 +156,12 @@ pub struct DeviceCode {
     /// False when the code is not in the table and was classified by its HTTP family.
     pub known: bool,
     pub count: u64,
+    /// Of `count`: records explained as SAS token renewal (benign).
+    pub expected: u64,
+    /// Of `count`: records explained by a fleet-wide hub incident.
+    pub in_incident: u64,
+    /// Of `count`: 409002 records that are side effects of another error.
+    pub side_effect: u64,
     #[serde(serialize_with = "rfc3339")]
     pub first_seen: DateTime<Utc>,
     #[serde(serialize_with = "rfc3339")]
@@ -160,11 +206,11 @@ pub fn format_time(time: &DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
-fn rfc3339<S: Serializer>(time: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
+pub fn rfc3339<S: Serializer>(time: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(&format_time(time))
 }
 
-fn rfc3339_opt<S: Serializer>(
+pub fn rfc3339_opt<S: Serializer>(
     time: &Option<DateTime<Utc>>,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {

@@ -1,8 +1,11 @@
-//! The default terminal report: a summary, the fleet's codes, then per device what
-//! happened, why and what to do. Width follows the terminal; colour only when asked.
+//! The default terminal report: a summary with the connected-devices curve, then the
+//! insights (fleet first, then per device), each device's codes, and what each code
+//! means, once. Width follows the terminal; colour only when asked.
 
 use super::{DeviceReport, Report, format_time};
+use crate::analysis::diagnosis::{Curve, Insight};
 use crate::model::Severity;
+use crate::rules;
 use chrono::{DateTime, Utc};
 use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table, presets};
 use std::io::{self, Write};
@@ -12,12 +15,86 @@ use std::io::{self, Write};
 pub struct Style {
     pub width: u16,
     pub color: bool,
+    /// Devices shown in the findings and codes tables; 0 shows all.
+    pub top: usize,
 }
 
-/// Devices without errors are named, up to this many.
+/// Devices without findings are named, up to this many.
 const HEALTHY_NAMED: usize = 20;
+/// Characters of the connected-devices sparkline.
+const SPARK_WIDTH: usize = 48;
 
 pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    summary(report, out)?;
+    curve(&report.connected_devices, out)?;
+
+    if !report.insights.is_empty() {
+        writeln!(out, "\nFleet")?;
+        let mut table = new_table(style, &["Severity", "Finding", "What to do"]);
+        for insight in &report.insights {
+            table.add_row(vec![
+                severity_cell(insight.severity, style),
+                Cell::new(&insight.summary),
+                Cell::new(&insight.action),
+            ]);
+        }
+        writeln!(out, "{table}")?;
+    }
+
+    let (flagged, healthy): (Vec<&DeviceReport>, Vec<&DeviceReport>) = report
+        .devices
+        .iter()
+        .partition(|d| d.severity.is_some() || !d.codes.is_empty());
+    let shown = if style.top == 0 {
+        flagged.len()
+    } else {
+        style.top.min(flagged.len())
+    };
+    if !flagged.is_empty() {
+        writeln!(out, "\nFindings")?;
+        writeln!(out, "{}", findings_table(&flagged[..shown], report, style))?;
+        if flagged.len() > shown {
+            writeln!(
+                out,
+                "... and {} more devices with findings (--top 0 shows all; --format json lists every device)",
+                flagged.len() - shown
+            )?;
+        }
+    }
+    if flagged[..shown].iter().any(|d| !d.codes.is_empty()) {
+        writeln!(out, "\nCodes per device")?;
+        writeln!(out, "{}", codes_table(&flagged[..shown], style))?;
+        writeln!(out, "\nWhat the codes mean")?;
+        writeln!(out, "{}", meanings_table(report, style))?;
+    }
+    let gaps: Vec<(&DeviceReport, &String)> = flagged[..shown]
+        .iter()
+        .flat_map(|d| d.gaps.iter().map(move |gap| (*d, gap)))
+        .collect();
+    if !gaps.is_empty() {
+        writeln!(out, "\nIncomplete stories (events missing from the log)")?;
+        for (device, gap) in gaps {
+            writeln!(out, "  {}: {gap}", device.identity())?;
+        }
+    }
+    if !healthy.is_empty() {
+        let names: Vec<String> = healthy
+            .iter()
+            .take(HEALTHY_NAMED)
+            .map(|d| d.identity())
+            .collect();
+        let more = healthy.len().saturating_sub(HEALTHY_NAMED);
+        let tail = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        writeln!(out, "\nNo findings: {}{tail}", names.join(", "))?;
+    }
+    Ok(())
+}
+
+fn summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let summary = &report.summary;
     writeln!(
         out,
@@ -30,9 +107,26 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<
     for filter in &summary.filtered {
         writeln!(out, "  filtered {}: {}", filter.count, filter.reason)?;
     }
+    let counts = summary.devices_by_severity;
+    let by_severity: Vec<String> = [
+        (counts.critical, "critical"),
+        (counts.high, "high"),
+        (counts.medium, "medium"),
+        (counts.low, "low"),
+        (counts.info, "info"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, name)| format!("{n} {name}"))
+    .collect();
+    let worst = if by_severity.is_empty() {
+        String::new()
+    } else {
+        format!("; worst finding: {}", by_severity.join(", "))
+    };
     writeln!(
         out,
-        "Devices: {} ({} with errors)",
+        "Devices: {} ({} with errors{worst})",
         summary.devices, summary.devices_with_errors
     )?;
     if let (Some(first), Some(last)) = (summary.first_event, summary.last_event) {
@@ -44,105 +138,206 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<
             span(first, last)
         )?;
     }
-    if summary.codes.is_empty() {
-        writeln!(out, "Codes:   none")?;
+    Ok(())
+}
+
+/// The reconstructed "Connected devices" metric as a sparkline, with its drops.
+fn curve(curve: &Curve, out: &mut dyn Write) -> io::Result<()> {
+    let Some(last) = curve.points.last() else {
         return Ok(());
-    }
-
-    writeln!(out)?;
-    let mut codes = new_table(style, &["Code", "Name", "Records", "Devices"]);
-    for code in &summary.codes {
-        let name = if code.known {
-            code.name.clone()
-        } else {
-            format!("{} (unknown)", code.name)
-        };
-        codes.add_row(vec![
-            Cell::new(&code.code),
-            Cell::new(name),
-            Cell::new(code.count),
-            Cell::new(code.devices),
-        ]);
-    }
-    writeln!(out, "{codes}")?;
-
-    let (troubled, healthy): (Vec<&DeviceReport>, Vec<&DeviceReport>) = report
-        .devices
-        .iter()
-        .partition(|device| !device.codes.is_empty() || device.error_events > 0);
-    for device in troubled {
-        writeln!(out)?;
-        device_section(device, style, out)?;
-    }
-    if !healthy.is_empty() {
-        writeln!(out)?;
-        let names: Vec<String> = healthy
-            .iter()
-            .take(HEALTHY_NAMED)
-            .map(|d| d.identity())
-            .collect();
-        let more = healthy.len().saturating_sub(HEALTHY_NAMED);
-        let tail = if more > 0 {
-            format!(" and {more} more")
-        } else {
-            String::new()
-        };
-        writeln!(out, "No errors: {}{tail}", names.join(", "))?;
+    };
+    let low = curve.points.iter().map(|p| p.min).min().unwrap_or(0);
+    let high = curve.points.iter().map(|p| p.max).max().unwrap_or(0);
+    writeln!(
+        out,
+        "Connected devices: {}  now {} (min {low}, max {high})",
+        sparkline(curve),
+        last.connected
+    )?;
+    for drop in &curve.drops {
+        writeln!(
+            out,
+            "  drop {} to {}: {} -> {}",
+            format_time(&drop.start),
+            format_time(&drop.end),
+            drop.from,
+            drop.to
+        )?;
     }
     Ok(())
 }
 
-fn device_section(device: &DeviceReport, style: Style, out: &mut dyn Write) -> io::Result<()> {
-    writeln!(
-        out,
-        "{}: {} events, {} connects, {} disconnects; last seen {} ({})",
-        device.identity(),
-        device.events,
-        device.connects,
-        device.disconnects,
-        format_time(&device.last_seen),
-        match device.last_state {
-            super::LastState::Connected => "connected",
-            super::LastState::Disconnected => "disconnected",
-        }
-    )?;
-    let mut table = new_table(
-        style,
-        &["Code", "Count", "First / last", "Cause", "What to do"],
-    );
-    for code in &device.codes {
-        let mut name_cell = Cell::new(format!("{}\n{}", code.code, code.name));
-        if style.color
-            && let Some(color) = code.severity.and_then(severity_color)
-        {
-            name_cell = name_cell.fg(color).add_attribute(Attribute::Bold);
-        }
-        let when = if code.first_seen == code.last_seen {
-            format_time(&code.first_seen)
-        } else {
-            format!(
-                "{}\n{}",
-                format_time(&code.first_seen),
-                format_time(&code.last_seen)
-            )
-        };
-        let cause = if code.known {
-            code.root_cause.clone()
-        } else {
-            format!("Unknown sub-code. {}", code.root_cause)
-        };
-        table.add_row(vec![
-            name_cell,
-            Cell::new(code.count),
-            Cell::new(when),
-            Cell::new(cause),
-            Cell::new(format!("{}\n{}", code.resolution, code.doc)),
-        ]);
-    }
-    writeln!(out, "{table}")
+/// One character per group of buckets, showing the group's lowest count so that short
+/// drops stay visible.
+fn sparkline(curve: &Curve) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let high = curve.points.iter().map(|p| p.max).max().unwrap_or(0);
+    let group = curve.points.len().div_ceil(SPARK_WIDTH).max(1);
+    curve
+        .points
+        .chunks(group)
+        .map(|chunk| {
+            let value = chunk.iter().map(|p| p.min).min().unwrap_or(0);
+            if high == 0 {
+                BARS[0]
+            } else {
+                let index = value * (BARS.len() as u64 - 1) / high;
+                BARS[usize::try_from(index).unwrap_or(0).min(BARS.len() - 1)]
+            }
+        })
+        .collect()
 }
 
-fn new_table(style: Style, header: &[&str]) -> Table {
+fn findings_table(devices: &[&DeviceReport], report: &Report, style: Style) -> Table {
+    let mut table = new_table(style, &["Device", "Severity", "Finding", "What to do"]);
+    for device in devices {
+        let mut rows: Vec<(Severity, String, String)> = device
+            .insights
+            .iter()
+            .map(|i| (i.severity, i.summary.clone(), i.action.clone()))
+            .collect();
+        for index in &device.incidents {
+            if let Some(incident) = report.insights.get(*index) {
+                rows.push((
+                    Severity::Info,
+                    format!("Hit by the fleet incident: {}", incident.summary),
+                    incident_action(incident),
+                ));
+            }
+        }
+        if rows.is_empty() {
+            // No pattern: the codes speak for themselves.
+            let codes: Vec<String> = device
+                .codes
+                .iter()
+                .map(|c| format!("{} x{} ({})", c.code, c.count, c.name))
+                .collect();
+            let severity = device.severity.unwrap_or(Severity::Info);
+            rows.push((
+                severity,
+                format!("Errors without a pattern: {}", codes.join(", ")),
+                "See the codes below.".into(),
+            ));
+        }
+        for (index, (severity, finding, action)) in rows.into_iter().enumerate() {
+            let name = if index == 0 {
+                device.identity()
+            } else {
+                String::new()
+            };
+            table.add_row(vec![
+                Cell::new(name),
+                severity_cell(severity, style),
+                Cell::new(finding),
+                Cell::new(action),
+            ]);
+        }
+    }
+    table
+}
+
+fn incident_action(_incident: &Insight) -> String {
+    "Nothing on the device: its server-side errors in that window belong to the incident."
+        .to_string()
+}
+
+fn codes_table(devices: &[&DeviceReport], style: Style) -> Table {
+    let mut table = new_table(
+        style,
+        &[
+            "Device",
+            "Code",
+            "Name",
+            "Count",
+            "Explained",
+            "First",
+            "Last",
+        ],
+    );
+    for device in devices {
+        for (index, code) in device.codes.iter().enumerate() {
+            let name = if index == 0 {
+                device.identity()
+            } else {
+                String::new()
+            };
+            let mut explained = Vec::new();
+            if code.expected > 0 {
+                explained.push(format!("{} token renewal", code.expected));
+            }
+            if code.in_incident > 0 {
+                explained.push(format!("{} hub incident", code.in_incident));
+            }
+            if code.side_effect > 0 {
+                explained.push(format!("{} side effect", code.side_effect));
+            }
+            let code_name = if code.known {
+                code.name.clone()
+            } else {
+                format!("{} (unknown)", code.name)
+            };
+            table.add_row(vec![
+                Cell::new(name),
+                Cell::new(&code.code),
+                Cell::new(code_name),
+                Cell::new(code.count),
+                Cell::new(explained.join(", ")),
+                Cell::new(format_time(&code.first_seen)),
+                Cell::new(format_time(&code.last_seen)),
+            ]);
+        }
+    }
+    table
+}
+
+/// Each code of the fleet once: how often, on how many devices, why, and what to do.
+fn meanings_table(report: &Report, style: Style) -> Table {
+    let mut table = new_table(
+        style,
+        &["Code", "Records", "Devices", "Cause", "What to do"],
+    );
+    for code in &report.summary.codes {
+        let explained = rules::explain(&code.code);
+        let (cause, action) = match explained {
+            Some(e) if e.known => (
+                e.info.root_cause.to_string(),
+                format!("{}\n{}", e.info.resolution, e.info.doc),
+            ),
+            Some(e) => (
+                format!("Unknown sub-code. {}", e.info.root_cause),
+                e.info.resolution.to_string(),
+            ),
+            None => (
+                "Not a numeric IoT Hub error code.".to_string(),
+                "Check the record's ResultDescription.".to_string(),
+            ),
+        };
+        let mut name = Cell::new(format!("{}\n{}", code.code, code.name));
+        if style.color
+            && let Some(color) = explained.and_then(|e| severity_color(e.info.severity))
+        {
+            name = name.fg(color);
+        }
+        table.add_row(vec![
+            name,
+            Cell::new(code.count),
+            Cell::new(code.devices),
+            Cell::new(cause),
+            Cell::new(action),
+        ]);
+    }
+    table
+}
+
+pub(super) fn severity_cell(severity: Severity, style: Style) -> Cell {
+    let cell = Cell::new(severity);
+    match severity_color(severity) {
+        Some(color) if style.color => cell.fg(color).add_attribute(Attribute::Bold),
+        _ => cell,
+    }
+}
+
+pub(super) fn new_table(style: Style, header: &[&str]) -> Table {
     let mut table = Table::new();
     table
         .load_style(presets::UTF8_FULL_CONDENSED)
@@ -170,7 +365,7 @@ fn severity_color(severity: Severity) -> Option<Color> {
 }
 
 /// `1h 31m 50s`, `4m 2s`, `0s`.
-fn span(first: DateTime<Utc>, last: DateTime<Utc>) -> String {
+pub(super) fn span(first: DateTime<Utc>, last: DateTime<Utc>) -> String {
     let seconds = (last - first).num_seconds().max(0);
     let (days, hours, minutes, secs) = (
         seconds / 86_400,
@@ -194,6 +389,7 @@ fn span(first: DateTime<Utc>, last: DateTime<Utc>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::diagnosis::CurvePoint;
 
     #[test]
     fn spans_read_like_durations() {
@@ -210,5 +406,27 @@ mod tests {
             span(at("2026-03-01T08:00:00Z"), at("2026-03-03T08:00:00Z")),
             "2d"
         );
+    }
+
+    #[test]
+    fn the_sparkline_keeps_a_short_drop_visible() {
+        let time = "2026-03-02T08:00:00Z"
+            .parse::<DateTime<Utc>>()
+            .expect("test time");
+        let point = |connected: u64| CurvePoint {
+            time,
+            connected,
+            min: connected,
+            max: connected,
+        };
+        let mut points: Vec<CurvePoint> = (0..96).map(|_| point(40)).collect();
+        points[50] = point(2);
+        let line = sparkline(&Curve {
+            points,
+            drops: Vec::new(),
+        });
+        assert_eq!(line.chars().count(), 48);
+        assert_eq!(line.chars().filter(|c| *c == '█').count(), 47);
+        assert!(line.contains('▁'), "{line}");
     }
 }
