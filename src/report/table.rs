@@ -178,12 +178,8 @@ fn sparkline(curve: &Curve) -> String {
         .chunks(group)
         .map(|chunk| {
             let value = chunk.iter().map(|p| p.min).min().unwrap_or(0);
-            if high == 0 {
-                BARS[0]
-            } else {
-                let index = value * (BARS.len() as u64 - 1) / high;
-                BARS[usize::try_from(index).unwrap_or(0).min(BARS.len() - 1)]
-            }
+            let index = (value * (BARS.len() as u64 - 1)).checked_div(high).unwrap_or(0);
+            BARS[usize::try_from(index).unwrap_or(0).min(BARS.len() - 1)]
         })
         .collect()
 }
