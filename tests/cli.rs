@@ -411,3 +411,238 @@ fn codes_lists_every_documented_code_in_order() {
         assert!(codes.iter().all(|c| c[key].is_string()), "{key}");
     }
 }
+
+/// Each insight fixture: the insight kinds each named device must have (exactly), and the
+/// fleet-level kinds. Look-alikes expect nothing.
+/// A fixture, its devices with the insight kinds each must have, and the fleet kinds.
+type InsightCase = (
+    &'static str,
+    &'static [(&'static str, &'static [&'static str])],
+    &'static [&'static str],
+);
+
+const INSIGHT_CASES: &[InsightCase] = &[
+    (
+        "token-renewal.json",
+        &[
+            ("pump-0042", &["token_renewal"]),
+            ("node-7", &["token_renewal"]),
+        ],
+        &[],
+    ),
+    ("flapping-rapid.json", &[("cam-12", &["flapping"])], &[]),
+    ("flapping-chronic.json", &[("meter-31", &["flapping"])], &[]),
+    (
+        "duplicate-identity.json",
+        &[("sensor-17", &["duplicate_identity", "flapping"])],
+        &[],
+    ),
+    (
+        "credential-failure.json",
+        &[
+            ("gw-3", &["credential_failure", "offline"]),
+            ("cam-x509-7", &[]),
+        ],
+        &[],
+    ),
+    ("offline.json", &[("pump-9", &["offline"])], &[]),
+    ("side-effect.json", &[("gw-edge-01", &["side_effect"])], &[]),
+    (
+        "hub-incident.json",
+        &[("pump-0001", &[]), ("pump-0008", &[]), ("pump-0011", &[])],
+        &["hub_incident"],
+    ),
+    // Look-alikes: quiet for 5 min at the end is not offline; 3 devices with 500001 in an
+    // hour is not an incident.
+    ("quiet-at-end.json", &[("pump-5", &[])], &[]),
+    (
+        "sporadic-500001.json",
+        &[("meter-00", &[]), ("meter-01", &[]), ("meter-02", &[])],
+        &[],
+    ),
+];
+
+fn device<'r>(report: &'r Value, id: &str) -> &'r Value {
+    let devices = report["devices"].as_array().expect("devices");
+    devices
+        .iter()
+        .find(|d| d["device_id"] == id)
+        .unwrap_or_else(|| panic!("{id} is reported"))
+}
+
+fn kinds(insights: &Value) -> Vec<&str> {
+    insights
+        .as_array()
+        .expect("insights")
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap_or(""))
+        .collect()
+}
+
+#[test]
+fn each_insight_fires_where_it_must_and_not_on_look_alikes() {
+    for (file, devices, fleet) in INSIGHT_CASES {
+        let report = analyze_json(&[&format!("fixtures/insights/{file}")]);
+        assert_eq!(kinds(&report["insights"]), *fleet, "{file}: fleet insights");
+        for (id, expected) in *devices {
+            let mut found = kinds(&device(&report, id)["insights"]);
+            found.sort_unstable();
+            let mut expected = expected.to_vec();
+            expected.sort_unstable();
+            assert_eq!(found, expected, "{file}: {id}");
+        }
+    }
+}
+
+#[test]
+fn token_renewal_is_benign_its_codes_expected_and_its_period_reported() {
+    let report = analyze_json(&["fixtures/insights/token-renewal.json"]);
+    let pump = device(&report, "pump-0042");
+    assert_eq!(pump["severity"], "info");
+    assert_eq!(pump["insights"][0]["evidence"]["period_minutes"], 65.0);
+    assert_eq!(pump["insights"][0]["evidence"]["count"], 6);
+    for code in pump["codes"].as_array().expect("codes") {
+        assert_eq!(code["expected"], code["count"], "{}", code["code"]);
+    }
+    assert_eq!(
+        device(&report, "node-7")["insights"][0]["evidence"]["period_minutes"],
+        60.0
+    );
+    assert_eq!(report["summary"]["devices_by_severity"]["info"], 2);
+}
+
+#[test]
+fn flapping_is_high_when_rapid_and_medium_when_chronic() {
+    let rapid = analyze_json(&["fixtures/insights/flapping-rapid.json"]);
+    let insight = &device(&rapid, "cam-12")["insights"][0];
+    assert_eq!(insight["severity"], "high");
+    assert_eq!(insight["evidence"]["count"], 12);
+    assert_eq!(insight["evidence"]["codes"][0]["code"], "404104");
+    let chronic = analyze_json(&["fixtures/insights/flapping-chronic.json"]);
+    assert_eq!(
+        device(&chronic, "meter-31")["insights"][0]["severity"],
+        "medium"
+    );
+}
+
+#[test]
+fn a_duplicate_identity_names_both_addresses() {
+    let report = analyze_json(&["fixtures/insights/duplicate-identity.json"]);
+    let insight = &device(&report, "sensor-17")["insights"][0];
+    assert_eq!(insight["kind"], "duplicate_identity");
+    assert_eq!(
+        insight["evidence"]["addresses"],
+        serde_json::json!(["192.0.2.XXX", "198.51.100.XXX"])
+    );
+}
+
+#[test]
+fn a_409002_after_a_404104_is_attributed_to_it() {
+    let report = analyze_json(&["fixtures/insights/side-effect.json"]);
+    let gateway = device(&report, "gw-edge-01");
+    assert_eq!(gateway["insights"][0]["evidence"]["caused_by"], "404104");
+    let conflict = gateway["codes"]
+        .as_array()
+        .expect("codes")
+        .iter()
+        .find(|c| c["code"] == "409002")
+        .cloned();
+    assert_eq!(conflict.expect("409002 counted")["side_effect"], 1);
+}
+
+#[test]
+fn an_offline_device_reports_since_when_and_its_last_code() {
+    let report = analyze_json(&["fixtures/insights/offline.json"]);
+    let insight = &device(&report, "pump-9")["insights"][0];
+    assert_eq!(insight["evidence"]["last_code"], "404104");
+    assert_eq!(insight["start"], "2026-03-02T09:00:00Z");
+}
+
+#[test]
+fn a_hub_incident_explains_the_devices_server_errors() {
+    let report = analyze_json(&["fixtures/insights/hub-incident.json"]);
+    let incident = &report["insights"][0];
+    assert_eq!(incident["severity"], "critical");
+    assert_eq!(incident["evidence"]["devices"], 8);
+    assert_eq!(incident["start"], "2026-03-02T02:14:00Z");
+    let victim = device(&report, "pump-0001");
+    assert_eq!(victim["incidents"], serde_json::json!([0]));
+    assert_eq!(
+        victim["severity"],
+        Value::Null,
+        "the incident, not the device, is the problem"
+    );
+    assert_eq!(
+        victim["codes"][0]["in_incident"],
+        victim["codes"][0]["count"]
+    );
+    assert!(
+        !report["connected_devices"]["drops"]
+            .as_array()
+            .expect("drops")
+            .is_empty()
+    );
+}
+
+#[test]
+fn thresholds_are_adjustable_by_flags() {
+    let report = analyze_json(&[
+        "fixtures/insights/quiet-at-end.json",
+        "--offline-after",
+        "2m",
+    ]);
+    assert_eq!(kinds(&device(&report, "pump-5")["insights"]), ["offline"]);
+    let report = analyze_json(&[
+        "fixtures/insights/sporadic-500001.json",
+        "--incident-window",
+        "1h",
+        "--incident-min-devices",
+        "3",
+    ]);
+    assert_eq!(kinds(&report["insights"]), ["hub_incident"]);
+}
+
+#[test]
+fn table_report_of_a_hub_incident() {
+    let output = triage()
+        .args(["analyze", "fixtures/insights/hub-incident.json"])
+        .output()
+        .expect("runs");
+    assert!(output.status.success());
+    insta::assert_snapshot!(String::from_utf8_lossy(&output.stdout));
+}
+
+#[test]
+fn timeline_shows_sessions_and_explains_renewal_events() {
+    let output = triage()
+        .args(["timeline", "pump-0042", "fixtures/shapes/PT1H.json"])
+        .output()
+        .expect("runs");
+    assert!(output.status.success());
+    insta::assert_snapshot!(String::from_utf8_lossy(&output.stdout));
+    let output = triage()
+        .args([
+            "timeline",
+            "pump-0042",
+            "fixtures/insights/token-renewal.json",
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("runs");
+    let timeline: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(timeline["sessions"].as_array().expect("sessions").len(), 7);
+    assert_eq!(timeline["sessions"][0]["duration_seconds"], 3900);
+    assert_eq!(timeline["events"][1]["note"], "token renewal");
+}
+
+#[test]
+fn timeline_of_an_unknown_device_suggests_similar_ids() {
+    triage()
+        .args(["timeline", "pump", "fixtures/shapes/PT1H.json"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "device \"pump\" is not in the logs; similar ids: pump-0042",
+        ));
+}

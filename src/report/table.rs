@@ -3,7 +3,7 @@
 //! means, once. Width follows the terminal; colour only when asked.
 
 use super::{DeviceReport, Report, format_time};
-use crate::analysis::diagnosis::{Curve, Insight};
+use crate::analysis::diagnosis::Curve;
 use crate::model::Severity;
 use crate::rules;
 use chrono::{DateTime, Utc};
@@ -30,9 +30,10 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<
 
     if !report.insights.is_empty() {
         writeln!(out, "\nFleet")?;
-        let mut table = new_table(style, &["Severity", "Finding", "What to do"]);
-        for insight in &report.insights {
+        let mut table = new_table(style, &["#", "Severity", "Finding", "What to do"]);
+        for (index, insight) in report.insights.iter().enumerate() {
             table.add_row(vec![
+                Cell::new(index + 1),
                 severity_cell(insight.severity, style),
                 Cell::new(&insight.summary),
                 Cell::new(&insight.action),
@@ -178,7 +179,9 @@ fn sparkline(curve: &Curve) -> String {
         .chunks(group)
         .map(|chunk| {
             let value = chunk.iter().map(|p| p.min).min().unwrap_or(0);
-            let index = (value * (BARS.len() as u64 - 1)).checked_div(high).unwrap_or(0);
+            let index = (value * (BARS.len() as u64 - 1))
+                .checked_div(high)
+                .unwrap_or(0);
             BARS[usize::try_from(index).unwrap_or(0).min(BARS.len() - 1)]
         })
         .collect()
@@ -186,20 +189,28 @@ fn sparkline(curve: &Curve) -> String {
 
 fn findings_table(devices: &[&DeviceReport], report: &Report, style: Style) -> Table {
     let mut table = new_table(style, &["Device", "Severity", "Finding", "What to do"]);
+    // Devices whose only story is a fleet incident share one row per incident.
+    let mut victims: Vec<Vec<String>> = vec![Vec::new(); report.insights.len()];
     for device in devices {
+        if device.insights.is_empty() && device.severity.is_none() && !device.incidents.is_empty() {
+            for index in &device.incidents {
+                if let Some(names) = victims.get_mut(*index) {
+                    names.push(device.identity());
+                }
+            }
+            continue;
+        }
         let mut rows: Vec<(Severity, String, String)> = device
             .insights
             .iter()
             .map(|i| (i.severity, i.summary.clone(), i.action.clone()))
             .collect();
         for index in &device.incidents {
-            if let Some(incident) = report.insights.get(*index) {
-                rows.push((
-                    Severity::Info,
-                    format!("Hit by the fleet incident: {}", incident.summary),
-                    incident_action(incident),
-                ));
-            }
+            rows.push((
+                Severity::Info,
+                incident_finding(report, *index),
+                INCIDENT_ACTION.to_string(),
+            ));
         }
         if rows.is_empty() {
             // No pattern: the codes speak for themselves.
@@ -229,12 +240,44 @@ fn findings_table(devices: &[&DeviceReport], report: &Report, style: Style) -> T
             ]);
         }
     }
+    for (index, names) in victims
+        .iter()
+        .enumerate()
+        .filter(|(_, names)| !names.is_empty())
+    {
+        table.add_row(vec![
+            Cell::new(name_list(names)),
+            severity_cell(Severity::Info, style),
+            Cell::new(incident_finding(report, index)),
+            Cell::new(INCIDENT_ACTION),
+        ]);
+    }
     table
 }
 
-fn incident_action(_incident: &Insight) -> String {
-    "Nothing on the device: its server-side errors in that window belong to the incident."
-        .to_string()
+const INCIDENT_ACTION: &str =
+    "Nothing on the device: its server-side errors in that window belong to the incident.";
+
+fn incident_finding(report: &Report, index: usize) -> String {
+    let when = report.insights.get(index).map_or(String::new(), |i| {
+        format!(" ({} to {})", format_time(&i.start), format_time(&i.end))
+    });
+    format!("Hit by fleet incident {}{when}", index + 1)
+}
+
+/// `a, b, c and 5 more (8 devices)`.
+fn name_list(names: &[String]) -> String {
+    const NAMED: usize = 3;
+    let shown = names
+        .iter()
+        .take(NAMED)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    match names.len() {
+        n if n > NAMED => format!("{shown} and {} more ({n} devices)", n - NAMED),
+        _ => shown,
+    }
 }
 
 fn codes_table(devices: &[&DeviceReport], style: Style) -> Table {

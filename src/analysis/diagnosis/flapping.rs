@@ -13,13 +13,9 @@ use crate::rules;
 use chrono::{DateTime, TimeDelta, Utc};
 
 /// `expected` marks the events token renewal explains (same length as `events`).
+/// A drop is counted once per lost connection (see [`cycle_drops`]).
 pub fn detect(events: &[Event], expected: &[bool], t: &Thresholds) -> Option<Insight> {
-    let drops: Vec<&Event> = events
-        .iter()
-        .enumerate()
-        .filter(|(i, e)| e.is_drop() && expected.get(*i) != Some(&true))
-        .map(|(_, e)| e)
-        .collect();
+    let drops = cycle_drops(events, expected);
     let times: Vec<DateTime<Utc>> = drops.iter().map(|e| e.time).collect();
 
     let rapid = most_in_window(&times, t.flapping_rapid_window);
@@ -68,6 +64,32 @@ pub fn detect(events: &[Event], expected: &[bool], t: &Thresholds) -> Option<Ins
             ..Evidence::default()
         },
     })
+}
+
+/// The drops that end a connection: the first drop after a successful connect (or
+/// before any connect, when the device was connected before the log began). Refused
+/// retries while already down are not new cycles, and the two records the hub may write
+/// for one drop (401003 then 404104) count once. Token renewal events are left out.
+fn cycle_drops<'e>(events: &'e [Event], expected: &[bool]) -> Vec<&'e Event> {
+    let mut drops = Vec::new();
+    let mut connected = true;
+    for (event, expected) in events
+        .iter()
+        .zip(expected.iter().chain(std::iter::repeat(&false)))
+    {
+        if *expected {
+            continue;
+        }
+        if event.is_successful_connect() {
+            connected = true;
+        } else if event.is_drop() {
+            if connected {
+                drops.push(event);
+            }
+            connected = false;
+        }
+    }
+    drops
 }
 
 /// The most times within any half-open window `[time, time + window)`; `times` sorted.
@@ -205,6 +227,40 @@ mod tests {
             insight.summary
         );
         assert!(insight.action.starts_with("Credentials"));
+    }
+
+    #[test]
+    fn refused_retries_while_down_are_one_drop_not_flapping() {
+        // A credential failure: one lost connection, then the hub keeps refusing.
+        let mut events = vec![ev("08:00:00", Connect, None, None)];
+        for minute in 0..8 {
+            events.push(event(
+                at("09:00:00") + minutes(3 * minute),
+                Disconnect,
+                Some(401_003),
+                None,
+            ));
+        }
+        let events = timeline(events);
+        assert_eq!(flapping(&events), None);
+    }
+
+    #[test]
+    fn the_two_records_of_one_drop_count_once() {
+        let mut events = Vec::new();
+        for n in 0..5 {
+            let time = at("09:00:00") + minutes(10 * n);
+            events.push(event(time, Disconnect, Some(401_003), None));
+            events.push(event(
+                time + TimeDelta::seconds(1),
+                Disconnect,
+                Some(404_104),
+                None,
+            ));
+            events.push(event(time + TimeDelta::seconds(4), Connect, None, None));
+        }
+        let insight = flapping(&timeline(events)).expect("five lost connections in an hour");
+        assert_eq!(insight.evidence.count, Some(5));
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //!
 //! The same shape repeated every few minutes is a reconnect loop, not renewal. The rule:
 //! a cycle counts as renewal only when its nearest cycle (before or after) is at least
-//! `renewal_period_min` away, or it is the device's only cycle. So a steady hourly
+//! `renewal_period_min` away, or it is the device's only cycle. Clean (code-less) cycles
+//! need a second one: alone, a clean reconnect is just that. So a steady hourly
 //! renewal is all expected, a loop every 3 min is all visible, and a real renewal right
 //! next to a loop stays visible too: we prefer showing one renewal too many to hiding a
 //! loop.
@@ -35,7 +36,12 @@ pub fn is_clean_disconnect(event: &Event) -> bool {
 }
 
 pub fn detect(events: &[Event], t: &Thresholds) -> Renewal {
-    let cycles = spaced(candidates(events, t), t);
+    let mut cycles = spaced(candidates(events, t), t);
+    // A lone clean disconnect/reconnect has no error to explain and shows no renewal
+    // cadence (an app restart looks the same): clean cycles count from two on.
+    if cycles.iter().filter(|c| c.is_clean()).count() < 2 {
+        cycles.retain(|c| !c.is_clean());
+    }
     let mut expected = vec![false; events.len()];
     for cycle in &cycles {
         for flag in expected.get_mut(cycle.range.clone()).into_iter().flatten() {
@@ -54,6 +60,13 @@ struct Cycle {
     range: Range<usize>,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
+}
+
+impl Cycle {
+    /// An informational disconnect and a reconnect, without error codes.
+    fn is_clean(&self) -> bool {
+        self.range.len() == 2
+    }
 }
 
 /// Every renewal-shaped run of events, left to right, not overlapping.
@@ -250,6 +263,18 @@ mod tests {
                 .contains("informational disconnect/reconnect")
         );
         assert!(renewal.expected.iter().all(|&e| e));
+    }
+
+    #[test]
+    fn a_single_clean_reconnect_is_not_renewal() {
+        let events = timeline(vec![
+            ev("09:00:00", Connect, None, None),
+            ev("10:00:00", Disconnect, None, None),
+            ev("10:00:20", Connect, None, None),
+        ]);
+        let renewal = detect(&events, &Thresholds::default());
+        assert_eq!(renewal.insight, None);
+        assert!(renewal.expected.iter().all(|e| !e));
     }
 
     #[test]
