@@ -1,0 +1,342 @@
+//! When each device does what. A device plays its scenario as a series of short
+//! episodes (a renewal, a burst, a takeover...), generated lazily: only episodes that
+//! start before the hour being written are played, so a device holds at most one
+//! episode's events at a time and memory follows the fleet, not the log's length.
+
+mod plan;
+
+use super::hub::{HOUR, Hub, MINUTE};
+use super::record::{Code, Event, Kind};
+use super::rng::Rng;
+use super::spec::Scenario;
+use std::collections::VecDeque;
+
+/// What a device does at its next episode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    FirstConnect,
+    /// The earliest entry of the agenda.
+    Agenda,
+    CleanReconnect,
+    Incident(usize),
+    FinalDrop,
+    RenewalMqtt,
+    RenewalNode,
+    Burst,
+    ChronicHour,
+    Takeover,
+    CredentialFailure,
+    Refusal,
+    SideEffect,
+    Done,
+}
+
+/// One device's generator.
+#[derive(Debug)]
+pub(super) struct DeviceGen {
+    device: u32,
+    scenario: Scenario,
+    rng: Rng,
+    end: i64,
+    /// Played but not yet written: the tail of the current episode at most.
+    pending: VecDeque<Event>,
+    /// When the next episode starts, and what it is.
+    next: i64,
+    step: Step,
+    /// Sparse one-off episodes (clean reconnects, incidents, a final drop), latest first.
+    agenda: Vec<(i64, Step)>,
+    connected_at: i64,
+    /// Duplicate identity: which of the two clients holds the connection.
+    holder: u8,
+}
+
+impl DeviceGen {
+    pub(super) fn new(device: u32, scenario: Scenario, mut rng: Rng, hub: &Hub) -> DeviceGen {
+        // Devices come up over the first half hour (less in very short logs).
+        let first = rng.range(0, (hub.end / 4).min(30 * MINUTE));
+        DeviceGen {
+            device,
+            scenario,
+            rng,
+            end: hub.end,
+            pending: VecDeque::new(),
+            next: first,
+            step: Step::FirstConnect,
+            agenda: Vec::new(),
+            connected_at: first,
+            holder: 0,
+        }
+    }
+
+    /// Plays every episode that starts before `until`.
+    pub(super) fn advance(&mut self, until: i64, hub: &mut Hub) {
+        while self.step != Step::Done && self.next < until {
+            self.play(self.step, self.next, hub);
+        }
+    }
+
+    /// Moves the events due before `until` to `out`, in time order.
+    pub(super) fn drain_before(&mut self, until: i64, out: &mut Vec<Event>) {
+        while let Some(event) = self.pending.front()
+            && event.at < until
+        {
+            out.extend(self.pending.pop_front());
+        }
+    }
+
+    fn emit(&mut self, at: i64, kind: Kind, address: u8) {
+        debug_assert!(
+            self.pending.back().is_none_or(|e| e.at <= at),
+            "episodes overlap"
+        );
+        if at < self.end {
+            self.pending.push_back(Event {
+                at,
+                device: self.device,
+                kind,
+                address,
+            });
+        }
+    }
+
+    fn drop_with(&mut self, at: i64, code: Code) {
+        self.emit(at, Kind::Disconnect(Some(code)), self.holder);
+    }
+
+    fn connect(&mut self, at: i64) {
+        self.emit(at, Kind::Connect, self.holder);
+    }
+
+    /// Schedules `step` at `at` if an episode lasting `length` still ends inside the log.
+    fn repeat(&mut self, step: Step, at: i64, length: i64) {
+        if at + length < self.end {
+            self.step = step;
+            self.next = at;
+        } else {
+            self.step = Step::Done;
+        }
+    }
+
+    /// A time in `lo..=hi`, pulled in so that an episode of `length` fits in the log.
+    fn fitting(&mut self, lo: i64, hi: i64, length: i64) -> i64 {
+        let hi = hi.min(self.end - length - 1);
+        self.rng.range(lo, hi)
+    }
+
+    fn play(&mut self, step: Step, at: i64, hub: &mut Hub) {
+        let rng = &mut self.rng;
+        match step {
+            Step::FirstConnect => {
+                self.connect(at);
+                self.plan(at, hub);
+            }
+            Step::Agenda => {
+                if let Some((at, step)) = self.agenda.pop() {
+                    self.play(step, at, hub);
+                }
+                match self.agenda.last() {
+                    Some(&(next, _)) if self.step == Step::Agenda => self.next = next,
+                    _ if self.step == Step::Agenda => self.step = Step::Done,
+                    _ => {}
+                }
+            }
+            Step::CleanReconnect => {
+                let back = at + rng.range(5, 60);
+                self.emit(at, Kind::Disconnect(None), 0);
+                self.connect(back);
+            }
+            Step::Incident(index) => {
+                let code = if rng.chance(600) {
+                    Code::GenericTimeout
+                } else {
+                    Code::ServerError
+                };
+                let back = at + rng.range(30, 120);
+                self.drop_with(at, code);
+                self.connect(back);
+                if let Some(span) = hub.spans.get_mut(index) {
+                    let (first, last) = span.unwrap_or((at, at));
+                    *span = Some((first.min(at), last.max(at)));
+                }
+            }
+            Step::FinalDrop => self.drop_with(at, Code::ClosedRemotely),
+            Step::RenewalMqtt => {
+                // The hub drops the expired token, the device side closes, then reconnects.
+                let back = at + 1 + rng.range(10, 40);
+                let next = at + 65 * MINUTE + rng.range(-MINUTE, MINUTE);
+                self.drop_with(at, Code::Unauthorized);
+                self.drop_with(at + 1, Code::ClosedRemotely);
+                self.connect(back);
+                self.repeat(Step::RenewalMqtt, next, 42);
+            }
+            Step::RenewalNode => {
+                let back = at + rng.range(5, 30);
+                let next = at + HOUR + rng.range(-45, 45);
+                self.emit(at, Kind::Disconnect(None), 0);
+                self.connect(back);
+                self.repeat(Step::RenewalNode, next, 31);
+            }
+            Step::Burst => {
+                // At most 16 cycles of at most 18 s: 12 or more drops inside 5 minutes.
+                let drops = self.rng.range(12, 16);
+                let mut clock = at;
+                for _ in 0..drops {
+                    let code = self.rng.chance(850).then_some(Code::ClosedRemotely);
+                    self.emit(clock, Kind::Disconnect(code), 0);
+                    clock += self.rng.range(2, 6);
+                    self.connect(clock);
+                    clock += self.rng.range(6, 12);
+                }
+                let next = at + self.rng.range(3 * HOUR, 6 * HOUR);
+                self.repeat(Step::Burst, next, 5 * MINUTE);
+            }
+            Step::ChronicHour => self.chronic_hour(at),
+            Step::Takeover => {
+                // The other client connects; the hub closes the one that held the identity.
+                let kicked = self.holder;
+                let next = at + rng.range(6 * MINUTE, 20 * MINUTE);
+                self.holder = 1 - kicked;
+                self.connect(at);
+                self.emit(
+                    at + 1,
+                    Kind::Disconnect(Some(Code::ForcefullyClosed)),
+                    kicked,
+                );
+                self.repeat(Step::Takeover, next, 2);
+            }
+            Step::CredentialFailure => {
+                let next = at + rng.range(2 * MINUTE, 7 * MINUTE);
+                self.drop_with(at, Code::Unauthorized);
+                self.drop_with(at + 1, Code::ClosedRemotely);
+                self.repeat(Step::Refusal, next, 0);
+            }
+            Step::Refusal => {
+                let next = at + rng.range(2 * MINUTE, 7 * MINUTE);
+                self.drop_with(at, Code::Unauthorized);
+                self.repeat(Step::Refusal, next, 0);
+            }
+            Step::SideEffect => {
+                let conflict = at + rng.range(1, 20);
+                let back = conflict + rng.range(5, 30);
+                let next = at + rng.range(HOUR, 4 * HOUR);
+                self.drop_with(at, Code::ClosedRemotely);
+                self.drop_with(conflict, Code::LinkConflict);
+                self.connect(back);
+                self.repeat(Step::SideEffect, next, 51);
+            }
+            Step::Done => {}
+        }
+    }
+
+    /// 5-8 drops at random moments of the hour, at least 95 s apart so that each
+    /// reconnect (20-90 s) comes before the next drop and inside the hour.
+    fn chronic_hour(&mut self, hour: i64) {
+        const GAP: i64 = 95;
+        let drops = self.rng.range(5, 8) as usize;
+        let room = HOUR - drops as i64 * GAP;
+        let mut offsets = [0i64; 8];
+        for offset in offsets.iter_mut().take(drops) {
+            *offset = self.rng.range(0, room - 1);
+        }
+        offsets[..drops].sort_unstable();
+        for (i, offset) in offsets[..drops].iter().enumerate() {
+            let at = hour + offset + i as i64 * GAP;
+            let back = at + self.rng.range(20, 90);
+            if at > self.connected_at + 30 {
+                self.drop_with(at, Code::ClosedRemotely);
+                self.connect(back);
+            }
+        }
+        self.repeat(Step::ChronicHour, hour + HOUR, HOUR - 1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every event of one device over a whole log.
+    pub(super) fn play(scenario: Scenario, hours: i64, seed: u64) -> (Vec<Event>, Hub) {
+        let mut hub = Hub::new(hours * HOUR, true, &mut Rng::new(seed));
+        let mut device = DeviceGen::new(0, scenario, Rng::new(seed + 1), &hub);
+        let mut events = Vec::new();
+        for hour in 1..=hours {
+            device.advance(hour * HOUR, &mut hub);
+            device.drain_before(hour * HOUR, &mut events);
+        }
+        (events, hub)
+    }
+
+    pub(super) fn drops(events: &[Event], code: Code) -> Vec<i64> {
+        let kind = Kind::Disconnect(Some(code));
+        events
+            .iter()
+            .filter(|e| e.kind == kind)
+            .map(|e| e.at)
+            .collect()
+    }
+
+    #[test]
+    fn every_scenario_writes_in_time_order_inside_the_log() {
+        for scenario in Scenario::ALL {
+            for seed in 0..20 {
+                let (events, _) = play(scenario, 24, seed);
+                assert!(
+                    events.windows(2).all(|w| w[0].at <= w[1].at),
+                    "{scenario:?}"
+                );
+                assert!(
+                    events.iter().all(|e| (0..24 * HOUR).contains(&e.at)),
+                    "{scenario:?}"
+                );
+                assert_eq!(
+                    events.first().map(|e| e.kind),
+                    Some(Kind::Connect),
+                    "{scenario:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn renewing_and_healthy_devices_end_connected() {
+        for scenario in [
+            Scenario::Healthy,
+            Scenario::TokenRenewalMqtt,
+            Scenario::TokenRenewalNode,
+        ] {
+            for seed in 0..20 {
+                let (events, _) = play(scenario, 24, seed);
+                assert_eq!(
+                    events.last().map(|e| e.kind),
+                    Some(Kind::Connect),
+                    "{scenario:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn mqtt_renewal_recurs_about_every_65_minutes() {
+        let (events, _) = play(Scenario::TokenRenewalMqtt, 24, 4);
+        let expiries = drops(&events, Code::Unauthorized);
+        assert!(expiries.len() >= 20, "{}", expiries.len());
+        assert!(
+            expiries
+                .windows(2)
+                .all(|w| (64 * MINUTE..=66 * MINUTE).contains(&(w[1] - w[0])))
+        );
+    }
+
+    #[test]
+    fn rapid_bursts_pack_twelve_drops_into_five_minutes() {
+        let (events, _) = play(Scenario::RapidFlapping, 24, 8);
+        let drops: Vec<i64> = events
+            .iter()
+            .filter(|e| matches!(e.kind, Kind::Disconnect(_)))
+            .map(|e| e.at)
+            .collect();
+        assert!(drops.len() >= 12);
+        assert!(drops.windows(12).any(|w| w[11] - w[0] <= 5 * MINUTE));
+    }
+}

@@ -1,0 +1,154 @@
+//! What the rest of the log holds for a device once it has first connected: the
+//! first episode of a repeating pattern, or an agenda of a few one-off episodes
+//! (clean reconnects, incident drops, a final drop).
+
+use super::{DeviceGen, Step};
+use crate::synth::hub::{DAY, HOUR, Hub, INCIDENT_WINDOW, MINUTE};
+use crate::synth::spec::Scenario;
+use std::cmp::Reverse;
+
+impl DeviceGen {
+    /// After the first connect: what the rest of the log holds for this device.
+    pub(super) fn plan(&mut self, connected: i64, hub: &Hub) {
+        let end = self.end;
+        match self.scenario {
+            Scenario::Healthy => self.agenda_until(end - 30 * MINUTE, hub, None),
+            Scenario::IncidentVictim => {
+                self.agenda_until(end - 30 * MINUTE, hub, None);
+                for (index, &start) in hub.incidents.iter().enumerate() {
+                    let at = start + self.rng.range(0, INCIDENT_WINDOW);
+                    self.agenda.push((at, Step::Incident(index)));
+                }
+                self.start_agenda();
+            }
+            Scenario::Offline => {
+                let lo = (connected + 15 * MINUTE).max(end * 3 / 10);
+                let hi = end - HOUR - 5 * MINUTE;
+                let last = if lo <= hi {
+                    self.rng.range(lo, hi)
+                } else {
+                    hi.max(connected + MINUTE)
+                };
+                self.agenda_until(last - 30 * MINUTE, hub, Some(last));
+            }
+            Scenario::QuietAtEnd => {
+                let last = (end - self.rng.range(4 * MINUTE, 6 * MINUTE)).max(connected + MINUTE);
+                self.agenda_until(last - 30 * MINUTE, hub, Some(last));
+            }
+            Scenario::TokenRenewalMqtt => {
+                let next = connected + 65 * MINUTE + self.rng.range(-MINUTE, MINUTE);
+                self.repeat(Step::RenewalMqtt, next, 42);
+            }
+            Scenario::TokenRenewalNode => {
+                let next = connected + HOUR + self.rng.range(-45, 45);
+                self.repeat(Step::RenewalNode, next, 31);
+            }
+            Scenario::RapidFlapping => {
+                let next = self.fitting(connected + 10 * MINUTE, connected + 3 * HOUR, 6 * MINUTE);
+                self.repeat(Step::Burst, next, 5 * MINUTE);
+            }
+            Scenario::ChronicFlapping => {
+                self.repeat(Step::ChronicHour, connected / HOUR * HOUR, HOUR - 1);
+            }
+            Scenario::DuplicateIdentity => {
+                let next = connected + self.rng.range(MINUTE, 10 * MINUTE);
+                self.repeat(Step::Takeover, next, 2);
+            }
+            Scenario::CredentialFailure => {
+                // Late enough to look settled, early enough for five or more refusals.
+                let lo = (connected + 15 * MINUTE).max(end / 4);
+                let hi = (end * 6 / 10).min(end - 40 * MINUTE);
+                let at = self.rng.range(lo, hi);
+                self.repeat(Step::CredentialFailure, at, 1);
+            }
+            Scenario::SideEffect => {
+                let next = self.fitting(connected + 10 * MINUTE, connected + 2 * HOUR, MINUTE);
+                self.repeat(Step::SideEffect, next, 51);
+            }
+        }
+    }
+
+    /// Maybe one clean reconnect a day before `limit`, then the `last` drop if any.
+    fn agenda_until(&mut self, limit: i64, hub: &Hub, last: Option<i64>) {
+        let mut day = 0;
+        while day < limit {
+            if self.rng.chance(500) {
+                let at = day + self.rng.range(HOUR, DAY - HOUR);
+                let clear = !(self.scenario == Scenario::IncidentVictim && hub.near_incident(at));
+                if at > self.connected_at + 10 * MINUTE && at < limit && clear {
+                    self.agenda.push((at, Step::CleanReconnect));
+                }
+            }
+            day += DAY;
+        }
+        if let Some(at) = last {
+            self.agenda.push((at, Step::FinalDrop));
+        }
+        self.start_agenda();
+    }
+
+    fn start_agenda(&mut self) {
+        // Stable sort, latest first, so `pop` yields the next episode.
+        self.agenda.sort_by_key(|&(at, _)| Reverse(at));
+        match self.agenda.last() {
+            Some(&(at, _)) => {
+                self.step = Step::Agenda;
+                self.next = at;
+            }
+            None => self.step = Step::Done,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synth::record::{Code, Kind};
+    use crate::synth::schedule::tests::{drops, play};
+
+    #[test]
+    fn offline_and_quiet_devices_end_on_a_drop_at_their_distance_from_the_end() {
+        for seed in 0..20 {
+            let (offline, _) = play(Scenario::Offline, 24, seed);
+            let last = offline.last().map_or(0, |e| e.at);
+            assert!(24 * HOUR - last >= HOUR, "seed {seed}");
+            let (quiet, _) = play(Scenario::QuietAtEnd, 24, seed);
+            let last = quiet.last().map_or(0, |e| e.at);
+            assert!(
+                (4 * MINUTE..=6 * MINUTE).contains(&(24 * HOUR - last)),
+                "seed {seed}"
+            );
+        }
+    }
+
+    #[test]
+    fn credential_failures_never_reconnect_after_five_refusals() {
+        for seed in 0..20 {
+            let (events, _) = play(Scenario::CredentialFailure, 24, seed);
+            let refusals = drops(&events, Code::Unauthorized);
+            let first = refusals.first().copied().unwrap_or(i64::MAX);
+            assert!(refusals.len() >= 5, "seed {seed}");
+            assert!(
+                !events
+                    .iter()
+                    .any(|e| e.at > first && e.kind == Kind::Connect)
+            );
+        }
+    }
+
+    #[test]
+    fn victims_are_dropped_inside_the_incident_window() {
+        let (events, hub) = play(Scenario::IncidentVictim, 48, 3);
+        assert_eq!(hub.incidents.len(), 2);
+        let server = [
+            drops(&events, Code::GenericTimeout),
+            drops(&events, Code::ServerError),
+        ]
+        .concat();
+        assert_eq!(server.len(), 2);
+        for (start, span) in hub.incidents.iter().zip(&hub.spans) {
+            let (first, last) = span.unwrap_or_default();
+            assert!(*start <= first && last <= start + INCIDENT_WINDOW);
+        }
+    }
+}

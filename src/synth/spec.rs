@@ -1,0 +1,321 @@
+//! What a synthetic fleet is made of: the spec (seed, size, duration, start), the
+//! scenarios a device can play, their shares, and how devices are dealt scenarios.
+
+use super::rng::Rng;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// 2026-03-02T00:00:00Z, the day the reference samples are set on.
+const DEFAULT_START_UNIX: i64 = 1_772_409_600;
+
+/// A fleet needs this many devices for the hub incident to be told from chance.
+pub(super) const INCIDENT_MIN_DEVICES: usize = 20;
+/// Victims of an incident: at least this many devices ...
+const VICTIMS_MIN: usize = 6;
+/// ... and at least this share of the fleet, in per cent.
+const VICTIMS_MIN_PERCENT: usize = 15;
+/// From this size on, every scenario with a non-zero share gets at least one device.
+const EVERY_SCENARIO_FROM: usize = 30;
+
+/// Everything that decides the output; the same spec always gives the same bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FleetSpec {
+    pub seed: u64,
+    pub devices: usize,
+    pub hours: u32,
+    /// The log starts here; whole seconds are used.
+    pub start: DateTime<Utc>,
+    pub mix: Mix,
+}
+
+impl FleetSpec {
+    /// A fleet starting 2026-03-02T00:00:00Z with the default [`Mix`].
+    pub fn new(seed: u64, devices: usize, hours: u32) -> Self {
+        FleetSpec {
+            seed,
+            devices,
+            hours,
+            start: default_start(),
+            mix: Mix::default(),
+        }
+    }
+
+    /// Whether this fleet has hub incidents (and so `IncidentVictim` devices).
+    pub(super) fn has_incidents(&self) -> bool {
+        self.devices >= INCIDENT_MIN_DEVICES && self.mix.incident_victim > 0
+    }
+}
+
+/// 2026-03-02T00:00:00Z.
+pub fn default_start() -> DateTime<Utc> {
+    DateTime::from_timestamp(DEFAULT_START_UNIX, 0).unwrap_or(DateTime::UNIX_EPOCH)
+}
+
+/// What a device does during the log; see the crate's synth docs for each pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scenario {
+    /// Connects once and stays connected (maybe one clean reconnect a day).
+    Healthy,
+    /// .NET/Java SAS renewal: 401003, 404104 a second later, connect 10-40 s later, every ~65 min.
+    TokenRenewalMqtt,
+    /// Node SAS renewal: informational disconnect, connect 5-30 s later, every ~60 min.
+    TokenRenewalNode,
+    /// Bursts of 12 or more drops within 5 minutes, reconnecting in between.
+    RapidFlapping,
+    /// 5-8 random 404104 drops an hour, each followed by a reconnect 20-90 s later.
+    ChronicFlapping,
+    /// Two clients with one identity kick each other off (400027, alternating addresses).
+    DuplicateIdentity,
+    /// Connected, then repeated 401003 refusals and never a successful connect again.
+    CredentialFailure,
+    /// A final 404104 at least an hour before the end of the log, then silence.
+    Offline,
+    /// Occasional 404104 followed within 1-20 s by a 409002, then a reconnect.
+    SideEffect,
+    /// Look-alike of `Offline`: the last event is a disconnect only ~5 min before the end.
+    QuietAtEnd,
+    /// Healthy, but dropped (500008/500001) with many others in the hub incident.
+    IncidentVictim,
+}
+
+impl Scenario {
+    pub const ALL: [Scenario; 11] = [
+        Scenario::Healthy,
+        Scenario::TokenRenewalMqtt,
+        Scenario::TokenRenewalNode,
+        Scenario::RapidFlapping,
+        Scenario::ChronicFlapping,
+        Scenario::DuplicateIdentity,
+        Scenario::CredentialFailure,
+        Scenario::Offline,
+        Scenario::SideEffect,
+        Scenario::QuietAtEnd,
+        Scenario::IncidentVictim,
+    ];
+}
+
+/// Relative shares of devices per scenario (any unit; the default sums to 1000).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Mix {
+    pub healthy: u32,
+    pub token_renewal_mqtt: u32,
+    pub token_renewal_node: u32,
+    pub rapid_flapping: u32,
+    pub chronic_flapping: u32,
+    pub duplicate_identity: u32,
+    pub credential_failure: u32,
+    pub offline: u32,
+    pub side_effect: u32,
+    pub quiet_at_end: u32,
+    pub incident_victim: u32,
+}
+
+impl Default for Mix {
+    /// Mostly quiet or renewing devices, a few of each problem, 15% incident victims.
+    fn default() -> Self {
+        Mix {
+            healthy: 370,
+            token_renewal_mqtt: 200,
+            token_renewal_node: 100,
+            rapid_flapping: 20,
+            chronic_flapping: 40,
+            duplicate_identity: 20,
+            credential_failure: 20,
+            offline: 30,
+            side_effect: 30,
+            quiet_at_end: 20,
+            incident_victim: 150,
+        }
+    }
+}
+
+impl Mix {
+    /// Every device plays `scenario` (no incident unless it is `IncidentVictim`).
+    pub fn only(scenario: Scenario) -> Mix {
+        let mut mix = Mix {
+            healthy: 0,
+            token_renewal_mqtt: 0,
+            token_renewal_node: 0,
+            rapid_flapping: 0,
+            chronic_flapping: 0,
+            duplicate_identity: 0,
+            credential_failure: 0,
+            offline: 0,
+            side_effect: 0,
+            quiet_at_end: 0,
+            incident_victim: 0,
+        };
+        *mix.share_mut(scenario) = 1;
+        mix
+    }
+
+    pub fn share(&self, scenario: Scenario) -> u32 {
+        // Through `share_mut`, so the scenario-to-field mapping is written once.
+        let mut copy = *self;
+        *copy.share_mut(scenario)
+    }
+
+    fn share_mut(&mut self, scenario: Scenario) -> &mut u32 {
+        match scenario {
+            Scenario::Healthy => &mut self.healthy,
+            Scenario::TokenRenewalMqtt => &mut self.token_renewal_mqtt,
+            Scenario::TokenRenewalNode => &mut self.token_renewal_node,
+            Scenario::RapidFlapping => &mut self.rapid_flapping,
+            Scenario::ChronicFlapping => &mut self.chronic_flapping,
+            Scenario::DuplicateIdentity => &mut self.duplicate_identity,
+            Scenario::CredentialFailure => &mut self.credential_failure,
+            Scenario::Offline => &mut self.offline,
+            Scenario::SideEffect => &mut self.side_effect,
+            Scenario::QuietAtEnd => &mut self.quiet_at_end,
+            Scenario::IncidentVictim => &mut self.incident_victim,
+        }
+    }
+}
+
+/// Each device's scenario, by device index: counts from the shares, then shuffled so
+/// that neither the index nor the id says anything about the scenario.
+pub(super) fn deal(spec: &FleetSpec, rng: &mut Rng) -> Vec<Scenario> {
+    let counts = counts(spec);
+    let mut dealt: Vec<Scenario> = Scenario::ALL
+        .iter()
+        .zip(counts)
+        .flat_map(|(&scenario, count)| std::iter::repeat_n(scenario, count))
+        .collect();
+    // Fisher-Yates, from the top down.
+    for i in (1..dealt.len()).rev() {
+        let j = rng.below(i as u64 + 1) as usize;
+        dealt.swap(i, j);
+    }
+    dealt
+}
+
+/// Devices per scenario, in `Scenario::ALL` order, summing to `spec.devices`.
+fn counts(spec: &FleetSpec) -> [usize; 11] {
+    let n = spec.devices;
+    let weights = Scenario::ALL.map(|s| match s {
+        // Without an incident a victim is only a healthy device under a false name.
+        Scenario::IncidentVictim if !spec.has_incidents() => 0,
+        _ => u64::from(spec.mix.share(s)),
+    });
+    let total: u64 = weights.iter().sum();
+    let mut counts = [0usize; 11];
+    if total == 0 {
+        counts[0] = n;
+        return counts;
+    }
+    // Largest remainder, ties to the earlier scenario: integer-only, so exact everywhere.
+    let mut remainders = [0u64; 11];
+    for (i, w) in weights.iter().enumerate() {
+        let scaled = n as u128 * u128::from(*w);
+        counts[i] = (scaled / u128::from(total)) as usize;
+        remainders[i] = (scaled % u128::from(total)) as u64;
+    }
+    let mut order: Vec<usize> = (0..11).collect();
+    order.sort_by(|a, b| remainders[*b].cmp(&remainders[*a]).then(a.cmp(b)));
+    let short = n - counts.iter().sum::<usize>();
+    for &i in order.iter().take(short) {
+        counts[i] += 1;
+    }
+
+    let mut minimum = [0usize; 11];
+    for (i, w) in weights.iter().enumerate() {
+        if *w > 0 && n >= EVERY_SCENARIO_FROM {
+            minimum[i] = 1;
+        }
+    }
+    if spec.has_incidents() {
+        minimum[10] = VICTIMS_MIN.max((n * VICTIMS_MIN_PERCENT).div_ceil(100));
+    }
+    // Top up each scenario below its minimum from the one with the most to spare.
+    for i in 0..11 {
+        while counts[i] < minimum[i] {
+            let donor = (0..11)
+                .filter(|&d| counts[d] > minimum[d])
+                .max_by(|&a, &b| {
+                    (counts[a] - minimum[a])
+                        .cmp(&(counts[b] - minimum[b]))
+                        .then(b.cmp(&a))
+                });
+            let Some(donor) = donor else { break };
+            counts[donor] -= 1;
+            counts[i] += 1;
+        }
+    }
+    counts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count_of(spec: &FleetSpec, scenario: Scenario) -> usize {
+        let index = Scenario::ALL
+            .iter()
+            .position(|s| *s == scenario)
+            .unwrap_or(0);
+        counts(spec)[index]
+    }
+
+    #[test]
+    fn default_start_is_the_second_of_march_2026() {
+        assert_eq!(default_start().to_rfc3339(), "2026-03-02T00:00:00+00:00");
+    }
+
+    #[test]
+    fn counts_always_sum_to_the_fleet() {
+        for n in [0, 1, 7, 19, 20, 29, 30, 31, 60, 999, 20_000] {
+            let spec = FleetSpec::new(1, n, 24);
+            assert_eq!(counts(&spec).iter().sum::<usize>(), n, "{n} devices");
+        }
+    }
+
+    #[test]
+    fn thirty_devices_cover_every_scenario() {
+        for n in [30, 31, 45, 60, 100] {
+            let spec = FleetSpec::new(1, n, 24);
+            assert!(
+                counts(&spec).iter().all(|c| *c > 0),
+                "{n} devices: {:?}",
+                counts(&spec)
+            );
+        }
+    }
+
+    #[test]
+    fn incident_victims_are_at_least_six_and_fifteen_percent() {
+        let cases = [
+            (19, 0),
+            (20, 6),
+            (30, 6),
+            (100, 15),
+            (1000, 150),
+            (1001, 151),
+        ];
+        for (n, at_least) in cases {
+            let spec = FleetSpec::new(1, n, 24);
+            let victims = count_of(&spec, Scenario::IncidentVictim);
+            assert!(victims >= at_least, "{n} devices: {victims} victims");
+            if n < INCIDENT_MIN_DEVICES {
+                assert_eq!(victims, 0);
+            }
+        }
+    }
+
+    #[test]
+    fn a_single_scenario_mix_deals_only_that_scenario() {
+        let mut spec = FleetSpec::new(3, 40, 24);
+        spec.mix = Mix::only(Scenario::RapidFlapping);
+        let dealt = deal(&spec, &mut Rng::new(3));
+        assert!(dealt.iter().all(|s| *s == Scenario::RapidFlapping));
+    }
+
+    #[test]
+    fn deal_is_a_shuffle_not_a_sort() {
+        let spec = FleetSpec::new(5, 200, 24);
+        let dealt = deal(&spec, &mut Rng::new(5));
+        let mut sorted = dealt.clone();
+        sorted.sort();
+        assert_ne!(dealt, sorted);
+    }
+}
