@@ -5,6 +5,7 @@ use crate::analysis::DeviceKey;
 use crate::analysis::diagnosis::Thresholds;
 use crate::config::{self, AnalyzeConfig, Output, ReportFormat};
 use crate::input::{self, DateOrder, InputFormat, Source, parse_offset};
+use crate::synth::{FleetSpec, OutputShape};
 use chrono::TimeDelta;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
@@ -42,6 +43,9 @@ pub enum CliCommand {
         #[arg(long, value_enum, default_value_t = ListFormat::Text)]
         format: ListFormat,
     },
+    /// Write a synthetic fleet's Connections log (seeded, deterministic) for demos,
+    /// tests and benchmarks.
+    Generate(GenerateArgs),
     /// List every IoT Hub error code the tool knows.
     Codes {
         /// Output format.
@@ -89,6 +93,35 @@ pub struct TimelineArgs {
 
     #[command(flatten)]
     pub thresholds: ThresholdArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Seed of the generator: the same seed gives the same bytes.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Number of devices.
+    #[arg(long, default_value_t = 100)]
+    pub devices: usize,
+    /// Hours of log, from 2026-03-02T00:00:00Z.
+    #[arg(long, default_value_t = 24)]
+    pub hours: u32,
+    /// Export shape to write.
+    #[arg(long, value_enum, default_value_t = ShapeArg::JsonLines)]
+    pub shape: ShapeArg,
+    /// Also write the truth (each device's scenario, the incidents) as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    pub truth: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShapeArg {
+    JsonLines,
+    Records,
+    JsonArray,
+    Tables,
+    AzCli,
+    Csv,
 }
 
 /// Which logs to read and how.
@@ -286,6 +319,18 @@ impl Cli {
             CliCommand::Explain { code, format } => config::Command::Explain {
                 code,
                 json: format == ListFormat::Json,
+            },
+            CliCommand::Generate(args) => config::Command::Generate {
+                spec: FleetSpec::new(args.seed, args.devices, args.hours),
+                shape: match args.shape {
+                    ShapeArg::JsonLines => OutputShape::JsonLines,
+                    ShapeArg::Records => OutputShape::Records,
+                    ShapeArg::JsonArray => OutputShape::JsonArray,
+                    ShapeArg::Tables => OutputShape::Tables,
+                    ShapeArg::AzCli => OutputShape::AzCli,
+                    ShapeArg::Csv => OutputShape::Csv,
+                },
+                truth: args.truth,
             },
             CliCommand::Codes { format } => config::Command::Codes {
                 json: format == ListFormat::Json,

@@ -4,6 +4,8 @@
 use crate::analysis::DeviceKey;
 use crate::analysis::diagnosis::Thresholds;
 use crate::input::{self, Source};
+use crate::synth::{FleetSpec, OutputShape};
+use std::path::PathBuf;
 
 /// What `analyze` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +44,11 @@ pub enum Command {
     Explain {
         code: String,
         json: bool,
+    },
+    Generate {
+        spec: FleetSpec,
+        shape: OutputShape,
+        truth: Option<PathBuf>,
     },
     Codes {
         json: bool,

@@ -7,8 +7,10 @@ use crate::config::{AnalyzeConfig, Command, Output, ReportFormat};
 use crate::input::{self, Source};
 use crate::report::{self, table::Style};
 use crate::rules;
-use anyhow::{Result, bail};
+use crate::synth::{self, FleetSpec, OutputShape};
+use anyhow::{Context, Result, bail};
 use std::io::{IsTerminal, Write};
+use std::path::Path;
 
 /// How many skipped records are described on stderr; all are in the JSON report.
 const PROBLEMS_SHOWN: usize = 5;
@@ -19,7 +21,25 @@ pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> Result
         Command::Timeline { device, config } => timeline(&device, &config, out, err),
         Command::Explain { code, json } => explain(&code, json, out),
         Command::Codes { json, output } => codes(json, output, out),
+        Command::Generate { spec, shape, truth } => generate(&spec, shape, truth.as_deref(), out),
     }
+}
+
+fn generate(
+    spec: &FleetSpec,
+    shape: OutputShape,
+    truth_file: Option<&Path>,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let truth = synth::write_fleet(spec, shape, out)?;
+    out.flush()?;
+    if let Some(path) = truth_file {
+        let file = std::fs::File::create(path)
+            .with_context(|| format!("{}: cannot write", path.display()))?;
+        serde_json::to_writer_pretty(std::io::BufWriter::new(file), &truth)
+            .with_context(|| format!("{}: cannot write", path.display()))?;
+    }
+    Ok(())
 }
 
 fn analyze(config: &AnalyzeConfig, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {

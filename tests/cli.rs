@@ -646,3 +646,112 @@ fn timeline_of_an_unknown_device_suggests_similar_ids() {
             "device \"pump\" is not in the logs; similar ids: pump-0042",
         ));
 }
+
+/// Generates a synthetic fleet with the binary, returning the log and its truth.
+fn generate(args: &[&str], name: &str) -> (Vec<u8>, Value) {
+    let truth_path =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-truth.json"));
+    let truth_arg = truth_path.to_string_lossy().to_string();
+    let output = triage()
+        .arg("generate")
+        .args(args)
+        .args(["--truth", &truth_arg])
+        .output()
+        .expect("runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let truth = serde_json::from_slice(&std::fs::read(&truth_path).expect("truth written"))
+        .expect("truth is JSON");
+    (output.stdout, truth)
+}
+
+fn analyze_bytes(log: Vec<u8>) -> Value {
+    let output = triage()
+        .args(["analyze", "-", "--format", "json"])
+        .write_stdin(log)
+        .output()
+        .expect("runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("JSON")
+}
+
+#[test]
+fn the_diagnosis_recovers_every_scenario_of_a_synthetic_fleet() {
+    let (log, truth) = generate(
+        &["--seed", "7", "--devices", "300", "--hours", "24"],
+        "recovery",
+    );
+    let report = analyze_bytes(log);
+    assert_eq!(report["summary"]["records_analyzed"], truth["records"]);
+    for entry in truth["devices"].as_array().expect("devices") {
+        let (id, scenario) = (
+            entry[0].as_str().expect("id"),
+            entry[1].as_str().expect("scenario"),
+        );
+        let found = device(&report, id);
+        let kinds = kinds(&found["insights"]);
+        let has = |kind: &str| kinds.contains(&kind);
+        let ok = match scenario {
+            "healthy" => found["severity"].is_null(),
+            "token_renewal_mqtt" | "token_renewal_node" => {
+                has("token_renewal") && found["severity"] == "info"
+            }
+            "rapid_flapping" => has("flapping") && found["severity"] == "high",
+            "chronic_flapping" => has("flapping"),
+            "duplicate_identity" => has("duplicate_identity"),
+            "credential_failure" => has("credential_failure"),
+            "offline" => has("offline"),
+            "side_effect" => has("side_effect") && !has("duplicate_identity"),
+            "quiet_at_end" => !has("offline"),
+            "incident_victim" => {
+                found["incidents"] == serde_json::json!([0]) && found["severity"].is_null()
+            }
+            other => panic!("unknown scenario {other}"),
+        };
+        assert!(
+            ok,
+            "{id} ({scenario}) got {kinds:?}, severity {}",
+            found["severity"]
+        );
+    }
+    let incidents = truth["incidents"].as_array().expect("incidents");
+    assert_eq!(incidents.len(), 1);
+    assert_eq!(kinds(&report["insights"]), ["hub_incident"]);
+    assert_eq!(report["insights"][0]["start"], incidents[0][0]);
+    assert_eq!(report["insights"][0]["end"], incidents[0][1]);
+}
+
+#[test]
+fn a_synthetic_fleet_reads_the_same_in_every_shape() {
+    let args = ["--seed", "3", "--devices", "60", "--hours", "6"];
+    let (log, _) = generate(&args, "shape-json-lines");
+    let baseline = analyze_bytes(log);
+    for shape in ["records", "json-array", "tables", "az-cli", "csv"] {
+        let mut with_shape = args.to_vec();
+        with_shape.extend(["--shape", shape]);
+        let (log, _) = generate(&with_shape, &format!("shape-{shape}"));
+        let report = analyze_bytes(log);
+        assert_eq!(report["devices"], baseline["devices"], "{shape}");
+        assert_eq!(report["insights"], baseline["insights"], "{shape}");
+    }
+}
+
+#[test]
+fn the_generator_is_deterministic() {
+    let (first, _) = generate(
+        &["--seed", "11", "--devices", "40", "--hours", "3"],
+        "determinism-a",
+    );
+    let (second, _) = generate(
+        &["--seed", "11", "--devices", "40", "--hours", "3"],
+        "determinism-b",
+    );
+    assert_eq!(first, second);
+}
