@@ -28,6 +28,26 @@ fn analyze_json(args: &[&str]) -> Value {
     serde_json::from_slice(&output.stdout).expect("the report is JSON")
 }
 
+/// The report without what names the place of records (file, line, record number), which
+/// differs between shapes of the same data by nature.
+fn without_locations(mut value: Value) -> Value {
+    match &mut value {
+        Value::Object(map) => {
+            map.remove("location");
+            for item in map.values_mut() {
+                *item = without_locations(item.take());
+            }
+        }
+        Value::Array(items) => {
+            for item in items.iter_mut() {
+                *item = without_locations(item.take());
+            }
+        }
+        _ => {}
+    }
+    value
+}
+
 /// The same scenario in every shape, with the flags the shape needs.
 const SHAPES: &[(&str, &[&str], u64)] = &[
     ("fixtures/shapes/PT1H.json", &[], 12),
@@ -50,7 +70,11 @@ fn every_shape_gives_the_same_per_device_result() {
         let mut args = vec![*file];
         args.extend_from_slice(flags);
         let report = analyze_json(&args);
-        assert_eq!(report["devices"], baseline["devices"], "{file}");
+        assert_eq!(
+            without_locations(report["devices"].clone()),
+            without_locations(baseline["devices"].clone()),
+            "{file}"
+        );
         assert_eq!(
             report["summary"]["codes"], baseline["summary"]["codes"],
             "{file}"
@@ -738,7 +762,11 @@ fn a_synthetic_fleet_reads_the_same_in_every_shape() {
         with_shape.extend(["--shape", shape]);
         let (log, _) = generate(&with_shape, &format!("shape-{shape}"));
         let report = analyze_bytes(log);
-        assert_eq!(report["devices"], baseline["devices"], "{shape}");
+        assert_eq!(
+            without_locations(report["devices"].clone()),
+            without_locations(baseline["devices"].clone()),
+            "{shape}"
+        );
         assert_eq!(report["insights"], baseline["insights"], "{shape}");
     }
 }

@@ -2,8 +2,8 @@
 
 use super::diagnosis::{DeviceDiagnosis, Insight, InsightKind};
 use super::event::{AddressId, Addresses, Event};
-use crate::model::{Operation, Record, Severity};
-use crate::report::{DeviceCode, DeviceReport, LastState};
+use crate::model::{Operation, Position, Record, Severity};
+use crate::report::{DeviceCode, DeviceReport, LastState, Location};
 use crate::rules;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, BTreeSet};
@@ -25,11 +25,13 @@ impl DeviceKey {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct CodeTally {
     count: u64,
     first: DateTime<Utc>,
     last: DateTime<Utc>,
+    /// Where the earliest record with the code is.
+    first_at: Position,
 }
 
 /// At most this many distinct client addresses are listed per device.
@@ -46,6 +48,8 @@ pub struct DeviceState {
     /// The latest protocol and SDK seen, by event time.
     protocol: Option<(DateTime<Utc>, String)>,
     sdk_version: Option<(DateTime<Utc>, String)>,
+    /// Where the device's earliest record is.
+    first_at: Option<(DateTime<Utc>, Position)>,
 }
 
 impl DeviceState {
@@ -60,18 +64,25 @@ impl DeviceState {
         if record.code.is_some() || record.level.is_error() {
             self.error_events += 1;
         }
+        if self.first_at.as_ref().is_none_or(|(seen, _)| time < *seen) {
+            self.first_at = Some((time, record.position.clone()));
+        }
         if let Some(code) = &record.code {
             self.codes
                 .entry(code.clone())
                 .and_modify(|tally| {
                     tally.count += 1;
-                    tally.first = tally.first.min(time);
+                    if time < tally.first {
+                        tally.first = time;
+                        tally.first_at = record.position.clone();
+                    }
                     tally.last = tally.last.max(time);
                 })
                 .or_insert(CodeTally {
                     count: 1,
                     first: time,
                     last: time,
+                    first_at: record.position.clone(),
                 });
         }
         if let Some(address) = address
@@ -101,7 +112,9 @@ impl DeviceState {
         addresses: &Addresses,
         diagnosis: DeviceDiagnosis,
         incidents: &[Insight],
+        sources: &[String],
     ) -> DeviceReport {
+        let locate = |position: &Position| Location::new(sources, position);
         let latest = self.events.last();
         let last_state = match latest {
             Some(event) if event.is_successful_connect() => LastState::Connected,
@@ -158,6 +171,7 @@ impl DeviceState {
                     },
                     first_seen: tally.first,
                     last_seen: tally.last,
+                    location: locate(&tally.first_at),
                     root_cause: info
                         .map_or("The ResultType is not a numeric IoT Hub error code.", |i| {
                             i.root_cause
@@ -194,6 +208,7 @@ impl DeviceState {
             protocol: self.protocol.map(|(_, p)| p),
             sdk_version: self.sdk_version.map(|(_, s)| s),
             ip_addresses,
+            location: self.first_at.as_ref().map(|(_, position)| locate(position)),
             insights: diagnosis.insights,
             incidents: incident_indices.into_iter().collect(),
             gaps: diagnosis.gaps,

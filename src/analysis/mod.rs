@@ -113,9 +113,15 @@ impl Analyzer {
 
     /// Builds the report. Deterministic: every list has an explicit order.
     pub fn finish(self) -> Report {
+        let sources: Vec<String> = self.inputs.iter().map(|tally| tally.name.clone()).collect();
         let log_end = self.log_end.unwrap_or_default();
-        let (devices, insights, connected_devices) =
-            diagnose(self.devices, &self.addresses, log_end, &self.thresholds);
+        let (devices, insights, connected_devices) = diagnose(
+            self.devices,
+            &self.addresses,
+            log_end,
+            &self.thresholds,
+            &sources,
+        );
         let codes = code_summary(&devices);
         let mut devices_by_severity = SeverityCounts::default();
         for severity in devices.iter().filter_map(|d| d.severity) {
@@ -144,7 +150,7 @@ impl Analyzer {
             .collect();
         filter_reasons.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.reason.cmp(&b.reason)));
 
-        Report {
+        let mut report = Report {
             schema_version: Report::SCHEMA_VERSION,
             summary: Summary {
                 records_read: analyzed + filtered + skipped,
@@ -164,9 +170,12 @@ impl Analyzer {
             insights,
             connected_devices,
             devices,
+            findings: Vec::new(),
             problems: self.problems,
             warnings: self.warnings,
-        }
+        };
+        report.findings = crate::report::findings::findings(&report);
+        report
     }
 
     fn source_name(&self, input: usize) -> String {
@@ -183,6 +192,7 @@ fn diagnose(
     addresses: &Addresses,
     log_end: DateTime<Utc>,
     thresholds: &Thresholds,
+    sources: &[String],
 ) -> (Vec<DeviceReport>, Vec<Insight>, Curve) {
     let mut states: Vec<(DeviceKey, DeviceState)> = states.into_iter().collect();
     for (_, state) in &mut states {
@@ -203,7 +213,7 @@ fn diagnose(
         .map(|(key, state)| {
             let diagnosis =
                 diagnosis::diagnose_device(state.events(), addresses, log_end, thresholds);
-            state.report(key, addresses, diagnosis, &incidents)
+            state.report(key, addresses, diagnosis, &incidents, sources)
         })
         .collect();
     // Worst finding first, benign (info) after real problems, healthy devices last.

@@ -2,6 +2,7 @@
 //! renderer per output format, each a pure function over a writer.
 
 pub mod codes;
+pub mod findings;
 pub mod json;
 pub mod table;
 pub mod timeline;
@@ -22,6 +23,8 @@ pub struct Report {
     /// The reconstructed "Connected devices" metric.
     pub connected_devices: Curve,
     pub devices: Vec<DeviceReport>,
+    /// Everything to look at, flattened: most severe first (see [`findings::findings`]).
+    pub findings: Vec<findings::Finding>,
     pub problems: Vec<Problem>,
     pub warnings: Vec<Warning>,
 }
@@ -130,6 +133,8 @@ pub struct DeviceReport {
     pub ip_addresses: Vec<String>,
     /// What the device's timeline says, most severe first.
     pub insights: Vec<Insight>,
+    /// Where the device's earliest record is.
+    pub location: Option<Location>,
     /// Indexes into the report's fleet `insights` of the hub incidents this device was hit by.
     pub incidents: Vec<usize>,
     /// Where the device's story is incomplete (events missing from the log).
@@ -166,9 +171,32 @@ pub struct DeviceCode {
     pub first_seen: DateTime<Utc>,
     #[serde(serialize_with = "rfc3339")]
     pub last_seen: DateTime<Utc>,
+    /// Where the earliest record with this code is.
+    pub location: Location,
     pub root_cause: String,
     pub resolution: String,
     pub doc: String,
+}
+
+/// Where a record is: the input's name and the line or record number in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Location {
+    pub source: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<u64>,
+}
+
+impl Location {
+    /// Resolves a position against the names of the inputs.
+    pub fn new(sources: &[String], position: &crate::model::Position) -> Location {
+        Location {
+            source: sources.get(position.input).cloned().unwrap_or_default(),
+            line: position.line,
+            record: position.record,
+        }
+    }
 }
 
 /// A record that was skipped, and where it was.
