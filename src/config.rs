@@ -1,27 +1,48 @@
 //! Resolved settings: what the command line asked for, decided once (stdin, colour,
 //! width), in types the rest of the program uses. Nothing below `main` sees clap.
 
-use crate::analysis::DeviceKey;
 use crate::analysis::diagnosis::Thresholds;
+use crate::analysis::{DeviceKey, Filter};
 use crate::input::{self, Source};
+use crate::model::Severity;
 use crate::synth::{FleetSpec, OutputShape};
 use std::path::PathBuf;
 
-/// What `analyze` prints.
+/// The report formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReportFormat {
     Table,
     Json,
+    Ndjson,
+    Csv,
+    Markdown,
+    Junit,
+    Sarif,
+    Github,
 }
 
 #[derive(Debug, Clone)]
 pub struct AnalyzeConfig {
     pub sources: Vec<Source>,
     pub input: input::Options,
-    pub format: ReportFormat,
+    /// Where each report goes; `None` is stdout (at most one target).
+    pub targets: Vec<(ReportFormat, Option<PathBuf>)>,
     pub output: Output,
     pub strict: bool,
     pub thresholds: Thresholds,
+    pub filter: Filter,
+    pub gate: Gate,
+}
+
+/// When findings make the run fail (exit code 1).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Gate {
+    /// Fail on findings at or above this severity.
+    pub fail_on: Option<Severity>,
+    /// Fail when more findings than this (info excluded) remain.
+    pub max_findings: Option<usize>,
+    /// A previous JSON report: only findings not in it count.
+    pub baseline: Option<PathBuf>,
 }
 
 /// How text output looks.
@@ -54,4 +75,8 @@ pub enum Command {
         json: bool,
         output: Output,
     },
+    Completions {
+        shell: clap_complete::Shell,
+    },
+    Man,
 }

@@ -4,6 +4,7 @@
 pub mod analysis;
 pub mod cli;
 pub mod config;
+pub mod gate;
 pub mod input;
 pub mod model;
 pub mod report;

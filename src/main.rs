@@ -1,23 +1,31 @@
-//! Entry point: parse the command line, run, and map the outcome to an exit code
-//! (0 ran, 2 could not). A closed stdout (`| head`) ends quietly with 0.
+//! Entry point: parse the command line, run, and map the outcome to an exit code: 0 ran
+//! clean, 1 findings reached the CI gate, 2 could not run. A closed stdout (`| head`)
+//! ends quietly with 0.
 
 use clap::Parser;
 use iothub_triage::cli::Cli;
+use iothub_triage::run::{Outcome, run};
 use std::io::{self, Write};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let command = Cli::parse().into_command();
+    let command = match Cli::parse().into_command() {
+        Ok(command) => command,
+        Err(message) => return fail(&message),
+    };
     let mut out = io::BufWriter::new(io::stdout().lock());
-    let result = iothub_triage::run::run(command, &mut out, &mut io::stderr());
-    match result.and_then(|()| out.flush().map_err(Into::into)) {
-        Ok(()) => ExitCode::SUCCESS,
+    let result = run(command, &mut out, &mut io::stderr());
+    match result.and_then(|outcome| out.flush().map(|()| outcome).map_err(Into::into)) {
+        Ok(Outcome::Clean) => ExitCode::SUCCESS,
+        Ok(Outcome::Gated) => ExitCode::from(1),
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
-        Err(err) => {
-            let _ = writeln!(io::stderr(), "iothub-triage: error: {err:#}");
-            ExitCode::from(2)
-        }
+        Err(err) => fail(&format!("{err:#}")),
     }
+}
+
+fn fail(message: &str) -> ExitCode {
+    let _ = writeln!(io::stderr(), "iothub-triage: error: {message}");
+    ExitCode::from(2)
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {

@@ -2,27 +2,44 @@
 //! the writer it is given, and says on stderr what was skipped or odd. The only module
 //! that writes diagnostics.
 
-use crate::analysis::{Analyzer, DeviceKey, Filter};
+use crate::analysis::{Analyzer, DeviceKey};
+use crate::cli::Cli;
 use crate::config::{AnalyzeConfig, Command, Output, ReportFormat};
+use crate::gate;
 use crate::input::{self, Source};
-use crate::report::{self, table::Style};
+use crate::report::{self, Report, table::Style};
 use crate::rules;
 use crate::synth::{self, FleetSpec, OutputShape};
 use anyhow::{Context, Result, bail};
-use std::io::{IsTerminal, Write};
+use std::fs::File;
+use std::io::{BufWriter, IsTerminal, Write};
 use std::path::Path;
 
 /// How many skipped records are described on stderr; all are in the JSON report.
 const PROBLEMS_SHOWN: usize = 5;
 
-pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
+/// How a command that ran ended: the CI gate decides between the two.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Exit code 0.
+    Clean,
+    /// Findings reached the gate: exit code 1.
+    Gated,
+}
+
+pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> Result<Outcome> {
     match command {
-        Command::Analyze(config) => analyze(&config, out, err),
-        Command::Timeline { device, config } => timeline(&device, &config, out, err),
-        Command::Explain { code, json } => explain(&code, json, out),
-        Command::Codes { json, output } => codes(json, output, out),
-        Command::Generate { spec, shape, truth } => generate(&spec, shape, truth.as_deref(), out),
+        Command::Analyze(config) => return analyze(&config, out, err),
+        Command::Timeline { device, config } => timeline(&device, &config, out, err)?,
+        Command::Explain { code, json } => explain(&code, json, out)?,
+        Command::Codes { json, output } => codes(json, output, out)?,
+        Command::Generate { spec, shape, truth } => generate(&spec, shape, truth.as_deref(), out)?,
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::definition(), "iothub-triage", out);
+        }
+        Command::Man => clap_mangen::Man::new(Cli::definition()).render(out)?,
     }
+    Ok(Outcome::Clean)
 }
 
 fn generate(
@@ -42,14 +59,51 @@ fn generate(
     Ok(())
 }
 
-fn analyze(config: &AnalyzeConfig, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
+fn analyze(config: &AnalyzeConfig, out: &mut dyn Write, err: &mut dyn Write) -> Result<Outcome> {
+    // Read the baseline first: a wrong path should fail before minutes of reading.
+    let baseline = config
+        .gate
+        .baseline
+        .as_deref()
+        .map(gate::load_baseline)
+        .transpose()?;
     let analyzer = read_all(config, err)?;
     let report = analyzer.finish();
-    match config.format {
-        ReportFormat::Json => report::json::render(&report, out)?,
-        ReportFormat::Table => report::table::render(&report, style(config.output), out)?,
+    for (format, path) in &config.targets {
+        match path {
+            None => render(*format, &report, config, out)?,
+            Some(path) => {
+                let file = File::create(path)
+                    .with_context(|| format!("{}: cannot write", path.display()))?;
+                let mut writer = BufWriter::new(file);
+                render(*format, &report, config, &mut writer)
+                    .and_then(|()| writer.flush().map_err(Into::into))
+                    .with_context(|| format!("{}: cannot write", path.display()))?;
+            }
+        }
     }
     out.flush()?;
+    match gate::verdict(&config.gate, &report.findings, baseline.as_ref()) {
+        Some(reason) => {
+            writeln!(err, "iothub-triage: failing: {reason}")?;
+            Ok(Outcome::Gated)
+        }
+        None => Ok(Outcome::Clean),
+    }
+}
+
+fn render(
+    format: ReportFormat,
+    report: &Report,
+    config: &AnalyzeConfig,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let _ = config.gate.fail_on;
+    match format {
+        ReportFormat::Table => report::table::render(report, style(config.output), out)?,
+        ReportFormat::Json => report::json::render(report, out)?,
+        other => bail!("{other:?} is not available yet"),
+    }
     Ok(())
 }
 
@@ -73,11 +127,12 @@ fn timeline(
             )
         }
     };
-    match config.format {
-        ReportFormat::Json => report::timeline::render_json(&timeline, out)?,
-        ReportFormat::Table => {
+    match config.targets.first().map(|(format, _)| *format) {
+        Some(ReportFormat::Json) => report::timeline::render_json(&timeline, out)?,
+        Some(ReportFormat::Table) | None => {
             report::timeline::render_table(&timeline, style(config.output), out)?
         }
+        Some(other) => bail!("timeline writes table or json, not {other:?}"),
     }
     out.flush()?;
     Ok(())
@@ -88,7 +143,7 @@ fn read_all(config: &AnalyzeConfig, err: &mut dyn Write) -> Result<Analyzer> {
     if config.sources == [Source::Stdin] && std::io::stdin().is_terminal() {
         bail!("no input: name a log file, or pipe an export into `iothub-triage analyze -`");
     }
-    let mut analyzer = Analyzer::new(config.thresholds.clone(), Filter::default());
+    let mut analyzer = Analyzer::new(config.thresholds.clone(), config.filter.clone());
     for source in &config.sources {
         let index = analyzer.begin_input(source.display_name());
         let shape = input::read(source, index, &config.input, &mut analyzer)?;

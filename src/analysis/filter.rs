@@ -1,24 +1,169 @@
-//! Which valid records the user asked to analyze. A record left out here is counted as
-//! filtered, with the reason, like any other out-of-scope record.
+//! Which valid records the user asked to analyze (`--device`, `--since`, `--until`,
+//! `--code`, `--level`). A record left out here is counted as filtered, with the reason,
+//! like any other out-of-scope record.
 
-use super::DeviceKey;
-use crate::model::Record;
+use crate::model::{Level, Record};
+use chrono::{DateTime, Utc};
+use globset::GlobSet;
+use std::collections::BTreeSet;
 
 /// The user's selection; the default keeps everything.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Filter {
-    /// Only this identity (a device, or a device's module).
-    pub device: Option<DeviceKey>,
+    /// Device ids (or `device/module` identities) matching any of these globs.
+    pub devices: Option<GlobSet>,
+    /// Records at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Records before this time.
+    pub until: Option<DateTime<Utc>>,
+    /// Records whose `ResultType` is one of these.
+    pub codes: BTreeSet<String>,
+    /// Records with one of these levels.
+    pub levels: BTreeSet<Level>,
 }
 
 impl Filter {
+    /// True when the record lies in the time window; the end of the log is taken over
+    /// such records only, whatever the other filters keep.
+    pub fn in_window(&self, record: &Record) -> bool {
+        self.since.is_none_or(|since| record.time >= since)
+            && self.until.is_none_or(|until| record.time < until)
+    }
+
     /// Why the record is left out, or `None` when it is kept.
     pub fn reason(&self, record: &Record) -> Option<&'static str> {
-        if let Some(device) = &self.device
-            && (record.device_id != device.device_id || record.module_id != device.module_id)
+        if self.since.is_some_and(|since| record.time < since) {
+            return Some("before --since");
+        }
+        if self.until.is_some_and(|until| record.time >= until) {
+            return Some("at or after --until");
+        }
+        if let Some(devices) = &self.devices {
+            let identity = match &record.module_id {
+                Some(module) => format!("{}/{module}", record.device_id),
+                None => record.device_id.clone(),
+            };
+            if !devices.is_match(&record.device_id) && !devices.is_match(&identity) {
+                return Some("device not selected by --device");
+            }
+        }
+        if !self.codes.is_empty()
+            && !record
+                .code
+                .as_ref()
+                .is_some_and(|code| self.codes.contains(code))
         {
-            return Some("another device than the one asked for");
+            return Some("code not selected by --code");
+        }
+        if !self.levels.is_empty() && !self.levels.contains(&record.level) {
+            return Some("level not selected by --level");
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Operation, Position};
+    use globset::{Glob, GlobSetBuilder};
+
+    fn record(device: &str, time: &str, code: Option<&str>, level: Level) -> Record {
+        Record {
+            time: time.parse().expect("test time"),
+            device_id: device.to_string(),
+            module_id: None,
+            operation: Operation::Disconnect,
+            level,
+            code: code.map(str::to_string),
+            description: None,
+            protocol: None,
+            masked_ip: None,
+            sdk_version: None,
+            position: Position::line(0, 1),
+        }
+    }
+
+    #[test]
+    fn each_filter_names_its_reason() {
+        let mut globs = GlobSetBuilder::new();
+        globs.add(Glob::new("pump-*").expect("glob"));
+        let filter = Filter {
+            devices: Some(globs.build().expect("set")),
+            since: Some("2026-03-02T09:00:00Z".parse().expect("time")),
+            until: Some("2026-03-02T10:00:00Z".parse().expect("time")),
+            codes: ["404104".to_string()].into(),
+            levels: [Level::Error].into(),
+        };
+        let cases = [
+            (
+                record(
+                    "pump-1",
+                    "2026-03-02T09:30:00Z",
+                    Some("404104"),
+                    Level::Error,
+                ),
+                None,
+            ),
+            (
+                record(
+                    "pump-1",
+                    "2026-03-02T08:59:59Z",
+                    Some("404104"),
+                    Level::Error,
+                ),
+                Some("before --since"),
+            ),
+            (
+                record(
+                    "pump-1",
+                    "2026-03-02T10:00:00Z",
+                    Some("404104"),
+                    Level::Error,
+                ),
+                Some("at or after --until"),
+            ),
+            (
+                record(
+                    "cam-1",
+                    "2026-03-02T09:30:00Z",
+                    Some("404104"),
+                    Level::Error,
+                ),
+                Some("device not selected by --device"),
+            ),
+            (
+                record(
+                    "pump-1",
+                    "2026-03-02T09:30:00Z",
+                    Some("401003"),
+                    Level::Error,
+                ),
+                Some("code not selected by --code"),
+            ),
+            (
+                record("pump-1", "2026-03-02T09:30:00Z", None, Level::Error),
+                Some("code not selected by --code"),
+            ),
+            (
+                record(
+                    "pump-1",
+                    "2026-03-02T09:30:00Z",
+                    Some("404104"),
+                    Level::Information,
+                ),
+                Some("level not selected by --level"),
+            ),
+        ];
+        for (record, reason) in cases {
+            assert_eq!(filter.reason(&record), reason, "{record:?}");
+        }
+    }
+
+    #[test]
+    fn the_default_keeps_everything() {
+        let any = record("x", "2026-03-02T09:30:00Z", None, Level::Unknown);
+        assert_eq!(Filter::default().reason(&any), None);
+        assert!(Filter::default().in_window(&any));
     }
 }

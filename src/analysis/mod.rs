@@ -44,7 +44,8 @@ pub struct Analyzer {
     sequence: u64,
     thresholds: Thresholds,
     filter: Filter,
-    /// The latest time of any valid record, filtered ones included: the end of the log.
+    /// The latest time of any valid record in the time window, whatever the other
+    /// filters keep: the end of the log.
     log_end: Option<DateTime<Utc>>,
 }
 
@@ -263,7 +264,9 @@ impl Sink for Analyzer {
         };
         match outcome {
             Outcome::Record(record) => {
-                self.log_end = self.log_end.max(Some(record.time));
+                if self.filter.in_window(&record) {
+                    self.log_end = self.log_end.max(Some(record.time));
+                }
                 if let Some(reason) = self.filter.reason(&record) {
                     tally.filtered += 1;
                     *self.filtered.entry(reason.to_string()).or_default() += 1;

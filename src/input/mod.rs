@@ -9,7 +9,7 @@ mod json;
 mod time;
 
 pub use fields::{Outcome, parse_offset};
-pub use time::DateOrder;
+pub use time::{DateOrder, parse_rfc3339};
 
 use crate::model::Position;
 use anyhow::{Context, Result, bail};

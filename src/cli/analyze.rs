@@ -1,0 +1,223 @@
+//! The flags of `analyze` (and those `timeline` shares): inputs, filters, outputs and the
+//! CI gate, resolved into an [`AnalyzeConfig`].
+
+use super::thresholds::ThresholdArgs;
+use super::values::{
+    ColorArg, DateOrderArg, FormatArg, InputFormatArg, LevelArg, SeverityArg, parse_output,
+    parse_time, parse_tz,
+};
+use crate::analysis::Filter;
+use crate::config::{AnalyzeConfig, Gate, Output, ReportFormat};
+use crate::input::{self, DateOrder, InputFormat, Source};
+use chrono::{DateTime, Utc};
+use clap::Args;
+use globset::{Glob, GlobSetBuilder};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Report format on stdout.
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
+
+    /// Write a report to a file: `FORMAT=FILE` (e.g. sarif=results.sarif) adds a report,
+    /// a plain FILE receives the --format report instead of stdout. Repeatable.
+    #[arg(long, short = 'o', value_name = "[FORMAT=]FILE", value_parser = parse_output)]
+    pub output: Vec<(Option<ReportFormat>, PathBuf)>,
+
+    /// When to colour the table.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+
+    /// Devices listed in the table report, worst first; 0 lists all (JSON always has all).
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub top: usize,
+
+    #[command(flatten)]
+    pub filter: FilterArgs,
+
+    #[command(flatten)]
+    pub gate: GateArgs,
+
+    #[command(flatten)]
+    pub thresholds: ThresholdArgs,
+}
+
+/// Which logs to read and how.
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Log files, directories (read recursively) or bundles (.gz, .zip); `-` or none
+    /// reads standard input.
+    #[arg(value_name = "PATH")]
+    pub files: Vec<String>,
+
+    /// Input shape; `auto` detects it from the content of each input.
+    #[arg(long, value_enum, default_value_t = InputFormatArg::Auto)]
+    pub input_format: InputFormatArg,
+
+    /// Day/month order of CSV timestamps such as 02/03/2026, when the file cannot tell.
+    #[arg(long, value_enum)]
+    pub date_order: Option<DateOrderArg>,
+
+    /// UTC offset of CSV `[Local Time]` columns, e.g. +01:00 or -05:00.
+    #[arg(long, value_parser = parse_tz, allow_hyphen_values = true)]
+    pub tz: Option<i32>,
+
+    /// Stop with exit code 2 at the first malformed record instead of skipping it.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// Which records to analyze; the others are counted as filtered.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Filters")]
+pub struct FilterArgs {
+    /// Only devices whose id (or device/module) matches this glob, e.g. 'pump-*'. Repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub device: Vec<String>,
+
+    /// Only records at or after this time: RFC 3339, a date, or a duration ago (2h).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub since: Option<DateTime<Utc>>,
+
+    /// Only records before this time: RFC 3339, a date, or a duration ago (30m).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub until: Option<DateTime<Utc>>,
+
+    /// Only records with this ResultType (connects have none, so they are left out too). Repeatable.
+    #[arg(long, value_name = "CODE")]
+    pub code: Vec<String>,
+
+    /// Only records with this level. Repeatable.
+    #[arg(long, value_enum)]
+    pub level: Vec<LevelArg>,
+}
+
+/// When findings make the run fail with exit code 1.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "CI gate")]
+pub struct GateArgs {
+    /// Exit 1 when a finding is at or above this severity (default: never).
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<SeverityArg>,
+
+    /// Exit 1 when more than N findings (info excluded) are found.
+    #[arg(long, value_name = "N")]
+    pub max_findings: Option<usize>,
+
+    /// A previous JSON report: only findings that are not in it count for the gate.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+}
+
+/// Table width when stdout is not a terminal (or its width is unknown).
+const DEFAULT_WIDTH: u16 = 120;
+
+pub fn output(color: ColorArg, top: usize) -> Output {
+    let terminal = std::io::stdout().is_terminal();
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let color = match color {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto => terminal && !no_color,
+    };
+    let width = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .filter(|w| *w >= 40)
+        .unwrap_or(DEFAULT_WIDTH);
+    Output { color, width, top }
+}
+
+impl InputArgs {
+    pub fn sources(&self) -> Vec<Source> {
+        if self.files.is_empty() {
+            vec![Source::Stdin]
+        } else {
+            self.files.iter().map(|f| Source::new(f)).collect()
+        }
+    }
+
+    pub fn options(&self) -> input::Options {
+        input::Options {
+            format: match self.input_format {
+                InputFormatArg::Auto => InputFormat::Auto,
+                InputFormatArg::JsonLines => InputFormat::JsonLines,
+                InputFormatArg::Json => InputFormat::Json,
+                InputFormatArg::Csv => InputFormat::Csv,
+            },
+            date_order: self.date_order.map(|order| match order {
+                DateOrderArg::Dmy => DateOrder::DayFirst,
+                DateOrderArg::Mdy => DateOrder::MonthFirst,
+            }),
+            tz_offset: self.tz,
+        }
+    }
+}
+
+impl FilterArgs {
+    fn into_filter(self) -> Result<Filter, String> {
+        let devices = if self.device.is_empty() {
+            None
+        } else {
+            let mut set = GlobSetBuilder::new();
+            for pattern in &self.device {
+                set.add(Glob::new(pattern).map_err(|err| format!("--device {pattern:?}: {err}"))?);
+            }
+            Some(set.build().map_err(|err| format!("--device: {err}"))?)
+        };
+        Ok(Filter {
+            devices,
+            since: self.since,
+            until: self.until,
+            codes: self
+                .code
+                .into_iter()
+                .map(|code| code.trim().to_string())
+                .collect(),
+            levels: self.level.into_iter().map(LevelArg::resolve).collect(),
+        })
+    }
+}
+
+impl AnalyzeArgs {
+    /// Resolves the flags; fails on a bad glob or two reports sent to stdout.
+    pub fn into_config(self) -> Result<AnalyzeConfig, String> {
+        let main = self.format.resolve();
+        let mut targets: Vec<(ReportFormat, Option<PathBuf>)> = Vec::new();
+        let mut main_to_file = false;
+        for (format, path) in self.output {
+            match format {
+                Some(format) => targets.push((format, Some(path))),
+                None if main_to_file => {
+                    return Err("only one --output may take the --format report".to_string());
+                }
+                None => {
+                    main_to_file = true;
+                    targets.push((main, Some(path)));
+                }
+            }
+        }
+        if !main_to_file {
+            targets.insert(0, (main, None));
+        }
+        Ok(AnalyzeConfig {
+            sources: self.input.sources(),
+            input: self.input.options(),
+            targets,
+            output: output(self.color, self.top),
+            strict: self.input.strict,
+            thresholds: self.thresholds.into_thresholds(),
+            filter: self.filter.into_filter()?,
+            gate: Gate {
+                fail_on: self.gate.fail_on.map(SeverityArg::resolve),
+                max_findings: self.gate.max_findings,
+                baseline: self.gate.baseline,
+            },
+        })
+    }
+}

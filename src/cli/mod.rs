@@ -1,0 +1,230 @@
+//! The command line, with clap derive: flags as typed values with their help, turned into
+//! a [`config::Command`] once. Nothing below this module sees clap.
+
+mod analyze;
+mod thresholds;
+mod values;
+
+pub use analyze::{AnalyzeArgs, FilterArgs, GateArgs, InputArgs};
+pub use thresholds::ThresholdArgs;
+pub use values::{ColorArg, FormatArg, ListFormat, ShapeArg};
+
+use crate::analysis::DeviceKey;
+use crate::config::{self, Command};
+use crate::synth::{FleetSpec, OutputShape};
+use clap::{Args, CommandFactory, Parser, Subcommand};
+use clap_complete::Shell;
+use std::path::PathBuf;
+
+/// Diagnose Azure IoT Hub connection logs offline: per device, which error codes
+/// happened, how often, when, why, and what to do.
+#[derive(Debug, Parser)]
+#[command(name = "iothub-triage", version, about, after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: CliCommand,
+}
+
+const EXIT_CODES: &str = "Exit codes: 0 the command ran and no finding reached the gate; 1 findings at or \
+above --fail-on, or more than --max-findings; 2 it could not run (usage error, unreadable or unrecognised \
+input, a skipped record under --strict).";
+
+#[derive(Debug, Subcommand)]
+pub enum CliCommand {
+    /// Analyze exported Connections logs and report per device.
+    ///
+    /// Reads storage PT1H.json (JSON Lines), Event Hubs {"records":[...]} bodies, JSON
+    /// arrays, Log Analytics query responses ({"tables":[...]}), `az monitor
+    /// log-analytics query -o json` output and portal CSV exports, plain, gzipped or in
+    /// zip bundles; the shape is detected from the content.
+    #[command(after_help = EXIT_CODES)]
+    Analyze(AnalyzeArgs),
+    /// One device's events in time order, with its sessions and what explains them.
+    #[command(after_help = EXIT_CODES)]
+    Timeline(TimelineArgs),
+    /// Explain one IoT Hub error code: cause, resolution, class, severity and docs.
+    Explain {
+        /// The code as logged in ResultType, e.g. 404104.
+        code: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        format: ListFormat,
+    },
+    /// List every IoT Hub error code the tool knows.
+    Codes {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// Write a synthetic fleet's Connections log (seeded, deterministic) for demos,
+    /// tests and benchmarks.
+    Generate(GenerateArgs),
+    /// Print a shell completion script (e.g. `iothub-triage completions bash > /etc/bash_completion.d/iothub-triage`).
+    Completions {
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+    /// Print the man page (roff), e.g. `iothub-triage man > iothub-triage.1`.
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct TimelineArgs {
+    /// The device id (`device/module` for a module identity).
+    pub device: String,
+
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
+
+    /// When to colour the table.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+
+    #[command(flatten)]
+    pub thresholds: ThresholdArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Seed of the generator: the same seed gives the same bytes.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Number of devices.
+    #[arg(long, default_value_t = 100)]
+    pub devices: usize,
+    /// Hours of log, from 2026-03-02T00:00:00Z.
+    #[arg(long, default_value_t = 24)]
+    pub hours: u32,
+    /// Export shape to write.
+    #[arg(long, value_enum, default_value_t = ShapeArg::JsonLines)]
+    pub shape: ShapeArg,
+    /// Also write the truth (each device's scenario, the incidents) as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    pub truth: Option<PathBuf>,
+}
+
+impl Cli {
+    /// Resolves the raw flags into the program's settings.
+    pub fn into_command(self) -> Result<Command, String> {
+        Ok(match self.command {
+            CliCommand::Analyze(args) => Command::Analyze(args.into_config()?),
+            CliCommand::Timeline(args) => {
+                let (device_id, module_id) = match args.device.split_once('/') {
+                    Some((device, module)) => (device.to_string(), Some(module.to_string())),
+                    None => (args.device.clone(), None),
+                };
+                let format = args.format.resolve();
+                let config = config::AnalyzeConfig {
+                    sources: args.input.sources(),
+                    input: args.input.options(),
+                    targets: vec![(format, None)],
+                    output: analyze::output(args.color, 0),
+                    strict: args.input.strict,
+                    thresholds: args.thresholds.into_thresholds(),
+                    filter: Default::default(),
+                    gate: Default::default(),
+                };
+                Command::Timeline {
+                    device: DeviceKey {
+                        device_id,
+                        module_id,
+                    },
+                    config,
+                }
+            }
+            CliCommand::Explain { code, format } => Command::Explain {
+                code,
+                json: format == ListFormat::Json,
+            },
+            CliCommand::Codes { format } => Command::Codes {
+                json: format == ListFormat::Json,
+                output: analyze::output(ColorArg::Never, 0),
+            },
+            CliCommand::Generate(args) => Command::Generate {
+                spec: FleetSpec::new(args.seed, args.devices, args.hours),
+                shape: match args.shape {
+                    ShapeArg::JsonLines => OutputShape::JsonLines,
+                    ShapeArg::Records => OutputShape::Records,
+                    ShapeArg::JsonArray => OutputShape::JsonArray,
+                    ShapeArg::Tables => OutputShape::Tables,
+                    ShapeArg::AzCli => OutputShape::AzCli,
+                    ShapeArg::Csv => OutputShape::Csv,
+                },
+                truth: args.truth,
+            },
+            CliCommand::Completions { shell } => Command::Completions { shell },
+            CliCommand::Man => Command::Man,
+        })
+    }
+
+    /// The clap command, for completions and the man page.
+    pub fn definition() -> clap::Command {
+        Cli::command()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::diagnosis::Thresholds;
+    use crate::config::ReportFormat;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    fn analyze(args: &[&str]) -> Result<config::AnalyzeConfig, String> {
+        let cli = Cli::try_parse_from(["iothub-triage", "analyze"].iter().chain(args))
+            .map_err(|e| e.to_string())?;
+        match cli.into_command()? {
+            Command::Analyze(config) => Ok(config),
+            other => Err(format!("not analyze: {other:?}")),
+        }
+    }
+
+    #[test]
+    fn threshold_flags_default_to_the_documented_thresholds() {
+        assert_eq!(
+            analyze(&["x.json"]).expect("parses").thresholds,
+            Thresholds::default()
+        );
+    }
+
+    #[test]
+    fn outputs_pair_formats_with_files_and_stdout_keeps_the_main_format() {
+        let config = analyze(&[
+            "x.json",
+            "--format",
+            "table",
+            "-o",
+            "sarif=r.sarif",
+            "--output",
+            "markdown=s.md",
+        ])
+        .expect("parses");
+        assert_eq!(
+            config.targets,
+            [
+                (ReportFormat::Table, None),
+                (ReportFormat::Sarif, Some(PathBuf::from("r.sarif"))),
+                (ReportFormat::Markdown, Some(PathBuf::from("s.md")))
+            ]
+        );
+        let config = analyze(&["x.json", "--format", "json", "-o", "report.json"]).expect("parses");
+        assert_eq!(
+            config.targets,
+            [(ReportFormat::Json, Some(PathBuf::from("report.json")))]
+        );
+        assert!(analyze(&["x.json", "-o", "a.json", "-o", "b.json"]).is_err());
+    }
+
+    #[test]
+    fn a_bad_device_glob_is_a_usage_error() {
+        assert!(analyze(&["x.json", "--device", "pump-[0-9"]).is_err());
+    }
+}

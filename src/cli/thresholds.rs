@@ -1,0 +1,76 @@
+//! The diagnosis thresholds as flags, each defaulting to the documented value.
+
+use super::values::parse_duration;
+use crate::analysis::diagnosis::Thresholds;
+use chrono::TimeDelta;
+use clap::Args;
+
+/// The diagnosis thresholds; each default is the documented one.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Diagnosis thresholds")]
+pub struct ThresholdArgs {
+    /// Token renewal: 401003, 404104 and the reconnect (or an informational disconnect
+    /// and the reconnect) all within this span.
+    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_duration)]
+    pub renewal_window: TimeDelta,
+    /// Token renewal: cycles closer than this to another are a reconnect loop instead.
+    #[arg(long, value_name = "DURATION", default_value = "40m", value_parser = parse_duration)]
+    pub renewal_period_min: TimeDelta,
+    /// Token renewal: the longest interval between cycles still called steady.
+    #[arg(long, value_name = "DURATION", default_value = "100m", value_parser = parse_duration)]
+    pub renewal_period_max: TimeDelta,
+    /// Rapid flapping: this many drops within --flap-rapid-window.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub flap_rapid_drops: u32,
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    /// Rapid flapping window.
+    pub flap_rapid_window: TimeDelta,
+    /// Chronic flapping: this many drops within --flap-chronic-window.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub flap_chronic_drops: u32,
+    /// Chronic flapping window.
+    #[arg(long, value_name = "DURATION", default_value = "60m", value_parser = parse_duration)]
+    pub flap_chronic_window: TimeDelta,
+    /// Duplicate identity: this many 400027 disconnects.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub duplicate_min_400027: u32,
+    /// Credential failure: this many 401003 with no successful connect after them.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub credential_min_401003: u32,
+    /// Offline: the last event is a drop at least this long before the end of the log.
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_duration)]
+    pub offline_after: TimeDelta,
+    /// Side effect: a 409002 this soon after another error of the device.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub side_effect_window: TimeDelta,
+    /// Hub incident: window in which devices hit server faults together.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub incident_window: TimeDelta,
+    /// Hub incident: fewest devices hit in one window.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub incident_min_devices: u64,
+    /// Hub incident: fewest devices hit, as a share of those active in the window.
+    #[arg(long, value_name = "SHARE", default_value_t = 0.10)]
+    pub incident_min_share: f64,
+}
+
+impl ThresholdArgs {
+    pub fn into_thresholds(self) -> Thresholds {
+        Thresholds {
+            renewal_window: self.renewal_window,
+            renewal_period_min: self.renewal_period_min,
+            renewal_period_max: self.renewal_period_max,
+            flapping_rapid_drops: self.flap_rapid_drops,
+            flapping_rapid_window: self.flap_rapid_window,
+            flapping_chronic_drops: self.flap_chronic_drops,
+            flapping_chronic_window: self.flap_chronic_window,
+            duplicate_min_400027: self.duplicate_min_400027,
+            credential_min_401003: self.credential_min_401003,
+            offline_after: self.offline_after,
+            side_effect_window: self.side_effect_window,
+            incident_window: self.incident_window,
+            incident_min_devices: self.incident_min_devices,
+            incident_min_share: self.incident_min_share,
+        }
+    }
+}

@@ -1,0 +1,231 @@
+//! The closed choices (`ValueEnum`s) and the parsers of flag values: offsets, durations,
+//! times, output targets.
+
+use crate::config::ReportFormat;
+use crate::input::{parse_offset, parse_rfc3339};
+use crate::model::{Level, Severity};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use clap::ValueEnum;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Tables for a terminal.
+    Table,
+    /// One JSON document, every field.
+    Json,
+    /// One finding per line, then a summary line, for jq.
+    Ndjson,
+    /// One row per device and code.
+    Csv,
+    /// A compact summary for $GITHUB_STEP_SUMMARY.
+    Markdown,
+    /// JUnit XML: one test case per device.
+    Junit,
+    /// SARIF 2.1.0 for code scanning.
+    Sarif,
+    /// GitHub Actions annotations for the top 10 findings.
+    Github,
+}
+
+impl FormatArg {
+    pub fn resolve(self) -> ReportFormat {
+        match self {
+            FormatArg::Table => ReportFormat::Table,
+            FormatArg::Json => ReportFormat::Json,
+            FormatArg::Ndjson => ReportFormat::Ndjson,
+            FormatArg::Csv => ReportFormat::Csv,
+            FormatArg::Markdown => ReportFormat::Markdown,
+            FormatArg::Junit => ReportFormat::Junit,
+            FormatArg::Sarif => ReportFormat::Sarif,
+            FormatArg::Github => ReportFormat::Github,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Text,
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InputFormatArg {
+    Auto,
+    /// Storage PT1H.json: one JSON record per line.
+    #[value(alias = "jsonl", alias = "pt1h")]
+    JsonLines,
+    /// JSON documents: records wrappers, arrays (az CLI too), tables responses.
+    #[value(alias = "records", alias = "array", alias = "tables", alias = "az-cli")]
+    Json,
+    /// Portal "Export to CSV".
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DateOrderArg {
+    /// Day first: 02/03/2026 is 2 March.
+    Dmy,
+    /// Month first: 02/03/2026 is 3 February.
+    Mdy,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SeverityArg {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl SeverityArg {
+    pub fn resolve(self) -> Severity {
+        match self {
+            SeverityArg::Info => Severity::Info,
+            SeverityArg::Low => Severity::Low,
+            SeverityArg::Medium => Severity::Medium,
+            SeverityArg::High => Severity::High,
+            SeverityArg::Critical => Severity::Critical,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LevelArg {
+    Information,
+    Warning,
+    Error,
+    Critical,
+}
+
+impl LevelArg {
+    pub fn resolve(self) -> Level {
+        match self {
+            LevelArg::Information => Level::Information,
+            LevelArg::Warning => Level::Warning,
+            LevelArg::Error => Level::Error,
+            LevelArg::Critical => Level::Critical,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShapeArg {
+    JsonLines,
+    Records,
+    JsonArray,
+    Tables,
+    AzCli,
+    Csv,
+}
+
+pub fn parse_tz(text: &str) -> Result<i32, String> {
+    parse_offset(text)
+        .ok_or_else(|| format!("{text:?} is not a UTC offset such as +01:00 or -05:30"))
+}
+
+/// `90s`, `2m`, `1h 30m`: humantime's duration syntax.
+pub fn parse_duration(text: &str) -> Result<TimeDelta, String> {
+    let duration = humantime::parse_duration(text).map_err(|err| format!("{text:?}: {err}"))?;
+    TimeDelta::from_std(duration).map_err(|_| format!("{text:?} is too long"))
+}
+
+/// A point in time: RFC 3339 (`2026-03-02T09:00:00Z`), a date (`2026-03-02`, midnight
+/// UTC), or a duration before now (`2h`, `30m`, `1d`).
+pub fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
+    parse_time_at(text, Utc::now())
+}
+
+fn parse_time_at(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    if let Some(time) = parse_rfc3339(text) {
+        return Ok(time);
+    }
+    if let Ok(date) = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
+        return Ok(date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
+    }
+    match parse_duration(text) {
+        Ok(ago) => Ok(now - ago),
+        Err(_) => Err(format!(
+            "{text:?} is neither a time (2026-03-02T09:00:00Z, 2026-03-02) nor a duration ago (2h)"
+        )),
+    }
+}
+
+/// `--output`: `FORMAT=FILE` writes that format to FILE; a plain `FILE` receives the
+/// `--format` report instead of stdout.
+pub fn parse_output(text: &str) -> Result<(Option<ReportFormat>, PathBuf), String> {
+    if let Some((format, path)) = text.split_once('=')
+        && let Ok(format) = FormatArg::from_str(format, true)
+    {
+        if path.is_empty() {
+            return Err(format!("{text:?} names no file after '='"));
+        }
+        return Ok((Some(format.resolve()), PathBuf::from(path)));
+    }
+    if text.is_empty() {
+        return Err("--output needs a file".to_string());
+    }
+    Ok((None, PathBuf::from(text)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tz_accepts_offsets_and_refuses_names() {
+        assert_eq!(parse_tz("+01:00"), Ok(3600));
+        assert_eq!(parse_tz("-05:30"), Ok(-19800));
+        assert!(parse_tz("Europe/Paris").is_err());
+    }
+
+    #[test]
+    fn durations_read_like_people_write_them() {
+        assert_eq!(parse_duration("90s"), Ok(TimeDelta::seconds(90)));
+        assert_eq!(parse_duration("1h 30m"), Ok(TimeDelta::minutes(90)));
+        assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn times_are_absolute_dates_or_durations_ago() {
+        let now: DateTime<Utc> = "2026-11-26T12:00:00Z".parse().expect("time");
+        let at = |s: &str| s.parse::<DateTime<Utc>>().expect("time");
+        assert_eq!(
+            parse_time_at("2026-03-02T09:00:00Z", now),
+            Ok(at("2026-03-02T09:00:00Z"))
+        );
+        assert_eq!(
+            parse_time_at("2026-03-02", now),
+            Ok(at("2026-03-02T00:00:00Z"))
+        );
+        assert_eq!(parse_time_at("2h", now), Ok(at("2026-11-26T10:00:00Z")));
+        assert!(parse_time_at("yesterday-ish", now).is_err());
+    }
+
+    #[test]
+    fn outputs_name_a_format_or_take_the_main_one() {
+        assert_eq!(
+            parse_output("sarif=out/r.sarif"),
+            Ok((Some(ReportFormat::Sarif), PathBuf::from("out/r.sarif")))
+        );
+        assert_eq!(
+            parse_output("report.json"),
+            Ok((None, PathBuf::from("report.json")))
+        );
+        // An '=' that does not follow a format name is part of the path.
+        assert_eq!(
+            parse_output("a=b.json"),
+            Ok((None, PathBuf::from("a=b.json")))
+        );
+        assert!(parse_output("json=").is_err());
+    }
+}
