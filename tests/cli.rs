@@ -783,3 +783,259 @@ fn the_generator_is_deterministic() {
     );
     assert_eq!(first, second);
 }
+
+#[test]
+fn exits_1_when_findings_reach_the_fail_on_severity_and_0_below_it() {
+    triage()
+        .args(["analyze", "fixtures/shapes/PT1H.json", "--fail-on", "high"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "iothub-triage: failing: 3 finding(s) at or above high (--fail-on high)",
+        ));
+    triage()
+        .args([
+            "analyze",
+            "fixtures/shapes/PT1H.json",
+            "--fail-on",
+            "critical",
+        ])
+        .assert()
+        .code(0);
+    triage()
+        .args([
+            "analyze",
+            "fixtures/insights/hub-incident.json",
+            "--fail-on",
+            "critical",
+        ])
+        .assert()
+        .code(1);
+    triage()
+        .args(["analyze", "fixtures/shapes/PT1H.json"])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn exits_1_when_there_are_more_findings_than_allowed() {
+    triage()
+        .args([
+            "analyze",
+            "fixtures/shapes/PT1H.json",
+            "--max-findings",
+            "4",
+        ])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "5 findings, more than --max-findings 4",
+        ));
+    triage()
+        .args([
+            "analyze",
+            "fixtures/shapes/PT1H.json",
+            "--max-findings",
+            "5",
+        ])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn a_baseline_gates_only_on_new_findings() {
+    let baseline = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("baseline.json");
+    let baseline_arg = format!("json={}", baseline.display());
+    triage()
+        .args(["analyze", "fixtures/shapes/PT1H.json", "-o", &baseline_arg])
+        .assert()
+        .success();
+    let baseline = baseline.to_string_lossy().to_string();
+    triage()
+        .args([
+            "analyze",
+            "fixtures/shapes/PT1H.json",
+            "--fail-on",
+            "low",
+            "--baseline",
+            &baseline,
+        ])
+        .assert()
+        .code(0);
+    triage()
+        .args([
+            "analyze",
+            "fixtures/shapes/PT1H.json",
+            "fixtures/insights/flapping-rapid.json",
+        ])
+        .args(["--fail-on", "high", "--baseline", &baseline])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "1 new finding(s) at or above high",
+        ));
+    triage()
+        .args([
+            "analyze",
+            "fixtures/shapes/PT1H.json",
+            "--baseline",
+            "fixtures/shapes/az-cli.json",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "az-cli.json: not an iothub-triage JSON report",
+        ));
+}
+
+#[test]
+fn filters_leave_records_out_and_count_them_by_reason() {
+    let report = analyze_json(&[
+        "fixtures/shapes/PT1H.json",
+        "--device",
+        "pump-*",
+        "--device",
+        "cam-*",
+    ]);
+    let ids: Vec<&str> = report["devices"]
+        .as_array()
+        .expect("devices")
+        .iter()
+        .filter_map(|d| d["device_id"].as_str())
+        .collect();
+    assert_eq!(ids, ["pump-0042", "cam-x509-7"]);
+    assert_eq!(
+        report["summary"]["records_filtered"], 7,
+        "6 of other devices, 1 of another category"
+    );
+    let report = analyze_json(&[
+        "fixtures/shapes/PT1H.json",
+        "--since",
+        "2026-03-02T09:00:00Z",
+        "--until",
+        "2026-03-02T09:30:00Z",
+        "--level",
+        "error",
+    ]);
+    let reasons: Vec<(&str, u64)> = report["summary"]["filtered"]
+        .as_array()
+        .expect("filtered")
+        .iter()
+        .map(|f| {
+            (
+                f["reason"].as_str().unwrap_or(""),
+                f["count"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            ("level not selected by --level", 4),
+            ("at or after --until", 2),
+            ("before --since", 1),
+            ("category Routes", 1)
+        ]
+    );
+    assert_eq!(report["summary"]["records_analyzed"], 4);
+    let report = analyze_json(&[
+        "fixtures/shapes/PT1H.json",
+        "--code",
+        "404104",
+        "--code",
+        "401003",
+    ]);
+    assert_eq!(report["summary"]["records_analyzed"], 2);
+}
+
+#[test]
+fn reports_go_to_stdout_and_to_files_in_one_run() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("outputs");
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let json = dir.join("report.json");
+    triage()
+        .args(["analyze", "fixtures/shapes/PT1H.json", "--format", "table"])
+        .args(["-o", &format!("json={}", json.display())])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("Records: 12 read"));
+    let written: Value =
+        serde_json::from_slice(&std::fs::read(&json).expect("written")).expect("JSON");
+    assert_eq!(written["summary"]["records_read"], 12);
+    let main = dir.join("main.json");
+    triage()
+        .args([
+            "analyze",
+            "fixtures/shapes/PT1H.json",
+            "--format",
+            "json",
+            "-o",
+            &main.to_string_lossy(),
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::is_empty());
+    assert!(std::fs::metadata(&main).expect("written").len() > 1000);
+    triage()
+        .args([
+            "analyze",
+            "fixtures/shapes/PT1H.json",
+            "-o",
+            "a.json",
+            "-o",
+            "b.json",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "only one --output may take the --format report",
+        ));
+}
+
+#[test]
+fn completions_and_the_man_page_are_generated() {
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        triage()
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("iothub-triage"));
+    }
+    triage()
+        .arg("man")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(".TH iothub-triage 1"));
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly_with_0() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let (log, _) = generate(
+        &["--seed", "5", "--devices", "400", "--hours", "24"],
+        "pipe",
+    );
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("pipe.json");
+    std::fs::write(&path, log).expect("written");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("iothub-triage"))
+        .args(["analyze", &path.to_string_lossy(), "--format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    let mut head = [0u8; 64];
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_exact(&mut head)
+        .expect("reads the start");
+    let output = child.wait_with_output().expect("ends");
+    assert_eq!(output.status.code(), Some(0));
+    assert!(
+        output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
