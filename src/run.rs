@@ -7,6 +7,7 @@ use crate::cli::Cli;
 use crate::config::{AnalyzeConfig, Command, Output, ReportFormat};
 use crate::gate;
 use crate::input::{self, Source};
+use crate::report::options::RenderOptions;
 use crate::report::{self, Report, table::Style};
 use crate::rules;
 use crate::synth::{self, FleetSpec, OutputShape};
@@ -98,11 +99,18 @@ fn render(
     config: &AnalyzeConfig,
     out: &mut dyn Write,
 ) -> Result<()> {
-    let _ = config.gate.fail_on;
+    let options = RenderOptions {
+        fail_on: config.gate.fail_on,
+    };
     match format {
         ReportFormat::Table => report::table::render(report, style(config.output), out)?,
         ReportFormat::Json => report::json::render(report, out)?,
-        other => bail!("{other:?} is not available yet"),
+        ReportFormat::Ndjson => report::ndjson::render(report, &options, out)?,
+        ReportFormat::Csv => report::csv::render(report, &options, out)?,
+        ReportFormat::Markdown => report::markdown::render(report, &options, out)?,
+        ReportFormat::Junit => report::junit::render(report, &options, out)?,
+        ReportFormat::Sarif => report::sarif::render(report, &options, out)?,
+        ReportFormat::Github => report::github::render(report, &options, out)?,
     }
     Ok(())
 }

@@ -1039,3 +1039,17 @@ fn a_closed_pipe_ends_quietly_with_0() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn every_report_format_from_the_command_line() {
+    for format in ["ndjson", "csv", "markdown", "junit", "sarif", "github"] {
+        let output = triage()
+            .args(["analyze", "fixtures/shapes/PT1H.json", "--format", format])
+            .output()
+            .expect("runs");
+        assert!(output.status.success(), "{format}");
+        let text =
+            String::from_utf8_lossy(&output.stdout).replace(env!("CARGO_PKG_VERSION"), "[version]");
+        insta::assert_snapshot!(format!("format_{format}"), text);
+    }
+}

@@ -2,8 +2,16 @@
 //! renderer per output format, each a pure function over a writer.
 
 pub mod codes;
+pub mod csv;
+pub mod escape;
 pub mod findings;
+pub mod github;
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod ndjson;
+pub mod options;
+pub mod sarif;
 pub mod table;
 pub mod timeline;
 

@@ -1,0 +1,186 @@
+//! Escaping of untrusted text (device ids, module ids, summaries built from them) for
+//! each output format, in one place so that every renderer escapes the same way and the
+//! rules can be tested against hostile input once. Device ids come from the logs, and
+//! the logs come from whoever can connect to the hub.
+
+use std::borrow::Cow;
+
+/// A CSV cell that a spreadsheet will not run as a formula: cells starting with `=`,
+/// `+`, `-`, `@`, tab or carriage return get a leading `'` (OWASP, "CSV Injection").
+/// Quoting is left to the CSV writer.
+pub fn csv_cell(text: &str) -> Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// Text for a GitHub-flavoured Markdown table cell, shown literally: table pipes,
+/// emphasis, code, link and HTML syntax are escaped, and line breaks and other control
+/// characters become spaces, since a newline would end the table row.
+pub fn markdown_cell(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' | '|' | '`' | '*' | '_' | '[' | ']' => {
+                out.push('\\');
+                out.push(c);
+            }
+            // Entities rather than backslashes: GitHub passes some raw HTML through.
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Text for XML 1.0 character data and attribute values (quoted either way): the five
+/// special characters become entities, and characters XML 1.0 cannot carry at all
+/// (control characters other than tab, newline and carriage return, U+FFFE, U+FFFF)
+/// are dropped, since no escape can represent them.
+pub fn xml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if is_xml_char(c) => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// XML 1.0 `Char`, less what Rust's `char` already rules out (surrogates).
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// The message of a GitHub Actions workflow command (after the final `::`). A newline
+/// must not survive: it would end the command and let the rest of the text start one.
+pub fn gh_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// A property value of a workflow command (`file=`, `title=`): as [`gh_data`], and also
+/// `:` and `,`, which separate properties from each other and from the message.
+pub fn gh_property(text: &str) -> String {
+    gh_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// A path as a relative URI reference (SARIF `artifactLocation.uri`): everything but
+/// unreserved characters and `/` is percent-encoded, so `<stdin>`, spaces, `#` and a
+/// drive letter's `:` (which would read as a URI scheme) stay part of the path.
+pub fn uri_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for byte in path.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// At most `limit` characters of `text`, with `…` in place of what was cut.
+pub fn truncate(text: &str, limit: usize) -> Cow<'_, str> {
+    match text.char_indices().nth(limit) {
+        None => Cow::Borrowed(text),
+        Some(_) => {
+            let keep: String = text.chars().take(limit.saturating_sub(1)).collect();
+            Cow::Owned(format!("{keep}…"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_cells_that_a_spreadsheet_would_evaluate_get_a_quote() {
+        for (text, expected) in [
+            ("=1+2", "'=1+2"),
+            ("+1", "'+1"),
+            ("-1", "'-1"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("pump-0042", "pump-0042"),
+            ("a=b", "a=b"),
+            ("", ""),
+        ] {
+            assert_eq!(csv_cell(text), expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn markdown_cells_show_syntax_literally_on_one_line() {
+        for (text, expected) in [
+            ("a|b", r"a\|b"),
+            (r"a\b", r"a\\b"),
+            ("`x`", r"\`x\`"),
+            ("*a* _b_", r"\*a\* \_b\_"),
+            ("[a](b)", r"\[a\](b)"),
+            ("<script>&", "&lt;script&gt;&amp;"),
+            ("a\nb\rc\td", "a b c d"),
+            ("pump-0042", "pump-0042"),
+        ] {
+            assert_eq!(markdown_cell(text), expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn xml_escapes_the_specials_and_drops_what_xml_cannot_carry() {
+        assert_eq!(
+            xml("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&apos;&amp;&apos;&lt;/a&gt;"
+        );
+        assert_eq!(xml("a\u{0}b\u{1b}c\u{7f}d"), "abc\u{7f}d");
+        assert_eq!(xml("tab\tnl\ncr\r"), "tab\tnl\ncr\r");
+        assert_eq!(xml("\u{FFFE}\u{FFFF}é😀"), "é😀");
+    }
+
+    #[test]
+    fn github_commands_cannot_be_started_or_split_by_the_text() {
+        assert_eq!(gh_data("50%\r\n::error::x"), "50%25%0D%0A::error::x");
+        assert_eq!(
+            gh_property("a,b:c\n%"),
+            "a%2Cb%3Ac%0A%25",
+            "property separators are escaped too"
+        );
+    }
+
+    #[test]
+    fn uri_paths_keep_slashes_and_encode_the_rest() {
+        assert_eq!(
+            uri_path("fixtures/shapes/PT1H.json"),
+            "fixtures/shapes/PT1H.json"
+        );
+        assert_eq!(uri_path("<stdin>"), "%3Cstdin%3E");
+        assert_eq!(
+            uri_path("C:\\logs\\a b#.json"),
+            "C%3A%5Clogs%5Ca%20b%23.json"
+        );
+        assert_eq!(uri_path("é"), "%C3%A9");
+    }
+
+    #[test]
+    fn truncation_counts_characters_and_marks_the_cut() {
+        assert_eq!(truncate("abc", 3), "abc");
+        assert_eq!(truncate("abcd", 3), "ab…");
+        assert_eq!(truncate("ééééé", 4), "ééé…");
+        assert_eq!(truncate("", 0), "");
+    }
+}

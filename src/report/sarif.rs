@@ -1,0 +1,361 @@
+//! `--format sarif`: SARIF 2.1.0, for GitHub code scanning and other static-analysis
+//! dashboards. One run; one rule per distinct finding rule (a code's explanation from
+//! the code table, or a fixed text per insight kind); one result per finding, most
+//! severe first, at most [`MAX_RESULTS`] (GitHub keeps no more per run; a cut run says so
+//! in `properties`).
+//!
+//! Locations: a finding's input is the artifact, as given on the command line,
+//! percent-encoded as a relative URI. Line-oriented inputs give `region.startLine`;
+//! document inputs (records, arrays, tables) only have a record number, which is no line,
+//! so the region is left out and the record goes in the location's `properties.record`.
+//! Fleet findings have no location of their own, but code scanning rejects results
+//! without one, so they point at the first input, without a region.
+
+use super::escape::uri_path;
+use super::findings::Finding;
+use super::options::RenderOptions;
+use super::{Location, Report};
+use crate::analysis::diagnosis::InsightKind;
+use crate::model::Severity;
+use crate::rules;
+use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+/// Results per run, at most.
+pub const MAX_RESULTS: usize = 5000;
+
+const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+/// The key of [`Finding::fingerprint`] in `partialFingerprints`; the version changes if
+/// the fingerprint's recipe ever does.
+const FINGERPRINT_KEY: &str = "iothubTriage/v1";
+
+pub fn render(report: &Report, _options: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &sarif(report))?;
+    writeln!(out)
+}
+
+fn sarif(report: &Report) -> Value {
+    let shown = capped(&report.findings);
+    let mut rule_ids: BTreeMap<&str, usize> = BTreeMap::new();
+    for finding in shown {
+        rule_ids.insert(finding.rule.as_str(), 0);
+    }
+    for (index, slot) in rule_ids.values_mut().enumerate() {
+        *slot = index;
+    }
+    let rules: Vec<Value> = rule_ids.keys().map(|id| rule(id)).collect();
+    let fallback = report.inputs.first().map(|input| input.source.as_str());
+    let results: Vec<Value> = shown
+        .iter()
+        .map(|finding| {
+            let index = rule_ids.get(finding.rule.as_str()).copied().unwrap_or(0);
+            result(finding, index, fallback)
+        })
+        .collect();
+
+    let mut run = json!({
+        "tool": {
+            "driver": {
+                "name": "iothub-triage",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            }
+        },
+        "results": results,
+    });
+    if shown.len() < report.findings.len() {
+        run["properties"] = json!({
+            "truncated": true,
+            "findingsTotal": report.findings.len(),
+            "resultsShown": shown.len(),
+        });
+    }
+    json!({
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [run],
+    })
+}
+
+/// The findings that become results: the most severe first, as the list is sorted.
+fn capped(findings: &[Finding]) -> &[Finding] {
+    &findings[..findings.len().min(MAX_RESULTS)]
+}
+
+fn level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low | Severity::Info => "note",
+    }
+}
+
+/// A rule's description: from the code table for `code/…`, from [`insight_text`] for
+/// `insight/…`, and the bare id for anything else.
+fn rule(id: &str) -> Value {
+    if let Some(code) = id.strip_prefix("code/")
+        && let Some(explained) = rules::explain(code)
+    {
+        let info = explained.info;
+        let mut rule = json!({
+            "id": id,
+            "name": info.name,
+            "shortDescription": { "text": format!("{code} {}", info.name) },
+            "fullDescription": { "text": info.root_cause },
+            "help": { "text": info.resolution },
+            "defaultConfiguration": { "level": level(info.severity) },
+            "properties": { "tags": ["iot-hub", info.class.as_str()] },
+        });
+        if !info.doc.is_empty() {
+            rule["helpUri"] = json!(info.doc);
+        }
+        return rule;
+    }
+    if let Some((kind, short, help)) = id
+        .strip_prefix("insight/")
+        .and_then(|name| ALL_KINDS.iter().find(|kind| kind.as_str() == name))
+        .map(|&kind| {
+            let (short, help) = insight_text(kind);
+            (kind, short, help)
+        })
+    {
+        return json!({
+            "id": id,
+            "name": kind.as_str(),
+            "shortDescription": { "text": short },
+            "help": { "text": help },
+            "properties": { "tags": ["iot-hub", "insight"] },
+        });
+    }
+    json!({ "id": id, "shortDescription": { "text": id } })
+}
+
+const ALL_KINDS: [InsightKind; 7] = [
+    InsightKind::TokenRenewal,
+    InsightKind::Flapping,
+    InsightKind::DuplicateIdentity,
+    InsightKind::CredentialFailure,
+    InsightKind::Offline,
+    InsightKind::SideEffect,
+    InsightKind::HubIncident,
+];
+
+/// What each insight kind means and what to do, in general; each result's message has
+/// the specifics. The match is exhaustive so a new kind cannot go without a text.
+fn insight_text(kind: InsightKind) -> (&'static str, &'static str) {
+    match kind {
+        InsightKind::TokenRenewal => (
+            "SAS token renewal: the SDK reconnects to renew its token",
+            "Expected behaviour, no action needed. A longer token lifetime makes the reconnects rarer.",
+        ),
+        InsightKind::Flapping => (
+            "Flapping: the device loses its connection again and again",
+            "Look at the dominant code: 404104 points to keep-alive or the network, 401003 to credentials, 400027 or 409002 to a second client using the identity.",
+        ),
+        InsightKind::DuplicateIdentity => (
+            "Duplicate identity: two clients share one device or module identity",
+            "Give every client its own identity: stop duplicate processes or containers and re-provision cloned images.",
+        ),
+        InsightKind::CredentialFailure => (
+            "Credential failure: repeated authentication failures since the last connect",
+            "Check the device's SAS token, key or certificate and its clock.",
+        ),
+        InsightKind::Offline => (
+            "Offline: the device disconnected and never came back",
+            "Check the device's power, network and logs around the disconnect, and that it retries with back-off.",
+        ),
+        InsightKind::SideEffect => (
+            "Side effect: 409002 caused by another error of the device",
+            "Fix the preceding error; the 409002s follow from the immediate reconnect.",
+        ),
+        InsightKind::HubIncident => (
+            "Hub incident: many devices got server errors together",
+            "Server-side: check Azure Resource Health and Azure status for the hub; devices need no change.",
+        ),
+    }
+}
+
+fn result(finding: &Finding, rule_index: usize, fallback: Option<&str>) -> Value {
+    let mut properties = Map::new();
+    properties.insert("severity".into(), json!(finding.severity));
+    if let Some(device) = &finding.device {
+        properties.insert("device".into(), json!(device));
+    }
+    let mut result = json!({
+        "ruleId": finding.rule,
+        "ruleIndex": rule_index,
+        "level": level(finding.severity),
+        "message": { "text": message(finding) },
+        "partialFingerprints": { FINGERPRINT_KEY: finding.fingerprint },
+        "properties": properties,
+    });
+    let location = match (&finding.location, fallback) {
+        (Some(location), _) => Some(physical(location)),
+        (None, Some(source)) => Some(json!({
+            "physicalLocation": { "artifactLocation": { "uri": uri_path(source) } }
+        })),
+        (None, None) => None,
+    };
+    if let Some(location) = location {
+        result["locations"] = json!([location]);
+    }
+    result
+}
+
+/// The title and what to do, as sentences: code titles end with a full stop, insight
+/// titles do not.
+fn message(finding: &Finding) -> String {
+    let stop = if finding.title.ends_with('.') {
+        ""
+    } else {
+        "."
+    };
+    format!("{}{stop} {}", finding.title, finding.action)
+}
+
+fn physical(location: &Location) -> Value {
+    let mut physical = json!({ "artifactLocation": { "uri": uri_path(&location.source) } });
+    // SARIF lines start at 1.
+    if let Some(line) = location.line.filter(|&line| line >= 1) {
+        physical["region"] = json!({ "startLine": line });
+    }
+    let mut value = json!({ "physicalLocation": physical });
+    if let Some(record) = location.record {
+        value["properties"] = json!({ "record": record });
+    }
+    value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::options::samples;
+
+    fn rendered(report: &Report) -> String {
+        let mut out = Vec::new();
+        render(report, &RenderOptions::default(), &mut out).expect("writing to a Vec cannot fail");
+        String::from_utf8(out).expect("the output is UTF-8")
+    }
+
+    /// The output with the crate version replaced, so releases do not churn snapshots.
+    fn snapshot_text(report: &Report) -> String {
+        rendered(report).replace(
+            &format!(r#""version": "{}""#, env!("CARGO_PKG_VERSION")),
+            r#""version": "[version]""#,
+        )
+    }
+
+    fn parsed(report: &Report) -> Value {
+        serde_json::from_str(&rendered(report)).expect("the output is JSON")
+    }
+
+    #[test]
+    fn snapshot_pt1h() {
+        let report = samples::analyze("fixtures/shapes/PT1H.json");
+        insta::assert_snapshot!(snapshot_text(&report));
+    }
+
+    #[test]
+    fn snapshot_hub_incident() {
+        let report = samples::analyze("fixtures/insights/hub-incident.json");
+        insta::assert_snapshot!(snapshot_text(&report));
+    }
+
+    #[test]
+    fn every_result_names_a_rule_of_the_run_and_has_a_location() {
+        let report = samples::analyze("fixtures/insights/hub-incident.json");
+        let sarif = parsed(&report);
+        assert_eq!(sarif["version"], "2.1.0");
+        let run = &sarif["runs"][0];
+        let rules = run["tool"]["driver"]["rules"].as_array().expect("rules");
+        let results = run["results"].as_array().expect("results");
+        assert_eq!(results.len(), report.findings.len());
+        for result in results {
+            let index = result["ruleIndex"].as_u64().expect("ruleIndex") as usize;
+            assert_eq!(rules[index]["id"], result["ruleId"]);
+            assert!(
+                result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].is_string(),
+                "code scanning needs a location: {result}"
+            );
+        }
+        assert_eq!(run["properties"], Value::Null, "not truncated");
+    }
+
+    #[test]
+    fn record_numbered_inputs_have_no_region_but_keep_the_record() {
+        let location = Location {
+            source: "exports/records.json".into(),
+            line: None,
+            record: Some(7),
+        };
+        let value = physical(&location);
+        assert_eq!(value["physicalLocation"]["region"], Value::Null);
+        assert_eq!(value["properties"]["record"], 7);
+        let lined = physical(&Location {
+            line: Some(3),
+            record: None,
+            ..location
+        });
+        assert_eq!(lined["physicalLocation"]["region"]["startLine"], 3);
+    }
+
+    #[test]
+    fn every_insight_kind_and_table_code_gives_a_described_rule() {
+        for kind in ALL_KINDS {
+            let rule = rule(&format!("insight/{}", kind.as_str()));
+            assert_eq!(rule["name"], kind.as_str());
+            assert!(rule["help"]["text"].is_string());
+        }
+        let rule = rule("code/404104");
+        assert_eq!(rule["name"], "DeviceConnectionClosedRemotely");
+        assert!(
+            rule["helpUri"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("https://"))
+        );
+    }
+
+    #[test]
+    fn results_are_capped_with_the_most_severe_kept() {
+        let mut report = samples::analyze("fixtures/shapes/PT1H.json");
+        let template = report.findings.clone();
+        report.findings = (0..MAX_RESULTS + 1000)
+            .map(|n| {
+                let mut finding = template[n % template.len()].clone();
+                finding.fingerprint = format!("{n:016x}");
+                finding
+            })
+            .collect();
+        report
+            .findings
+            .sort_by_key(|f| std::cmp::Reverse(f.severity));
+        let sarif = parsed(&report);
+        let run = &sarif["runs"][0];
+        let results = run["results"].as_array().expect("results");
+        assert_eq!(results.len(), MAX_RESULTS);
+        assert_eq!(run["properties"]["truncated"], true);
+        assert_eq!(run["properties"]["findingsTotal"], MAX_RESULTS + 1000);
+        assert_eq!(run["properties"]["resultsShown"], MAX_RESULTS);
+        // A sixth of the findings are info, exactly the thousand that were cut.
+        assert!(results.iter().all(|result| result["level"] != "note"));
+        assert_eq!(results[0]["level"], "error");
+    }
+
+    #[test]
+    fn a_hostile_device_id_stays_inside_its_json_strings() {
+        let report = samples::hostile();
+        let sarif = parsed(&report);
+        let result = &sarif["runs"][0]["results"][0];
+        assert_eq!(result["properties"]["device"], samples::HOSTILE_ID);
+        assert!(
+            result["message"]["text"]
+                .as_str()
+                .is_some_and(|text| text.starts_with(samples::HOSTILE_ID))
+        );
+        assert_eq!(
+            result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            "logs/hostile.json"
+        );
+    }
+}
