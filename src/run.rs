@@ -152,9 +152,14 @@ fn read_all(config: &AnalyzeConfig, err: &mut dyn Write) -> Result<Analyzer> {
         bail!("no input: name a log file, or pipe an export into `iothub-triage analyze -`");
     }
     let mut analyzer = Analyzer::new(config.thresholds.clone(), config.filter.clone());
-    for source in &config.sources {
-        let index = analyzer.begin_input(source.display_name());
-        let shape = input::read(source, index, &config.input, &mut analyzer)?;
+    let mut units = input::expand(&config.sources, &config.input.limits, &mut |message| {
+        analyzer.warn(message)
+    })?;
+    // The same inputs give the same report whatever order they were named in.
+    units.sort_by(|a, b| a.name.cmp(&b.name));
+    for unit in &units {
+        let index = analyzer.begin_input(unit.name.clone());
+        let shape = input::read(unit, index, &config.input, &mut analyzer)?;
         analyzer.end_input(index, shape);
         if config.strict
             && let Some(problem) = analyzer.problems().first()
@@ -173,11 +178,10 @@ fn read_all(config: &AnalyzeConfig, err: &mut dyn Write) -> Result<Analyzer> {
 /// Skips and warnings go to stderr, so stdout stays the report alone.
 fn tell_problems(analyzer: &Analyzer, err: &mut dyn Write) -> std::io::Result<()> {
     for warning in analyzer.warnings() {
-        writeln!(
-            err,
-            "iothub-triage: warning: {}: {}",
-            warning.source, warning.message
-        )?;
+        match warning.source.as_str() {
+            "" => writeln!(err, "iothub-triage: warning: {}", warning.message)?,
+            source => writeln!(err, "iothub-triage: warning: {source}: {}", warning.message)?,
+        }
     }
     let skipped = analyzer.records_skipped();
     if skipped == 0 {

@@ -348,14 +348,27 @@ fn exits_2_and_names_the_file_when_input_is_missing() {
 }
 
 #[test]
-fn exits_2_when_a_directory_is_given_as_a_file() {
+fn a_directory_is_read_recursively_in_name_order() {
+    let report = analyze_json(&["fixtures/bundles/nested"]);
+    let sources: Vec<&str> = report["inputs"]
+        .as_array()
+        .expect("inputs")
+        .iter()
+        .filter_map(|i| i["source"].as_str())
+        .collect();
+    assert_eq!(
+        sources,
+        [
+            "fixtures/bundles/nested/a/PT1H.json",
+            "fixtures/bundles/nested/b/c/PT1H.json.gz"
+        ]
+    );
+    assert_eq!(report["summary"]["records_read"], 12);
     triage()
-        .args(["analyze", "fixtures"])
+        .args(["analyze", "fixtures/bundles/nested"])
         .assert()
-        .code(2)
-        .stderr(predicate::str::contains(
-            "fixtures: is a directory, not a log file",
-        ));
+        .success()
+        .stderr(predicate::str::contains("skipped 1 file not named like a log export (for example fixtures/bundles/nested/b/ignore.png)"));
 }
 
 #[test]
@@ -1052,4 +1065,195 @@ fn every_report_format_from_the_command_line() {
             String::from_utf8_lossy(&output.stdout).replace(env!("CARGO_PKG_VERSION"), "[version]");
         insta::assert_snapshot!(format!("format_{format}"), text);
     }
+}
+
+/// The README's examples marked `<!-- runs: exit N -->`: shell blocks whole, and the
+/// `run: |` steps of YAML blocks, with the exit code each must end with.
+fn readme_examples(readme: &str) -> Vec<(i32, String)> {
+    let mut examples = Vec::new();
+    let mut lines = readme.lines();
+    while let Some(line) = lines.next() {
+        let Some(code) = line
+            .strip_prefix("<!-- runs: exit ")
+            .and_then(|rest| rest.strip_suffix(" -->"))
+        else {
+            continue;
+        };
+        let code: i32 = code.parse().expect("an exit code");
+        let fence = lines.next().unwrap_or_default();
+        let block: Vec<&str> = lines
+            .by_ref()
+            .take_while(|l| !l.starts_with("```"))
+            .collect();
+        if fence == "```sh" {
+            examples.push((code, block.join("\n")));
+            continue;
+        }
+        let mut index = 0;
+        while index < block.len() {
+            let line = block[index];
+            index += 1;
+            if !line.trim_end().ends_with("run: |") {
+                continue;
+            }
+            let indent = line.len() - line.trim_start().len();
+            let body: Vec<&str> = block[index..]
+                .iter()
+                .take_while(|l| l.len() - l.trim_start().len() > indent)
+                .copied()
+                .collect();
+            index += body.len();
+            let margin = body
+                .iter()
+                .map(|l| l.len() - l.trim_start().len())
+                .min()
+                .unwrap_or(0);
+            examples.push((
+                code,
+                body.iter()
+                    .map(|l| &l[margin..])
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ));
+        }
+    }
+    examples
+}
+
+#[test]
+fn the_readme_examples_run_against_the_fixtures() {
+    let readme = std::fs::read_to_string("README.md").expect("README");
+    let examples = readme_examples(&readme);
+    assert!(examples.len() >= 4, "found {} examples", examples.len());
+    let work = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("readme-examples");
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).expect("work dir");
+    let fixtures = std::env::current_dir().expect("cwd").join("fixtures");
+    std::os::unix::fs::symlink(&fixtures, work.join("fixtures")).expect("link the fixtures");
+    let binary = assert_cmd::cargo::cargo_bin("iothub-triage");
+    let bin_dir = binary.parent().expect("bin dir").to_path_buf();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let summary = work.join("step-summary.md");
+    for (code, script) in examples {
+        let output = std::process::Command::new("bash")
+            .args(["-euo", "pipefail", "-c", &script])
+            .current_dir(&work)
+            .env("PATH", &path)
+            .env("GITHUB_STEP_SUMMARY", &summary)
+            .output()
+            .expect("bash runs");
+        assert_eq!(
+            output.status.code(),
+            Some(code),
+            "{script}\nstdout: {}\nstderr: {}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let written = std::fs::read_to_string(&summary).expect("the step summary was written");
+    assert!(written.starts_with("## iothub-triage"), "{written}");
+    assert!(work.join("iothub-triage.sarif").exists());
+}
+
+#[test]
+fn a_zip_bundle_in_the_storage_layout_reads_like_the_blob() {
+    let baseline = analyze_json(&["fixtures/shapes/PT1H.json"]);
+    let report = analyze_json(&["fixtures/bundles/ci-artifact.zip"]);
+    let sources: Vec<&str> = report["inputs"]
+        .as_array()
+        .expect("inputs")
+        .iter()
+        .filter_map(|i| i["source"].as_str())
+        .collect();
+    assert_eq!(sources.len(), 2);
+    assert!(
+        sources[0].ends_with("/y=2026/m=03/d=02/h=08/m=00/PT1H.json"),
+        "{}",
+        sources[0]
+    );
+    assert!(
+        sources[0].starts_with("fixtures/bundles/ci-artifact.zip:resourceId=/SUBSCRIPTIONS/"),
+        "{}",
+        sources[0]
+    );
+    assert!(
+        sources[1].ends_with("/h=09/m=00/PT1H.json"),
+        "{}",
+        sources[1]
+    );
+    assert_eq!(
+        without_locations(report["devices"].clone()),
+        without_locations(baseline["devices"].clone())
+    );
+}
+
+#[test]
+fn gzip_is_read_from_files_and_from_standard_input() {
+    let report = analyze_json(&["fixtures/bundles/PT1H.json.gz"]);
+    assert_eq!(report["summary"]["records_read"], 12);
+    let gz = std::fs::read("fixtures/bundles/PT1H.json.gz").expect("fixture");
+    triage()
+        .args(["analyze", "-", "--format", "json"])
+        .write_stdin(gz)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"records_read\": 12"));
+}
+
+#[test]
+fn an_archive_entry_that_escapes_is_refused_and_the_rest_is_read() {
+    triage()
+        .args([
+            "analyze",
+            "fixtures/bundles/traversal.zip",
+            "--format",
+            "json",
+        ])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "fixtures/bundles/traversal.zip: refused entry ../../evil.json: it escapes the archive",
+        ))
+        .stdout(predicate::str::contains("\"records_read\": 12"));
+}
+
+#[test]
+fn an_input_over_the_decompression_limit_stops_with_exit_2() {
+    triage()
+        .args(["analyze", "fixtures/bundles/bomb.gz", "--max-decompressed-size", "1MiB"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "fixtures/bundles/bomb.gz: decompressed size exceeds the limit of 1048576 bytes (--max-decompressed-size)",
+        ));
+}
+
+#[test]
+fn the_same_inputs_in_another_order_give_byte_identical_reports() {
+    let forward = triage()
+        .args([
+            "analyze",
+            "fixtures/insights/offline.json",
+            "fixtures/insights/side-effect.json",
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("runs");
+    let backward = triage()
+        .args([
+            "analyze",
+            "fixtures/insights/side-effect.json",
+            "fixtures/insights/offline.json",
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("runs");
+    assert!(forward.status.success());
+    assert_eq!(forward.stdout, backward.stdout);
 }

@@ -96,6 +96,15 @@ impl Analyzer {
         &self.warnings
     }
 
+    /// A warning about what was named on the command line rather than one input (a file
+    /// skipped in a directory, a refused archive entry); the message names the place.
+    pub fn warn(&mut self, message: String) {
+        self.warnings.push(Warning {
+            source: String::new(),
+            message,
+        });
+    }
+
     fn record(&mut self, record: Record) {
         self.sequence += 1;
         let key = DeviceKey {

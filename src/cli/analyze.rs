@@ -4,7 +4,7 @@
 use super::thresholds::ThresholdArgs;
 use super::values::{
     ColorArg, DateOrderArg, FormatArg, InputFormatArg, LevelArg, SeverityArg, parse_output,
-    parse_time, parse_tz,
+    parse_size, parse_time, parse_tz,
 };
 use crate::analysis::Filter;
 use crate::config::{AnalyzeConfig, Gate, Output, ReportFormat};
@@ -70,6 +70,11 @@ pub struct InputArgs {
     /// Stop with exit code 2 at the first malformed record instead of skipping it.
     #[arg(long)]
     pub strict: bool,
+
+    /// Most bytes one compressed input (a .gz, a zip entry) may expand to: a guard
+    /// against decompression bombs. Takes KiB, MiB, GiB suffixes.
+    #[arg(long, value_name = "SIZE", default_value = "4GiB", value_parser = parse_size)]
+    pub max_decompressed_size: u64,
 }
 
 /// Which records to analyze; the others are counted as filtered.
@@ -155,6 +160,11 @@ impl InputArgs {
                 DateOrderArg::Mdy => DateOrder::MonthFirst,
             }),
             tz_offset: self.tz,
+            limits: input::Limits {
+                max_decompressed: self.max_decompressed_size,
+                ..input::Limits::default()
+            },
+            progress: std::io::stderr().is_terminal(),
         }
     }
 }

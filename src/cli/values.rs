@@ -160,6 +160,30 @@ fn parse_time_at(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String
     }
 }
 
+/// A byte count: `1048576`, `512KiB`, `64MiB`, `4GiB` (also `KB`/`MB`/`GB` and `K`/`M`/`G`,
+/// all in powers of 1024).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let digits = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size such as 4GiB"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        "t" | "tb" | "tib" => 40,
+        _ => return Err(format!("{text:?} has an unknown unit (use KiB, MiB, GiB)")),
+    };
+    number
+        .checked_mul(1 << shift)
+        .ok_or_else(|| format!("{text:?} is too large"))
+}
+
 /// `--output`: `FORMAT=FILE` writes that format to FILE; a plain `FILE` receives the
 /// `--format` report instead of stdout.
 pub fn parse_output(text: &str) -> Result<(Option<ReportFormat>, PathBuf), String> {
@@ -209,6 +233,16 @@ mod tests {
         );
         assert_eq!(parse_time_at("2h", now), Ok(at("2026-11-26T10:00:00Z")));
         assert!(parse_time_at("yesterday-ish", now).is_err());
+    }
+
+    #[test]
+    fn sizes_take_binary_units() {
+        assert_eq!(parse_size("1048576"), Ok(1 << 20));
+        assert_eq!(parse_size("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_size("4GiB"), Ok(4 << 30));
+        assert_eq!(parse_size("2 k"), Ok(2048));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("3 parsecs").is_err());
     }
 
     #[test]

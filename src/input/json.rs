@@ -21,6 +21,7 @@ pub fn read_lines(
     let mut walker = Walker::new(input, sink);
     let mut buffer = Vec::new();
     let mut line = 0u64;
+    let mut seen_content = false;
     loop {
         buffer.clear();
         if reader.read_until(b'\n', &mut buffer)? == 0 {
@@ -31,6 +32,7 @@ pub fn read_lines(
         if text.is_empty() {
             continue;
         }
+        seen_content = true;
         walker.line = Some(line);
         let mut de = serde_json::Deserializer::from_slice(text);
         loop {
@@ -51,6 +53,9 @@ pub fn read_lines(
                 break;
             }
         }
+    }
+    if !seen_content {
+        return Ok(Shape::Empty);
     }
     Ok(walker.shape.unwrap_or(Shape::JsonLines))
 }

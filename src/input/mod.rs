@@ -2,19 +2,21 @@
 //! and stream every record to a [`Sink`] as analyzed, filtered or skipped, so that the
 //! counts always reconcile.
 
+mod bundle;
 mod csv;
 mod detect;
 mod fields;
 mod json;
 mod time;
 
+pub use bundle::{Limits, Unit, expand};
 pub use fields::{Outcome, parse_offset};
 pub use time::{DateOrder, parse_rfc3339};
 
 use crate::model::Position;
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use detect::Reader;
-use std::fs::File;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::PathBuf;
 
@@ -45,6 +47,10 @@ pub enum InputFormat {
 /// Settings that change how inputs are read.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
+    /// Limits against decompression bombs.
+    pub limits: Limits,
+    /// Show a progress bar for large inputs (decided once: stderr is a terminal).
+    pub progress: bool,
     pub format: InputFormat,
     pub date_order: Option<DateOrder>,
     /// Offset east of UTC, in seconds, of `[Local Time]` CSV columns.
@@ -84,26 +90,45 @@ impl Source {
 
 const BUFFER: usize = 256 * 1024;
 
+/// How much of an input shape detection sees at once.
+const DETECTION_BYTES: usize = 64 * 1024;
+
+/// Inputs larger than this get a progress bar, when stderr is a terminal.
+const PROGRESS_FROM: u64 = 64 * 1024 * 1024;
+
 /// Reads one input to the end. Errors are about the input as a whole (unreadable, not
-/// an export); a bad record is reported to the sink and reading goes on.
-pub fn read(
-    source: &Source,
-    input: usize,
-    options: &Options,
-    sink: &mut dyn Sink,
-) -> Result<Shape> {
-    let name = source.display_name();
-    let reader: Box<dyn Read> = match source {
-        Source::Stdin => Box::new(io::stdin().lock()),
-        Source::Path(path) => {
-            if path.is_dir() {
-                bail!("{name}: is a directory, not a log file");
-            }
-            Box::new(File::open(path).with_context(|| format!("{name}: cannot open"))?)
-        }
+/// an export, over its limit); a bad record is reported to the sink and reading goes on.
+pub fn read(unit: &Unit, input: usize, options: &Options, sink: &mut dyn Sink) -> Result<Shape> {
+    let mut stream = unit.open(&options.limits)?;
+    // Shape detection looks at the first bytes in one piece, however the stream is made
+    // (a peeked file, a decompressor, a pipe handing over a few bytes at a time).
+    let mut head = Vec::with_capacity(DETECTION_BYTES);
+    (&mut stream)
+        .take(DETECTION_BYTES as u64)
+        .read_to_end(&mut head)
+        .with_context(|| format!("{}: cannot read", unit.name))?;
+    let stream = io::Cursor::new(head).chain(stream);
+    let stream: Box<dyn Read + '_> = match unit
+        .file_size()
+        .filter(|size| options.progress && *size >= PROGRESS_FROM)
+    {
+        Some(size) => Box::new(progress_bar(size, &unit.name).wrap_read(stream)),
+        None => Box::new(stream),
     };
-    let mut reader = BufReader::with_capacity(BUFFER, reader);
-    read_from(&mut reader, input, options, sink).with_context(|| name.clone())
+    let mut reader = BufReader::with_capacity(BUFFER, stream);
+    read_from(&mut reader, input, options, sink).with_context(|| unit.name.clone())
+}
+
+/// A bar on stderr, measured in the bytes the parser has taken (decompressed ones for
+/// a gzip, so it can pass 100% there).
+fn progress_bar(size: u64, name: &str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(size), ProgressDrawTarget::stderr());
+    let style =
+        ProgressStyle::with_template("{msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.set_message(name.to_string());
+    bar
 }
 
 fn read_from(
@@ -123,14 +148,15 @@ fn read_from(
         }
     };
     let shape = match chosen {
-        Reader::Empty => {
-            sink.warning(input, "the input is empty: no records".to_string());
-            Shape::Empty
-        }
-        Reader::JsonLines => json::read_lines(reader, input, sink)?,
+        // Whitespace only as far as detection looked: read on as lines, which ends
+        // empty unless something follows (and so a bomb of blanks meets its limit).
+        Reader::Empty | Reader::JsonLines => json::read_lines(reader, input, sink)?,
         Reader::JsonDocuments => json::read_documents(reader, input, sink)?,
         Reader::Csv => csv::read(reader, input, options, sink)?,
     };
+    if shape == Shape::Empty {
+        sink.warning(input, "the input is empty: no records".to_string());
+    }
     Ok(shape)
 }
 

@@ -51,9 +51,17 @@ pub(crate) mod samples {
     fn analyze_as(name: &str, source: &Source) -> Report {
         let mut analyzer = Analyzer::new(Default::default(), Default::default());
         let index = analyzer.begin_input(name.to_string());
-        let shape = input::read(source, index, &Default::default(), &mut analyzer)
-            .expect("the test input is readable");
-        analyzer.end_input(index, shape);
+        let units = input::expand(
+            std::slice::from_ref(source),
+            &Default::default(),
+            &mut |_| {},
+        )
+        .expect("the test input exists");
+        for unit in &units {
+            let shape = input::read(unit, index, &Default::default(), &mut analyzer)
+                .expect("the test input is readable");
+            analyzer.end_input(index, shape);
+        }
         analyzer.finish()
     }
 
