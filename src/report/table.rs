@@ -95,8 +95,34 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<
     Ok(())
 }
 
+/// Inputs named one by one, up to this many; beyond, counted by shape.
+const INPUTS_NAMED: usize = 5;
+
 fn summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let summary = &report.summary;
+    if report.inputs.len() > 1 {
+        writeln!(out, "Inputs: {}", report.inputs.len())?;
+        if report.inputs.len() <= INPUTS_NAMED {
+            for input in &report.inputs {
+                writeln!(
+                    out,
+                    "  {} ({}, {} records)",
+                    input.source, input.shape, input.records_read
+                )?;
+            }
+        } else {
+            let mut shapes: std::collections::BTreeMap<&str, (usize, u64)> =
+                std::collections::BTreeMap::new();
+            for input in &report.inputs {
+                let entry = shapes.entry(input.shape.as_str()).or_default();
+                entry.0 += 1;
+                entry.1 += input.records_read;
+            }
+            for (shape, (files, records)) in shapes {
+                writeln!(out, "  {files} {shape} inputs, {records} records")?;
+            }
+        }
+    }
     writeln!(
         out,
         "Records: {} read, {} analyzed, {} filtered, {} skipped",
