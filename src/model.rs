@@ -140,7 +140,6 @@ pub struct Record {
     pub level: Level,
     /// The `ResultType` exactly as logged (`"404104"`, `"401"`); `None` when empty.
     pub code: Option<String>,
-    pub description: Option<String>,
     pub protocol: Option<String>,
     pub masked_ip: Option<String>,
     pub sdk_version: Option<String>,

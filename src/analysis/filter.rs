@@ -76,7 +76,6 @@ mod tests {
             operation: Operation::Disconnect,
             level,
             code: code.map(str::to_string),
-            description: None,
             protocol: None,
             masked_ip: None,
             sdk_version: None,

@@ -2,7 +2,8 @@
 //! name, `properties_s` JSON inside cells, locale timestamps whose day/month order is
 //! inferred from the file (never guessed), and `[Local Time]` headers.
 
-use super::fields::{Field, Outcome, RawRecord, TimeBasis, clip, strip_time_suffix};
+use super::fields::{Field, TimeBasis, clip, strip_time_suffix};
+use super::raw::{Outcome, RawRecord};
 use super::time::{DateOrder, LocaleTime, parse_naive_iso, parse_zoned};
 use super::{Options, Shape, Sink};
 use crate::model::Position;
@@ -186,7 +187,7 @@ impl RowReader {
             if let Some(field) = field
                 && index != self.time_column
             {
-                raw.set(*field, cell.to_string());
+                raw.set(*field, std::borrow::Cow::Borrowed(cell));
             }
         }
         let position = Position::line(self.input, line);

@@ -3,11 +3,12 @@
 //! records, `az monitor log-analytics query` arrays and Log Analytics `{"tables":[...]}`
 //! responses. Documents are walked element by element, never loaded whole.
 
-use super::fields::{Field, Outcome, RawRecord, clip};
+use super::fields::{Field, clip};
+use super::raw::{Key, Outcome, RawRecord};
 use super::{Shape, Sink};
 use crate::model::Position;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::fmt;
 use std::io::BufRead;
 
@@ -151,9 +152,8 @@ impl<'s> Walker<'s> {
         }
     }
 
-    fn emit_object(&mut self, object: Map<String, Value>, wrapped: bool) {
+    fn emit(&mut self, mut raw: RawRecord<'_>, wrapped: bool) {
         let position = self.position(wrapped);
-        let mut raw = RawRecord::from_object(object);
         if raw.table_name.is_some() {
             self.saw(Shape::AzCli);
             raw.clear_python_nones();
@@ -210,9 +210,12 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut fields = Map::new();
+        // Read as a record while looking out for the keys of a wrapper; the fields read
+        // before such a key are dropped with the record that was not one.
+        let mut raw = RawRecord::default();
         let mut wrapper = false;
-        while let Some(key) = map.next_key::<String>()? {
+        let mut error = None;
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
             if key.eq_ignore_ascii_case("records") && self.depth < 2 {
                 wrapper = true;
                 self.walker.saw(Shape::Records);
@@ -225,22 +228,21 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
                 map.next_value_seed(TablesSeed {
                     walker: &mut *self.walker,
                 })?;
-            } else if key.eq_ignore_ascii_case("error") && wrapper {
-                let error: Value = map.next_value()?;
-                self.walker.warn_partial(&error);
+            } else if key.eq_ignore_ascii_case("error") {
+                error = Some(map.next_value::<Value>()?);
+            } else if let Some(field) = Field::from_key(&key) {
+                raw.read_value(field, &mut map)?;
             } else {
-                let value: Value = map.next_value()?;
-                fields.insert(key, value);
+                map.next_value::<IgnoredAny>()?;
             }
         }
         if wrapper {
-            if let Some(error) = fields.get("error") {
-                let error = error.clone();
+            if let Some(error) = error {
                 self.walker.warn_partial(&error);
             }
         } else {
             let wrapped = self.depth > 0 && !self.walker.numbered;
-            self.walker.emit_object(fields, wrapped);
+            self.walker.emit(raw, wrapped);
         }
         Ok(())
     }
@@ -313,12 +315,14 @@ impl<'de> Visitor<'de> for RecordsSeed<'_, '_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(element) = seq.next_element::<Value>()? {
-            match element {
-                Value::Object(object) => self.walker.emit_object(object, true),
-                _ => self.walker.emit_not_object("an element of records", true),
-            }
-        }
+        // Elements are records (or, unusually, further values, which are reported).
+        while seq
+            .next_element_seed(ValueSeed {
+                walker: &mut *self.walker,
+                depth: 2,
+            })?
+            .is_some()
+        {}
         Ok(())
     }
 }

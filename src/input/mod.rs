@@ -7,10 +7,12 @@ mod csv;
 mod detect;
 mod fields;
 mod json;
+mod raw;
 mod time;
 
 pub use bundle::{Limits, Unit, expand};
-pub use fields::{Outcome, parse_offset};
+pub use fields::parse_offset;
+pub use raw::Outcome;
 pub use time::{DateOrder, parse_rfc3339};
 
 use crate::model::Position;
