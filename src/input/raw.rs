@@ -7,7 +7,9 @@ use super::time::parse_rfc3339;
 use crate::model::{Level, Operation, Position, Record};
 use chrono::{DateTime, Utc};
 use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
-use serde_json::{Map, Value};
+#[cfg(test)]
+use serde_json::Map;
+use serde_json::Value;
 use std::borrow::Cow;
 use std::fmt;
 
