@@ -9,45 +9,222 @@ use super::{Shape, Sink};
 use crate::model::Position;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::fmt;
-use std::io::BufRead;
+use std::io::{self, BufRead};
+use std::sync::{Arc, Mutex, mpsc};
+
+/// Lines are parsed in blocks of about this many bytes, several at once on several cores.
+const BLOCK: usize = 4 * 1024 * 1024;
 
 /// Reads JSON Lines: each line holds one or more JSON values; a broken line is skipped
-/// and reading goes on with the next.
-pub fn read_lines(
-    reader: &mut dyn BufRead,
-    input: usize,
-    sink: &mut dyn Sink,
-) -> std::io::Result<Shape> {
-    let mut walker = Walker::new(input, sink);
-    let mut buffer = Vec::new();
-    let mut line = 0u64;
-    let mut seen_content = false;
-    loop {
-        buffer.clear();
-        if reader.read_until(b'\n', &mut buffer)? == 0 {
-            break;
+/// and reading goes on with the next. Blocks of lines are parsed on every core, and their
+/// outcomes reach the sink in input order, so the result is the same as reading line by
+/// line.
+pub fn read_lines(reader: &mut dyn BufRead, input: usize, sink: &mut dyn Sink) -> io::Result<Shape> {
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let mut blocks = Blocks { reader, next_line: 1, carry: Vec::new() };
+    let Some(first) = blocks.next()? else { return Ok(Shape::Empty) };
+    let mut merged = Merged { input, shape: None, seen_content: false };
+    let Some(second) = blocks.next()? else {
+        merged.deliver(parse_block(&first.bytes, first.line, input), sink);
+        return Ok(merged.shape());
+    };
+    if workers == 1 {
+        for block in [first, second] {
+            merged.deliver(parse_block(&block.bytes, block.line, input), sink);
         }
-        line += 1;
-        let text = buffer.trim_ascii();
+        while let Some(block) = blocks.next()? {
+            merged.deliver(parse_block(&block.bytes, block.line, input), sink);
+        }
+        return Ok(merged.shape());
+    }
+    parallel(&mut blocks, [first, second], workers, input, &mut merged, sink)?;
+    Ok(merged.shape())
+}
+
+/// Reads blocks on this thread, parses them on `workers` threads, and hands the results
+/// to the sink in block order as they complete.
+fn parallel(
+    blocks: &mut Blocks<'_>,
+    started: [Block; 2],
+    workers: usize,
+    input: usize,
+    merged: &mut Merged,
+    sink: &mut dyn Sink,
+) -> io::Result<()> {
+    std::thread::scope(|scope| {
+        let (work, jobs) = mpsc::sync_channel::<(usize, Block)>(workers * 2);
+        let jobs = Arc::new(Mutex::new(jobs));
+        let (done, results) = mpsc::channel::<(usize, BlockResult)>();
+        for _ in 0..workers {
+            let jobs = Arc::clone(&jobs);
+            let done = done.clone();
+            scope.spawn(move || {
+                loop {
+                    let job = match jobs.lock() {
+                        Ok(jobs) => jobs.recv(),
+                        Err(_) => break,
+                    };
+                    let Ok((index, block)) = job else { break };
+                    if done.send((index, parse_block(&block.bytes, block.line, input))).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(done);
+        let mut pending: BTreeMap<usize, BlockResult> = BTreeMap::new();
+        let mut next = 0;
+        let mut sent = 0;
+        let mut send = |block: Block, pending: &mut BTreeMap<usize, BlockResult>, next: &mut usize| {
+            let _ = work.send((sent, block));
+            sent += 1;
+            // Hand over whatever is ready, in order, so memory stays bounded.
+            while let Ok((index, result)) = results.try_recv() {
+                pending.insert(index, result);
+            }
+            while let Some(result) = pending.remove(next) {
+                merged.deliver(result, sink);
+                *next += 1;
+            }
+        };
+        for block in started {
+            send(block, &mut pending, &mut next);
+        }
+        let read = loop {
+            match blocks.next() {
+                Ok(Some(block)) => send(block, &mut pending, &mut next),
+                Ok(None) => break Ok(()),
+                Err(err) => break Err(err),
+            }
+        };
+        drop(send);
+        drop(work);
+        for (index, result) in results.iter() {
+            pending.insert(index, result);
+            while let Some(result) = pending.remove(&next) {
+                merged.deliver(result, sink);
+                next += 1;
+            }
+        }
+        read
+    })
+}
+
+/// A run of whole lines and the number of its first line.
+struct Block {
+    bytes: Vec<u8>,
+    line: u64,
+}
+
+/// Cuts the input into blocks of whole lines (a line longer than a block makes a
+/// longer block).
+struct Blocks<'r> {
+    reader: &'r mut dyn BufRead,
+    next_line: u64,
+    /// The start of a line cut off at the end of the previous block.
+    carry: Vec<u8>,
+}
+
+impl Blocks<'_> {
+    fn next(&mut self) -> io::Result<Option<Block>> {
+        let mut bytes = std::mem::take(&mut self.carry);
+        bytes.reserve(BLOCK);
+        loop {
+            let available = self.reader.fill_buf()?;
+            if available.is_empty() {
+                break;
+            }
+            let room = BLOCK.saturating_sub(bytes.len()).max(1);
+            let take = available.len().min(room);
+            bytes.extend_from_slice(&available[..take]);
+            self.reader.consume(take);
+            if bytes.len() >= BLOCK && bytes.contains(&b'\n') {
+                break;
+            }
+        }
+        if bytes.is_empty() {
+            return Ok(None);
+        }
+        if let Some(end) = bytes.iter().rposition(|&b| b == b'\n') {
+            self.carry = bytes.split_off(end + 1);
+        }
+        let line = self.next_line;
+        self.next_line += bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+        Ok(Some(Block { bytes, line }))
+    }
+}
+
+/// What parsing one block produced, to hand to the sink in order.
+#[derive(Default)]
+struct BlockResult {
+    outcomes: Vec<(Position, Outcome)>,
+    warnings: Vec<String>,
+    shape: Option<Shape>,
+    seen_content: bool,
+}
+
+impl Sink for BlockResult {
+    fn outcome(&mut self, position: Position, outcome: Outcome) {
+        self.outcomes.push((position, outcome));
+    }
+
+    fn warning(&mut self, _: usize, message: String) {
+        self.warnings.push(message);
+    }
+}
+
+/// The blocks' results, merged in order.
+struct Merged {
+    input: usize,
+    shape: Option<Shape>,
+    seen_content: bool,
+}
+
+impl Merged {
+    fn deliver(&mut self, result: BlockResult, sink: &mut dyn Sink) {
+        for (position, outcome) in result.outcomes {
+            sink.outcome(position, outcome);
+        }
+        for message in result.warnings {
+            sink.warning(self.input, message);
+        }
+        self.seen_content |= result.seen_content;
+        if self.shape.is_none() {
+            self.shape = result.shape;
+        }
+    }
+
+    fn shape(&self) -> Shape {
+        if !self.seen_content {
+            return Shape::Empty;
+        }
+        self.shape.unwrap_or(Shape::JsonLines)
+    }
+}
+
+/// Parses the lines of one block; `first_line` is the number of its first line.
+fn parse_block(block: &[u8], first_line: u64, input: usize) -> BlockResult {
+    let mut result = BlockResult::default();
+    let mut walker = Walker::new(input, &mut result);
+    let mut seen_content = false;
+    for (offset, line) in block.split(|&b| b == b'\n').enumerate() {
+        let text = line.trim_ascii();
         if text.is_empty() {
             continue;
         }
         seen_content = true;
-        walker.line = Some(line);
+        let number = first_line + offset as u64;
+        walker.line = Some(number);
+        // Records inside a wrapper on one line are numbered within that line.
+        walker.records = 0;
         let mut de = serde_json::Deserializer::from_slice(text);
         loop {
-            if let Err(err) = (ValueSeed {
-                walker: &mut walker,
-                depth: 0,
-            })
-            .deserialize(&mut de)
-            {
-                let position = Position::line(input, line);
-                walker.sink.outcome(
-                    position,
-                    Outcome::Skipped(format!("invalid JSON: {}", describe(&err, true))),
-                );
+            if let Err(err) = (ValueSeed { walker: &mut walker, depth: 0 }).deserialize(&mut de) {
+                let position = Position::line(input, number);
+                let message = format!("invalid JSON: {}", describe(&err, true));
+                walker.sink.outcome(position, Outcome::Skipped(message));
                 break;
             }
             if de.end().is_ok() {
@@ -55,10 +232,10 @@ pub fn read_lines(
             }
         }
     }
-    if !seen_content {
-        return Ok(Shape::Empty);
-    }
-    Ok(walker.shape.unwrap_or(Shape::JsonLines))
+    let shape = walker.shape;
+    result.shape = shape;
+    result.seen_content = seen_content;
+    result
 }
 
 /// Reads one or more JSON documents. Malformed JSON ends the input: what came before
