@@ -38,10 +38,29 @@ impl Field {
             }
             _ => key,
         };
-        NAMES
-            .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case(base))
-            .map(|(_, field)| *field)
+        // Lower-case into a small buffer (every name is short) and match bytes: this runs
+        // for every key of every record.
+        let mut lower = [0u8; LONGEST_NAME];
+        let folded = lower.get_mut(..base.len())?;
+        folded.copy_from_slice(base.as_bytes());
+        folded.make_ascii_lowercase();
+        Some(match &*folded {
+            b"time" | b"timegenerated" => Field::Time,
+            b"operationname" => Field::Operation,
+            b"category" => Field::Category,
+            b"level" => Field::Level,
+            b"resulttype" => Field::ResultType,
+            b"properties" => Field::Properties,
+            b"deviceid" | b"device_id" | b"device" => Field::DeviceId,
+            b"moduleid" | b"module_id" => Field::ModuleId,
+            b"protocol" => Field::Protocol,
+            b"maskedipaddress" => Field::MaskedIp,
+            b"sdkversion" => Field::SdkVersion,
+            b"resourceid" | b"_resourceid" => Field::ResourceId,
+            b"resourcetype" => Field::ResourceType,
+            b"tablename" => Field::TableName,
+            _ => return None,
+        })
     }
 
     /// Fields that `properties` carries about the device.
@@ -57,28 +76,8 @@ impl Field {
     }
 }
 
-/// Every name a field goes by, lower-case; matched without regard to case.
-const NAMES: &[(&str, Field)] = &[
-    ("time", Field::Time),
-    ("timegenerated", Field::Time),
-    ("operationname", Field::Operation),
-    ("category", Field::Category),
-    ("level", Field::Level),
-    ("resulttype", Field::ResultType),
-    ("properties", Field::Properties),
-    ("deviceid", Field::DeviceId),
-    ("device_id", Field::DeviceId),
-    ("device", Field::DeviceId),
-    ("moduleid", Field::ModuleId),
-    ("module_id", Field::ModuleId),
-    ("protocol", Field::Protocol),
-    ("maskedipaddress", Field::MaskedIp),
-    ("sdkversion", Field::SdkVersion),
-    ("resourceid", Field::ResourceId),
-    ("_resourceid", Field::ResourceId),
-    ("resourcetype", Field::ResourceType),
-    ("tablename", Field::TableName),
-];
+/// The longest name a field goes by (`maskedipaddress`, 15 bytes), rounded up.
+const LONGEST_NAME: usize = 16;
 
 /// How a column's times are to be read, from the portal's header suffix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -21,11 +21,25 @@ const BLOCK: usize = 4 * 1024 * 1024;
 /// and reading goes on with the next. Blocks of lines are parsed on every core, and their
 /// outcomes reach the sink in input order, so the result is the same as reading line by
 /// line.
-pub fn read_lines(reader: &mut dyn BufRead, input: usize, sink: &mut dyn Sink) -> io::Result<Shape> {
+pub fn read_lines(
+    reader: &mut dyn BufRead,
+    input: usize,
+    sink: &mut dyn Sink,
+) -> io::Result<Shape> {
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let mut blocks = Blocks { reader, next_line: 1, carry: Vec::new() };
-    let Some(first) = blocks.next()? else { return Ok(Shape::Empty) };
-    let mut merged = Merged { input, shape: None, seen_content: false };
+    let mut blocks = Blocks {
+        reader,
+        next_line: 1,
+        carry: Vec::new(),
+    };
+    let Some(first) = blocks.next()? else {
+        return Ok(Shape::Empty);
+    };
+    let mut merged = Merged {
+        input,
+        shape: None,
+        seen_content: false,
+    };
     let Some(second) = blocks.next()? else {
         merged.deliver(parse_block(&first.bytes, first.line, input), sink);
         return Ok(merged.shape());
@@ -39,7 +53,14 @@ pub fn read_lines(reader: &mut dyn BufRead, input: usize, sink: &mut dyn Sink) -
         }
         return Ok(merged.shape());
     }
-    parallel(&mut blocks, [first, second], workers, input, &mut merged, sink)?;
+    parallel(
+        &mut blocks,
+        [first, second],
+        workers,
+        input,
+        &mut merged,
+        sink,
+    )?;
     Ok(merged.shape())
 }
 
@@ -67,7 +88,10 @@ fn parallel(
                         Err(_) => break,
                     };
                     let Ok((index, block)) = job else { break };
-                    if done.send((index, parse_block(&block.bytes, block.line, input))).is_err() {
+                    if done
+                        .send((index, parse_block(&block.bytes, block.line, input)))
+                        .is_err()
+                    {
                         break;
                     }
                 }
@@ -77,18 +101,19 @@ fn parallel(
         let mut pending: BTreeMap<usize, BlockResult> = BTreeMap::new();
         let mut next = 0;
         let mut sent = 0;
-        let mut send = |block: Block, pending: &mut BTreeMap<usize, BlockResult>, next: &mut usize| {
-            let _ = work.send((sent, block));
-            sent += 1;
-            // Hand over whatever is ready, in order, so memory stays bounded.
-            while let Ok((index, result)) = results.try_recv() {
-                pending.insert(index, result);
-            }
-            while let Some(result) = pending.remove(next) {
-                merged.deliver(result, sink);
-                *next += 1;
-            }
-        };
+        let mut send =
+            |block: Block, pending: &mut BTreeMap<usize, BlockResult>, next: &mut usize| {
+                let _ = work.send((sent, block));
+                sent += 1;
+                // Hand over whatever is ready, in order, so memory stays bounded.
+                while let Ok((index, result)) = results.try_recv() {
+                    pending.insert(index, result);
+                }
+                while let Some(result) = pending.remove(next) {
+                    merged.deliver(result, sink);
+                    *next += 1;
+                }
+            };
         for block in started {
             send(block, &mut pending, &mut next);
         }
@@ -131,6 +156,7 @@ impl Blocks<'_> {
     fn next(&mut self) -> io::Result<Option<Block>> {
         let mut bytes = std::mem::take(&mut self.carry);
         bytes.reserve(BLOCK);
+        let mut has_newline = memchr::memchr(b'\n', &bytes).is_some();
         loop {
             let available = self.reader.fill_buf()?;
             if available.is_empty() {
@@ -138,20 +164,21 @@ impl Blocks<'_> {
             }
             let room = BLOCK.saturating_sub(bytes.len()).max(1);
             let take = available.len().min(room);
+            has_newline |= memchr::memchr(b'\n', &available[..take]).is_some();
             bytes.extend_from_slice(&available[..take]);
             self.reader.consume(take);
-            if bytes.len() >= BLOCK && bytes.contains(&b'\n') {
+            if bytes.len() >= BLOCK && has_newline {
                 break;
             }
         }
         if bytes.is_empty() {
             return Ok(None);
         }
-        if let Some(end) = bytes.iter().rposition(|&b| b == b'\n') {
+        if let Some(end) = memchr::memrchr(b'\n', &bytes) {
             self.carry = bytes.split_off(end + 1);
         }
         let line = self.next_line;
-        self.next_line += bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+        self.next_line += memchr::memchr_iter(b'\n', &bytes).count() as u64;
         Ok(Some(Block { bytes, line }))
     }
 }
@@ -209,7 +236,11 @@ fn parse_block(block: &[u8], first_line: u64, input: usize) -> BlockResult {
     let mut result = BlockResult::default();
     let mut walker = Walker::new(input, &mut result);
     let mut seen_content = false;
-    for (offset, line) in block.split(|&b| b == b'\n').enumerate() {
+    let mut start = 0;
+    let ends = memchr::memchr_iter(b'\n', block).chain(std::iter::once(block.len()));
+    for (offset, end) in ends.enumerate() {
+        let line = &block[start..end];
+        start = (end + 1).min(block.len());
         let text = line.trim_ascii();
         if text.is_empty() {
             continue;
@@ -221,7 +252,12 @@ fn parse_block(block: &[u8], first_line: u64, input: usize) -> BlockResult {
         walker.records = 0;
         let mut de = serde_json::Deserializer::from_slice(text);
         loop {
-            if let Err(err) = (ValueSeed { walker: &mut walker, depth: 0 }).deserialize(&mut de) {
+            if let Err(err) = (ValueSeed {
+                walker: &mut walker,
+                depth: 0,
+            })
+            .deserialize(&mut de)
+            {
                 let position = Position::line(input, number);
                 let message = format!("invalid JSON: {}", describe(&err, true));
                 walker.sink.outcome(position, Outcome::Skipped(message));
