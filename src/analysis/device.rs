@@ -68,22 +68,21 @@ impl DeviceState {
             self.first_at = Some((time, record.position.clone()));
         }
         if let Some(code) = &record.code {
-            self.codes
-                .entry(code.clone())
-                .and_modify(|tally| {
+            // Look up by `&str` first: a new `String` only for a code new to the device.
+            match self.codes.get_mut(code.as_str()) {
+                Some(tally) => {
                     tally.count += 1;
                     if time < tally.first {
                         tally.first = time;
                         tally.first_at = record.position.clone();
                     }
                     tally.last = tally.last.max(time);
-                })
-                .or_insert(CodeTally {
-                    count: 1,
-                    first: time,
-                    last: time,
-                    first_at: record.position.clone(),
-                });
+                }
+                None => {
+                    let tally = CodeTally { count: 1, first: time, last: time, first_at: record.position.clone() };
+                    self.codes.insert(code.clone(), tally);
+                }
+            }
         }
         if let Some(address) = address
             && self.addresses.len() < ADDRESSES_KEPT
@@ -243,7 +242,14 @@ fn keep_latest(
     value: Option<&str>,
 ) {
     let Some(value) = value else { return };
-    if slot.as_ref().is_none_or(|(seen, _)| time >= *seen) {
-        *slot = Some((time, value.to_string()));
+    match slot {
+        Some((seen, current)) if time >= *seen => {
+            *seen = time;
+            if current != value {
+                value.clone_into(current);
+            }
+        }
+        Some(_) => {}
+        None => *slot = Some((time, value.to_string())),
     }
 }

@@ -2,6 +2,7 @@
 //! text), then turns that state into the [`Report`] the renderers print.
 
 mod device;
+mod devices;
 pub mod diagnosis;
 pub mod event;
 mod filter;
@@ -15,7 +16,7 @@ use crate::report::{
 };
 use crate::rules;
 use chrono::{DateTime, Utc};
-use device::DeviceState;
+use devices::Devices;
 use diagnosis::{Curve, Insight, Thresholds};
 use event::Addresses;
 use std::collections::BTreeMap;
@@ -34,7 +35,7 @@ pub const CURVE_BUCKETS: usize = 96;
 #[derive(Debug, Default)]
 pub struct Analyzer {
     inputs: Vec<InputTally>,
-    devices: BTreeMap<DeviceKey, DeviceState>,
+    devices: Devices,
     addresses: Addresses,
     filtered: BTreeMap<String, u64>,
     problems: Vec<Problem>,
@@ -107,18 +108,9 @@ impl Analyzer {
 
     fn record(&mut self, record: Record) {
         self.sequence += 1;
-        let key = DeviceKey {
-            device_id: record.device_id.clone(),
-            module_id: record.module_id.clone(),
-        };
-        let address = record
-            .masked_ip
-            .as_deref()
-            .map(|a| self.addresses.intern(a));
-        self.devices
-            .entry(key)
-            .or_default()
-            .add(&record, self.sequence, address);
+        let address = record.masked_ip.as_deref().map(|a| self.addresses.intern(a));
+        let state = self.devices.state(&record.device_id, record.module_id.as_deref());
+        state.add(&record, self.sequence, address);
     }
 
     /// Builds the report. Deterministic: every list has an explicit order.
@@ -198,13 +190,13 @@ impl Analyzer {
 /// Runs the detectors: fleet-wide first (incidents, the curve), then each device with
 /// the incidents at hand so that its own findings can point at them.
 fn diagnose(
-    states: BTreeMap<DeviceKey, DeviceState>,
+    states: Devices,
     addresses: &Addresses,
     log_end: DateTime<Utc>,
     thresholds: &Thresholds,
     sources: &[String],
 ) -> (Vec<DeviceReport>, Vec<Insight>, Curve) {
-    let mut states: Vec<(DeviceKey, DeviceState)> = states.into_iter().collect();
+    let mut states = states.into_sorted();
     for (_, state) in &mut states {
         state.sort_events();
     }

@@ -95,12 +95,16 @@ impl Analyzer {
     /// Up to five identities containing the asked-for id, case-insensitively.
     fn similar_identities(&self, key: &DeviceKey) -> Vec<String> {
         let wanted = key.device_id.to_lowercase();
-        self.devices
+        let mut similar: Vec<String> = self
+            .devices
             .keys()
-            .map(DeviceKey::identity)
+            .map(|key| key.identity())
             .filter(|id| id.to_lowercase().contains(&wanted))
-            .take(5)
-            .collect()
+            .collect();
+        // The map has no order of its own: sort before picking.
+        similar.sort();
+        similar.truncate(5);
+        similar
     }
 }
 
