@@ -33,3 +33,8 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
         .filter_map(|cause| cause.downcast_ref::<io::Error>())
         .any(|io| io.kind() == io::ErrorKind::BrokenPipe)
 }
+
+// The parsers allocate small strings on several threads and the analyzer frees them on
+// one: mimalloc handles that pattern far better than the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
