@@ -21,6 +21,62 @@ pub enum Field {
     TableName,
 }
 
+/// What a key of a JSON object is: one of our fields, one of the keys that make an object a
+/// wrapper rather than a record, or something we skip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    Field(Field),
+    /// `records` of an Event Hubs body.
+    Records,
+    /// `tables` of a Log Analytics query response.
+    Tables,
+    /// `error` beside the tables (`PartialError`).
+    Error,
+    Other,
+}
+
+impl KeyKind {
+    /// Classifies a key. Keys as Azure spells them are recognised at once; any other
+    /// spelling goes through the case-insensitive match.
+    pub fn of(key: &str) -> KeyKind {
+        match key {
+            "time" | "TimeGenerated" => KeyKind::Field(Field::Time),
+            "operationName" | "OperationName" => KeyKind::Field(Field::Operation),
+            "category" | "Category" => KeyKind::Field(Field::Category),
+            "level" | "Level" => KeyKind::Field(Field::Level),
+            "resultType" | "ResultType" => KeyKind::Field(Field::ResultType),
+            "properties" | "properties_s" => KeyKind::Field(Field::Properties),
+            "deviceId" => KeyKind::Field(Field::DeviceId),
+            "protocol" => KeyKind::Field(Field::Protocol),
+            "maskedIpAddress" => KeyKind::Field(Field::MaskedIp),
+            "sdkVersion" => KeyKind::Field(Field::SdkVersion),
+            "resourceId" | "ResourceId" | "_ResourceId" => KeyKind::Field(Field::ResourceId),
+            "ResourceType" => KeyKind::Field(Field::ResourceType),
+            "records" => KeyKind::Records,
+            "tables" => KeyKind::Tables,
+            "resultDescription" | "ResultDescription" | "location" | "location_s" | "authType" | "statusCode"
+            | "errorMessage" | "durationMs" | "DurationMs" | "TenantId" | "SourceSystem" | "Type"
+            | "SubscriptionId" | "ResourceGroup" | "ResourceProvider" | "Resource" => KeyKind::Other,
+            _ => KeyKind::of_any_case(key),
+        }
+    }
+
+    fn of_any_case(key: &str) -> KeyKind {
+        if let Some(field) = Field::from_key(key) {
+            return KeyKind::Field(field);
+        }
+        if key.eq_ignore_ascii_case("records") {
+            KeyKind::Records
+        } else if key.eq_ignore_ascii_case("tables") {
+            KeyKind::Tables
+        } else if key.eq_ignore_ascii_case("error") {
+            KeyKind::Error
+        } else {
+            KeyKind::Other
+        }
+    }
+}
+
 impl Field {
     /// Maps a key or column name to a field. Case-insensitive; Log Analytics type
     /// suffixes (`_s`, `_d`) and portal suffixes (` [UTC]`) are ignored.
@@ -153,6 +209,23 @@ pub fn clip(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_as_azure_spells_them_classify_like_any_other_spelling() {
+        let keys = [
+            "time", "TimeGenerated", "operationName", "OperationName", "category", "Category", "level", "Level",
+            "resultType", "ResultType", "properties", "properties_s", "deviceId", "protocol", "maskedIpAddress",
+            "sdkVersion", "resourceId", "ResourceId", "_ResourceId", "ResourceType", "records", "tables",
+            "resultDescription", "ResultDescription", "location", "location_s", "authType", "statusCode",
+            "errorMessage", "durationMs", "DurationMs", "TenantId", "SourceSystem", "Type", "SubscriptionId",
+            "ResourceGroup", "ResourceProvider", "Resource",
+        ];
+        for key in keys {
+            assert_eq!(KeyKind::of(key), KeyKind::of_any_case(key), "{key}");
+        }
+        assert_eq!(KeyKind::of("RECORDS"), KeyKind::Records);
+        assert_eq!(KeyKind::of("Error"), KeyKind::Error);
+    }
 
     #[test]
     fn keys_match_across_carriers_and_case() {

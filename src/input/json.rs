@@ -3,7 +3,7 @@
 //! records, `az monitor log-analytics query` arrays and Log Analytics `{"tables":[...]}`
 //! responses. Documents are walked element by element, never loaded whole.
 
-use super::fields::{Field, clip};
+use super::fields::{Field, KeyKind, clip};
 use super::raw::{Key, Outcome, RawRecord};
 use super::{Shape, Sink};
 use crate::model::Position;
@@ -429,24 +429,22 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
         let mut wrapper = false;
         let mut error = None;
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
-            if key.eq_ignore_ascii_case("records") && self.depth < 2 {
-                wrapper = true;
-                self.walker.saw(Shape::Records);
-                map.next_value_seed(RecordsSeed {
-                    walker: &mut *self.walker,
-                })?;
-            } else if key.eq_ignore_ascii_case("tables") && self.depth == 0 {
-                wrapper = true;
-                self.walker.saw(Shape::Tables);
-                map.next_value_seed(TablesSeed {
-                    walker: &mut *self.walker,
-                })?;
-            } else if key.eq_ignore_ascii_case("error") {
-                error = Some(map.next_value::<Value>()?);
-            } else if let Some(field) = Field::from_key(&key) {
-                raw.read_value(field, &mut map)?;
-            } else {
-                map.next_value::<IgnoredAny>()?;
+            match KeyKind::of(&key) {
+                KeyKind::Records if self.depth < 2 => {
+                    wrapper = true;
+                    self.walker.saw(Shape::Records);
+                    map.next_value_seed(RecordsSeed { walker: &mut *self.walker })?;
+                }
+                KeyKind::Tables if self.depth == 0 => {
+                    wrapper = true;
+                    self.walker.saw(Shape::Tables);
+                    map.next_value_seed(TablesSeed { walker: &mut *self.walker })?;
+                }
+                KeyKind::Error => error = Some(map.next_value::<Value>()?),
+                KeyKind::Field(field) => raw.read_value(field, &mut map)?,
+                KeyKind::Records | KeyKind::Tables | KeyKind::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
             }
         }
         if wrapper {

@@ -2,7 +2,7 @@
 //! from the input where the JSON allows it (no copy, no allocation on the hot path), and
 //! the conversion into a [`Record`], a filter reason or a skip.
 
-use super::fields::{Field, clip};
+use super::fields::{Field, KeyKind, clip};
 use super::time::parse_rfc3339;
 use crate::model::{Level, Operation, Position, Record};
 use chrono::{DateTime, Utc};
@@ -277,9 +277,9 @@ impl<'de> Deserialize<'de> for RawRecord<'de> {
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawRecord<'de>, A::Error> {
                 let mut raw = RawRecord::default();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match Field::from_key(&key.0) {
-                        Some(field) => raw.read_value(field, &mut map)?,
-                        None => {
+                    match KeyKind::of(&key.0) {
+                        KeyKind::Field(field) => raw.read_value(field, &mut map)?,
+                        _ => {
                             map.next_value::<IgnoredAny>()?;
                         }
                     }
