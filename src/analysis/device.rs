@@ -79,7 +79,12 @@ impl DeviceState {
                     tally.last = tally.last.max(time);
                 }
                 None => {
-                    let tally = CodeTally { count: 1, first: time, last: time, first_at: record.position.clone() };
+                    let tally = CodeTally {
+                        count: 1,
+                        first: time,
+                        last: time,
+                        first_at: record.position.clone(),
+                    };
                     self.codes.insert(code.clone(), tally);
                 }
             }

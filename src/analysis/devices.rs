@@ -24,16 +24,23 @@ impl Devices {
         // Insert first, then look up: the borrow checker cannot yet return a reference
         // from a lookup and insert on its miss in one `match`.
         if !self.by_id.contains_key(device_id) {
-            self.by_id.insert(device_id.to_string(), Identities::default());
+            self.by_id
+                .insert(device_id.to_string(), Identities::default());
         }
-        let Some(identities) = self.by_id.get_mut(device_id) else { unreachable!("inserted above") };
+        let Some(identities) = self.by_id.get_mut(device_id) else {
+            unreachable!("inserted above")
+        };
         match module_id {
             None => identities.device.get_or_insert_with(DeviceState::default),
             Some(module) => {
                 if !identities.modules.contains_key(module) {
-                    identities.modules.insert(module.to_string(), DeviceState::default());
+                    identities
+                        .modules
+                        .insert(module.to_string(), DeviceState::default());
                 }
-                let Some(state) = identities.modules.get_mut(module) else { unreachable!("inserted above") };
+                let Some(state) = identities.modules.get_mut(module) else {
+                    unreachable!("inserted above")
+                };
                 state
             }
         }
@@ -50,7 +57,10 @@ impl Devices {
     /// Every identity, in no particular order.
     pub fn keys(&self) -> impl Iterator<Item = DeviceKey> + '_ {
         self.by_id.iter().flat_map(|(device_id, identities)| {
-            let own = identities.device.as_ref().map(|_| DeviceKey { device_id: device_id.clone(), module_id: None });
+            let own = identities.device.as_ref().map(|_| DeviceKey {
+                device_id: device_id.clone(),
+                module_id: None,
+            });
             let modules = identities.modules.keys().map(move |module| DeviceKey {
                 device_id: device_id.clone(),
                 module_id: Some(module.clone()),
@@ -64,10 +74,22 @@ impl Devices {
         let mut all: Vec<(DeviceKey, DeviceState)> = Vec::with_capacity(self.by_id.len());
         for (device_id, identities) in self.by_id {
             for (module, state) in identities.modules {
-                all.push((DeviceKey { device_id: device_id.clone(), module_id: Some(module) }, state));
+                all.push((
+                    DeviceKey {
+                        device_id: device_id.clone(),
+                        module_id: Some(module),
+                    },
+                    state,
+                ));
             }
             if let Some(state) = identities.device {
-                all.push((DeviceKey { device_id, module_id: None }, state));
+                all.push((
+                    DeviceKey {
+                        device_id,
+                        module_id: None,
+                    },
+                    state,
+                ));
             }
         }
         all.sort_by(|a, b| a.0.cmp(&b.0));
@@ -86,7 +108,11 @@ mod tests {
         devices.state("pump-1", Some("edgeAgent"));
         devices.state("pump-1", None);
         devices.state("pump-1", None);
-        let keys: Vec<String> = devices.into_sorted().into_iter().map(|(key, _)| key.identity()).collect();
+        let keys: Vec<String> = devices
+            .into_sorted()
+            .into_iter()
+            .map(|(key, _)| key.identity())
+            .collect();
         assert_eq!(keys, ["pump-1", "pump-1/edgeAgent", "pump-2"]);
     }
 }

@@ -108,8 +108,13 @@ impl Analyzer {
 
     fn record(&mut self, record: Record) {
         self.sequence += 1;
-        let address = record.masked_ip.as_deref().map(|a| self.addresses.intern(a));
-        let state = self.devices.state(&record.device_id, record.module_id.as_deref());
+        let address = record
+            .masked_ip
+            .as_deref()
+            .map(|a| self.addresses.intern(a));
+        let state = self
+            .devices
+            .state(&record.device_id, record.module_id.as_deref());
         state.add(&record, self.sequence, address);
     }
 

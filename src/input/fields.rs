@@ -54,9 +54,10 @@ impl KeyKind {
             "ResourceType" => KeyKind::Field(Field::ResourceType),
             "records" => KeyKind::Records,
             "tables" => KeyKind::Tables,
-            "resultDescription" | "ResultDescription" | "location" | "location_s" | "authType" | "statusCode"
-            | "errorMessage" | "durationMs" | "DurationMs" | "TenantId" | "SourceSystem" | "Type"
-            | "SubscriptionId" | "ResourceGroup" | "ResourceProvider" | "Resource" => KeyKind::Other,
+            "resultDescription" | "ResultDescription" | "location" | "location_s" | "authType"
+            | "statusCode" | "errorMessage" | "durationMs" | "DurationMs" | "TenantId"
+            | "SourceSystem" | "Type" | "SubscriptionId" | "ResourceGroup" | "ResourceProvider"
+            | "Resource" => KeyKind::Other,
             _ => KeyKind::of_any_case(key),
         }
     }
@@ -213,12 +214,44 @@ mod tests {
     #[test]
     fn keys_as_azure_spells_them_classify_like_any_other_spelling() {
         let keys = [
-            "time", "TimeGenerated", "operationName", "OperationName", "category", "Category", "level", "Level",
-            "resultType", "ResultType", "properties", "properties_s", "deviceId", "protocol", "maskedIpAddress",
-            "sdkVersion", "resourceId", "ResourceId", "_ResourceId", "ResourceType", "records", "tables",
-            "resultDescription", "ResultDescription", "location", "location_s", "authType", "statusCode",
-            "errorMessage", "durationMs", "DurationMs", "TenantId", "SourceSystem", "Type", "SubscriptionId",
-            "ResourceGroup", "ResourceProvider", "Resource",
+            "time",
+            "TimeGenerated",
+            "operationName",
+            "OperationName",
+            "category",
+            "Category",
+            "level",
+            "Level",
+            "resultType",
+            "ResultType",
+            "properties",
+            "properties_s",
+            "deviceId",
+            "protocol",
+            "maskedIpAddress",
+            "sdkVersion",
+            "resourceId",
+            "ResourceId",
+            "_ResourceId",
+            "ResourceType",
+            "records",
+            "tables",
+            "resultDescription",
+            "ResultDescription",
+            "location",
+            "location_s",
+            "authType",
+            "statusCode",
+            "errorMessage",
+            "durationMs",
+            "DurationMs",
+            "TenantId",
+            "SourceSystem",
+            "Type",
+            "SubscriptionId",
+            "ResourceGroup",
+            "ResourceProvider",
+            "Resource",
         ];
         for key in keys {
             assert_eq!(KeyKind::of(key), KeyKind::of_any_case(key), "{key}");

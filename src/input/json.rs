@@ -27,10 +27,22 @@ pub fn read_lines(
     sink: &mut dyn Sink,
 ) -> io::Result<Shape> {
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    read_lines_in_blocks(reader, input, sink, workers, BLOCK)
+}
+
+fn read_lines_in_blocks(
+    reader: &mut dyn BufRead,
+    input: usize,
+    sink: &mut dyn Sink,
+    workers: usize,
+    block_size: usize,
+) -> io::Result<Shape> {
     let mut blocks = Blocks {
         reader,
+        block_size,
         next_line: 1,
         carry: Vec::new(),
+        spare: Vec::new(),
     };
     let Some(first) = blocks.next()? else {
         return Ok(Shape::Empty);
@@ -41,15 +53,15 @@ pub fn read_lines(
         seen_content: false,
     };
     let Some(second) = blocks.next()? else {
-        merged.deliver(parse_block(&first.bytes, first.line, input), sink);
+        merged.deliver(parse_block(&first, input), sink);
         return Ok(merged.shape());
     };
     if workers == 1 {
         for block in [first, second] {
-            merged.deliver(parse_block(&block.bytes, block.line, input), sink);
+            merged.deliver(parse_block(&block, input), sink);
         }
         while let Some(block) = blocks.next()? {
-            merged.deliver(parse_block(&block.bytes, block.line, input), sink);
+            merged.deliver(parse_block(&block, input), sink);
         }
         return Ok(merged.shape());
     }
@@ -65,7 +77,8 @@ pub fn read_lines(
 }
 
 /// Reads blocks on this thread, parses them on `workers` threads, and hands the results
-/// to the sink in block order as they complete.
+/// to the sink in block order. At most a few blocks per worker are in flight, so memory
+/// stays bounded whatever the input's size; parsed blocks' buffers are filled again.
 fn parallel(
     blocks: &mut Blocks<'_>,
     started: [Block; 2],
@@ -75,9 +88,9 @@ fn parallel(
     sink: &mut dyn Sink,
 ) -> io::Result<()> {
     std::thread::scope(|scope| {
-        let (work, jobs) = mpsc::sync_channel::<(usize, Block)>(workers * 2);
+        let (work, jobs) = mpsc::channel::<(usize, Block)>();
         let jobs = Arc::new(Mutex::new(jobs));
-        let (done, results) = mpsc::channel::<(usize, BlockResult)>();
+        let (done, results) = mpsc::channel::<(usize, BlockResult, Vec<u8>)>();
         for _ in 0..workers {
             let jobs = Arc::clone(&jobs);
             let done = done.clone();
@@ -88,52 +101,54 @@ fn parallel(
                         Err(_) => break,
                     };
                     let Ok((index, block)) = job else { break };
-                    if done
-                        .send((index, parse_block(&block.bytes, block.line, input)))
-                        .is_err()
-                    {
+                    let result = parse_block(&block, input);
+                    if done.send((index, result, block.bytes)).is_err() {
                         break;
                     }
                 }
             });
         }
         drop(done);
+        let in_flight = workers * 3;
+        let mut queued: Vec<Block> = started.into_iter().rev().collect();
         let mut pending: BTreeMap<usize, BlockResult> = BTreeMap::new();
-        let mut next = 0;
-        let mut sent = 0;
-        let mut send =
-            |block: Block, pending: &mut BTreeMap<usize, BlockResult>, next: &mut usize| {
-                let _ = work.send((sent, block));
+        let (mut sent, mut delivered) = (0, 0);
+        let mut outcome = Ok(());
+        let mut reading = true;
+        loop {
+            while reading && sent - delivered < in_flight {
+                let block = match queued.pop() {
+                    Some(block) => Some(block),
+                    None => blocks.next().unwrap_or_else(|err| {
+                        outcome = Err(err);
+                        None
+                    }),
+                };
+                let Some(block) = block else {
+                    reading = false;
+                    break;
+                };
+                if work.send((sent, block)).is_err() {
+                    reading = false;
+                    break;
+                }
                 sent += 1;
-                // Hand over whatever is ready, in order, so memory stays bounded.
-                while let Ok((index, result)) = results.try_recv() {
-                    pending.insert(index, result);
-                }
-                while let Some(result) = pending.remove(next) {
-                    merged.deliver(result, sink);
-                    *next += 1;
-                }
+            }
+            if delivered == sent {
+                break;
+            }
+            let Ok((index, result, buffer)) = results.recv() else {
+                break;
             };
-        for block in started {
-            send(block, &mut pending, &mut next);
-        }
-        let read = loop {
-            match blocks.next() {
-                Ok(Some(block)) => send(block, &mut pending, &mut next),
-                Ok(None) => break Ok(()),
-                Err(err) => break Err(err),
-            }
-        };
-        drop(send);
-        drop(work);
-        for (index, result) in results.iter() {
+            blocks.spare.push(buffer);
             pending.insert(index, result);
-            while let Some(result) = pending.remove(&next) {
+            while let Some(result) = pending.remove(&delivered) {
                 merged.deliver(result, sink);
-                next += 1;
+                delivered += 1;
             }
         }
-        read
+        drop(work);
+        outcome
     })
 }
 
@@ -141,33 +156,40 @@ fn parallel(
 struct Block {
     bytes: Vec<u8>,
     line: u64,
+    /// How many lines it holds (its newlines), to size the results.
+    lines: usize,
 }
 
 /// Cuts the input into blocks of whole lines (a line longer than a block makes a
 /// longer block).
 struct Blocks<'r> {
     reader: &'r mut dyn BufRead,
+    block_size: usize,
     next_line: u64,
     /// The start of a line cut off at the end of the previous block.
     carry: Vec<u8>,
+    /// Buffers of blocks already parsed, to be filled again rather than allocated.
+    spare: Vec<Vec<u8>>,
 }
 
 impl Blocks<'_> {
     fn next(&mut self) -> io::Result<Option<Block>> {
-        let mut bytes = std::mem::take(&mut self.carry);
-        bytes.reserve(BLOCK);
+        let mut bytes = self.spare.pop().unwrap_or_default();
+        bytes.clear();
+        bytes.append(&mut self.carry);
+        bytes.reserve(self.block_size.min(BLOCK));
         let mut has_newline = memchr::memchr(b'\n', &bytes).is_some();
         loop {
             let available = self.reader.fill_buf()?;
             if available.is_empty() {
                 break;
             }
-            let room = BLOCK.saturating_sub(bytes.len()).max(1);
+            let room = self.block_size.saturating_sub(bytes.len()).max(1);
             let take = available.len().min(room);
             has_newline |= memchr::memchr(b'\n', &available[..take]).is_some();
             bytes.extend_from_slice(&available[..take]);
             self.reader.consume(take);
-            if bytes.len() >= BLOCK && has_newline {
+            if bytes.len() >= self.block_size && has_newline {
                 break;
             }
         }
@@ -175,11 +197,13 @@ impl Blocks<'_> {
             return Ok(None);
         }
         if let Some(end) = memchr::memrchr(b'\n', &bytes) {
-            self.carry = bytes.split_off(end + 1);
+            self.carry.extend_from_slice(&bytes[end + 1..]);
+            bytes.truncate(end + 1);
         }
         let line = self.next_line;
-        self.next_line += memchr::memchr_iter(b'\n', &bytes).count() as u64;
-        Ok(Some(Block { bytes, line }))
+        let lines = memchr::memchr_iter(b'\n', &bytes).count();
+        self.next_line += lines as u64;
+        Ok(Some(Block { bytes, line, lines }))
     }
 }
 
@@ -232,8 +256,12 @@ impl Merged {
 }
 
 /// Parses the lines of one block; `first_line` is the number of its first line.
-fn parse_block(block: &[u8], first_line: u64, input: usize) -> BlockResult {
-    let mut result = BlockResult::default();
+fn parse_block(block: &Block, input: usize) -> BlockResult {
+    let mut result = BlockResult {
+        outcomes: Vec::with_capacity(block.lines + 1),
+        ..BlockResult::default()
+    };
+    let (first_line, block) = (block.line, block.bytes.as_slice());
     let mut walker = Walker::new(input, &mut result);
     let mut seen_content = false;
     let mut start = 0;
@@ -433,12 +461,16 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
                 KeyKind::Records if self.depth < 2 => {
                     wrapper = true;
                     self.walker.saw(Shape::Records);
-                    map.next_value_seed(RecordsSeed { walker: &mut *self.walker })?;
+                    map.next_value_seed(RecordsSeed {
+                        walker: &mut *self.walker,
+                    })?;
                 }
                 KeyKind::Tables if self.depth == 0 => {
                     wrapper = true;
                     self.walker.saw(Shape::Tables);
-                    map.next_value_seed(TablesSeed { walker: &mut *self.walker })?;
+                    map.next_value_seed(TablesSeed {
+                        walker: &mut *self.walker,
+                    })?;
                 }
                 KeyKind::Error => error = Some(map.next_value::<Value>()?),
                 KeyKind::Field(field) => raw.read_value(field, &mut map)?,
@@ -670,4 +702,59 @@ fn emit_row(walker: &mut Walker<'_>, fields: &[Option<Field>], row: Value) {
         _ => Outcome::Skipped("row is not an array".to_string()),
     };
     walker.sink.outcome(position, outcome);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Everything a sink hears, in order.
+    #[derive(Default, Debug, PartialEq)]
+    struct Heard {
+        outcomes: Vec<(Position, Outcome)>,
+        warnings: Vec<String>,
+    }
+
+    impl Sink for Heard {
+        fn outcome(&mut self, position: Position, outcome: Outcome) {
+            self.outcomes.push((position, outcome));
+        }
+        fn warning(&mut self, _: usize, message: String) {
+            self.warnings.push(message);
+        }
+    }
+
+    fn read(text: &[u8], workers: usize, block_size: usize) -> (Shape, Heard) {
+        let mut heard = Heard::default();
+        let shape = read_lines_in_blocks(&mut &text[..], 0, &mut heard, workers, block_size)
+            .expect("reads");
+        (shape, heard)
+    }
+
+    #[test]
+    fn blocks_parsed_on_several_threads_give_what_one_thread_gives() {
+        let mut text = std::fs::read("fixtures/shapes/PT1H.json").expect("fixture");
+        text.extend_from_slice(b"\n{broken\n");
+        text.extend_from_slice(
+            &std::fs::read("fixtures/broken/malformed-lines.json").expect("fixture"),
+        );
+        text.extend_from_slice(b"{\"records\":[{\"time\":\"2026-03-02T09:00:00Z\"}]}\n");
+        let (shape, one) = read(&text, 1, text.len() + 1);
+        assert_eq!(shape, Shape::Records, "named by the one wrapper in it");
+        assert_eq!(one.outcomes.len(), 12 + 1 + 6 + 1);
+        for block_size in [1, 64, 700, 5000] {
+            for workers in [1, 2, 3] {
+                let (_, many) = read(&text, workers, block_size);
+                assert_eq!(many, one, "{workers} workers, blocks of {block_size} bytes");
+            }
+        }
+    }
+
+    #[test]
+    fn line_numbers_carry_across_blocks_and_blank_lines() {
+        let text = b"\n\n{oops\n\n{also broken}\n";
+        let (_, heard) = read(text, 2, 4);
+        let lines: Vec<Option<u64>> = heard.outcomes.iter().map(|(p, _)| p.line).collect();
+        assert_eq!(lines, [Some(3), Some(5)]);
+    }
 }
