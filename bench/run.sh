@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Throughput, scaling and memory of `iothub-triage analyze --format json` on fleets made by
+# the seeded generator, against the jq baseline, with the output checked for correctness.
+#
+#   bash bench/run.sh            # 100 MB and 1 GB of PT1H.json, other shapes, scaling, start-up
+#   SIZES="100" bash bench/run.sh  # a quicker run
+#
+# Needs hyperfine and jq (installed with apt-get when missing) and /usr/bin/time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SIZES="${SIZES:-100 1000}"
+RUNS="${RUNS:-5}"
+DIR="${BENCH_DIR:-target/bench}"
+mkdir -p "$DIR"
+
+for tool in hyperfine jq; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    apt-get update -qq && apt-get install -y -qq "$tool"
+  fi
+done
+if [ ! -x /usr/bin/time ]; then
+  apt-get update -qq && apt-get install -y -qq time
+fi
+
+cargo build --release --locked --quiet
+BIN="$PWD/target/release/iothub-triage"
+JQ_FILTER='select(.category=="Connections" and .level=="Error") | [(.properties|fromjson|.deviceId), .resultType] | @tsv'
+
+# A day of a fleet of about $1 MB: 100 MB is 3,730 devices over 24 hours.
+generate() {
+  local mb="$1" shape="$2" file="$3"
+  "$BIN" generate --seed 42 --devices $((mb * 3730 / 100)) --hours 24 --shape "$shape" \
+    --truth "$file.truth.json" >"$file"
+}
+
+median() { # hyperfine JSON export -> median seconds
+  jq -r '.results[0].median' "$1"
+}
+
+peak_rss_mib() { # command... -> peak resident set size in MiB
+  /usr/bin/time -f "%M" "$@" 2>&1 >/dev/null | tail -n 1 | awk '{ printf "%.0f", $1 / 1024 }'
+}
+
+# The tool's per device+code counts must equal jq's on the same file, and its record
+# count the generator's truth.
+check() {
+  local file="$1" report="$DIR/report.json"
+  "$BIN" analyze "$file" --format json >"$report"
+  local analyzed truth
+  analyzed=$(jq '.summary.records_analyzed' "$report")
+  truth=$(jq '.records' "$file.truth.json")
+  if [ "$analyzed" != "$truth" ]; then
+    echo "MISMATCH: analyzed $analyzed records, the generator wrote $truth" >&2
+    exit 1
+  fi
+  jq -r '.devices[] | .device_id as $d | .codes[] | "\(.count) \($d) \(.code)"' "$report" | sort >"$DIR/tool.txt"
+  jq -r "$JQ_FILTER" "$file" | sort | uniq -c | awk '{ print $1, $2, $3 }' | sort >"$DIR/jq.txt"
+  if ! cmp -s "$DIR/tool.txt" "$DIR/jq.txt"; then
+    echo "MISMATCH: per device and code counts differ from jq's (see $DIR/tool.txt and $DIR/jq.txt)" >&2
+    exit 1
+  fi
+  echo "  output checked: $analyzed records as the generator wrote, $(wc -l <"$DIR/tool.txt") device+code counts equal to jq's"
+}
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sm)"
+echo "tool:    $("$BIN" --version)"
+echo
+
+echo "== JSON Lines (PT1H.json), full diagnosis, --format json > /dev/null"
+for mb in $SIZES; do
+  file="$DIR/fleet-${mb}mb.json"
+  [ -s "$file" ] || generate "$mb" json-lines "$file"
+  bytes=$(stat -c %s "$file")
+  records=$(jq '.records' "$file.truth.json")
+  check "$file"
+  hyperfine --style none --warmup 1 --runs "$RUNS" --export-json "$DIR/tool.json" \
+    "$BIN analyze $file --format json" >/dev/null
+  hyperfine --style none --runs 3 --export-json "$DIR/jq.json" \
+    "jq -r '$JQ_FILTER' $file | sort | uniq -c" >/dev/null
+  tool=$(median "$DIR/tool.json")
+  baseline=$(median "$DIR/jq.json")
+  rss=$(peak_rss_mib "$BIN" analyze "$file" --format json)
+  awk -v b="$bytes" -v r="$records" -v t="$tool" -v j="$baseline" -v m="$rss" 'BEGIN {
+    printf "  %6.0f MB, %9d records: median %.3f s = %4.0f MB/s, %5.2f M records/s; peak RSS %s MiB; jq %.2f s; %.1fx jq\n",
+      b / 1e6, r, t, b / 1e6 / t, r / 1e6 / t, m, j, j / t }'
+done
+
+echo
+echo "== Other shapes (100 MB of the same fleet)"
+for shape in records json-array tables az-cli csv; do
+  file="$DIR/fleet-100mb.$shape"
+  [ -s "$file" ] || generate 100 "$shape" "$file"
+  bytes=$(stat -c %s "$file")
+  hyperfine --style none --warmup 1 --runs "$RUNS" --export-json "$DIR/shape.json" \
+    "$BIN analyze $file --format json" >/dev/null
+  tool=$(median "$DIR/shape.json")
+  rss=$(peak_rss_mib "$BIN" analyze "$file" --format json)
+  awk -v s="$shape" -v b="$bytes" -v t="$tool" -v m="$rss" 'BEGIN {
+    printf "  %-10s %5.0f MB: median %.3f s = %4.0f MB/s; peak RSS %s MiB\n", s, b / 1e6, t, b / 1e6 / t, m }'
+done
+
+echo
+echo "== Scaling: the same 3,730 devices over 1, 2, 4 and 8 days"
+for days in 1 2 4 8; do
+  file="$DIR/scale-${days}d.json"
+  [ -s "$file" ] || "$BIN" generate --seed 42 --devices 3730 --hours $((24 * days)) >"$file"
+  bytes=$(stat -c %s "$file")
+  hyperfine --style none --warmup 1 --runs 3 --export-json "$DIR/scale.json" \
+    "$BIN analyze $file --format json" >/dev/null
+  tool=$(median "$DIR/scale.json")
+  rss=$(peak_rss_mib "$BIN" analyze "$file" --format json)
+  awk -v d="$days" -v b="$bytes" -v t="$tool" -v m="$rss" 'BEGIN {
+    printf "  %dx %5.0f MB: median %.3f s = %4.0f MB/s; peak RSS %s MiB\n", d, b / 1e6, t, b / 1e6 / t, m }'
+done
+
+echo
+echo "== Start-up on a small file (fixtures/shapes/PT1H.json)"
+hyperfine --style none --warmup 3 --runs 30 --export-json "$DIR/small.json" -N \
+  "$BIN analyze fixtures/shapes/PT1H.json --format json" >/dev/null
+awk -v t="$(median "$DIR/small.json")" 'BEGIN { printf "  median %.1f ms\n", t * 1000 }'
