@@ -53,7 +53,7 @@ pub struct DeviceState {
 }
 
 impl DeviceState {
-    pub fn add(&mut self, record: &Record, sequence: u64, address: Option<AddressId>) {
+    pub fn add(&mut self, record: &Record, sequence: u32, address: Option<AddressId>) {
         let time = record.time;
         self.events.push(Event::new(record, sequence, address));
         match record.operation {

@@ -42,7 +42,7 @@ pub struct Analyzer {
     problems_omitted: u64,
     warnings: Vec<Warning>,
     /// Arrival order of analyzed records, to break ties between equal times.
-    sequence: u64,
+    sequence: u32,
     thresholds: Thresholds,
     filter: Filter,
     /// The latest time of any valid record in the time window, whatever the other
@@ -107,7 +107,7 @@ impl Analyzer {
     }
 
     fn record(&mut self, record: Record) {
-        self.sequence += 1;
+        self.sequence = self.sequence.saturating_add(1);
         let address = record
             .masked_ip
             .as_deref()

@@ -237,7 +237,7 @@ impl<'a> RawRecord<'a> {
             return Some(format!("resource type {} is not an IoT hub", clip(kind)));
         }
         if let Some(id) = self.resource_id.as_deref()
-            && !contains_ignore_case(id, "/PROVIDERS/MICROSOFT.DEVICES/IOTHUBS/")
+            && !is_iot_hub_resource(id)
         {
             return Some("resource is not an IoT hub".to_string());
         }
@@ -257,11 +257,16 @@ impl<'a> RawRecord<'a> {
 
 const NOT_AN_OBJECT: &str = "properties is not a JSON object";
 
-fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
-    haystack
-        .as_bytes()
-        .windows(needle.len())
-        .any(|window| window.eq_ignore_ascii_case(needle.as_bytes()))
+/// What every IoT hub's resource id holds.
+const IOT_HUB_PROVIDER: &str = "/PROVIDERS/MICROSOFT.DEVICES/IOTHUBS/";
+
+/// True when a resource id names an IoT hub. Azure writes ids upper-case, which a
+/// prebuilt searcher finds at once; other spellings take the slow way.
+fn is_iot_hub_resource(id: &str) -> bool {
+    static FINDER: std::sync::OnceLock<memchr::memmem::Finder<'static>> = std::sync::OnceLock::new();
+    let finder = FINDER.get_or_init(|| memchr::memmem::Finder::new(IOT_HUB_PROVIDER));
+    finder.find(id.as_bytes()).is_some()
+        || id.as_bytes().windows(IOT_HUB_PROVIDER.len()).any(|w| w.eq_ignore_ascii_case(IOT_HUB_PROVIDER.as_bytes()))
 }
 
 /// A JSON object read straight into a [`RawRecord`], keys matched case-insensitively and
@@ -516,6 +521,14 @@ mod tests {
                 other => panic!("expected a skip for {reason}, got {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn iot_hub_resource_ids_are_recognised_in_any_case() {
+        let upper = "/SUBSCRIPTIONS/X/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.DEVICES/IOTHUBS/HUB";
+        assert!(is_iot_hub_resource(upper));
+        assert!(is_iot_hub_resource(&upper.to_lowercase()));
+        assert!(!is_iot_hub_resource("/SUBSCRIPTIONS/X/PROVIDERS/MICROSOFT.DEVICES/PROVISIONINGSERVICES/DPS"));
     }
 
     #[test]

@@ -56,7 +56,7 @@ pub struct CurveDrop {
 /// One connect or drop that changes a device's state.
 struct Change {
     time: DateTime<Utc>,
-    sequence: u64,
+    sequence: u32,
     connects: bool,
 }
 

@@ -81,7 +81,7 @@ pub(crate) mod testing {
     pub fn timeline(mut events: Vec<Event>) -> Vec<Event> {
         events.sort_by_key(|e| e.time);
         for (sequence, event) in events.iter_mut().enumerate() {
-            event.sequence = sequence as u64;
+            event.sequence = u32::try_from(sequence).unwrap_or(u32::MAX);
         }
         events
     }
