@@ -67,9 +67,7 @@ mod tests {
     use crate::report::options::samples;
 
     fn rendered(report: &Report) -> String {
-        let mut out = Vec::new();
-        render(report, &RenderOptions::default(), &mut out).expect("writing to a Vec cannot fail");
-        String::from_utf8(out).expect("the output is UTF-8")
+        samples::rendered(render, report, &RenderOptions::default())
     }
 
     #[test]

@@ -70,9 +70,7 @@ mod tests {
     use serde_json::Value;
 
     fn rendered(report: &Report, options: &RenderOptions) -> String {
-        let mut out = Vec::new();
-        render(report, options, &mut out).expect("writing to a Vec cannot fail");
-        String::from_utf8(out).expect("the output is UTF-8")
+        samples::rendered(render, report, options)
     }
 
     #[test]

@@ -28,6 +28,17 @@ pub(crate) mod samples {
     /// GitHub workflow command.
     pub const HOSTILE_ID: &str = "=cmd|' /C calc'!A0<script>&\"\n::error::x|*_[a](b)";
 
+    /// What a renderer writes for a report, as text.
+    pub fn rendered(
+        render: fn(&Report, &super::RenderOptions, &mut dyn std::io::Write) -> std::io::Result<()>,
+        report: &Report,
+        options: &super::RenderOptions,
+    ) -> String {
+        let mut out = Vec::new();
+        render(report, options, &mut out).expect("writing to a Vec cannot fail");
+        String::from_utf8(out).expect("the output is UTF-8")
+    }
+
     /// The report of one fixture, named as given (relative to the crate root).
     pub fn analyze(path: &str) -> Report {
         analyze_as(path, &Source::new(path))
