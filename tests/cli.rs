@@ -1257,3 +1257,31 @@ fn the_same_inputs_in_another_order_give_byte_identical_reports() {
     assert!(forward.status.success());
     assert_eq!(forward.stdout, backward.stdout);
 }
+
+#[test]
+fn exact_duplicate_records_are_counted_once_unless_kept() {
+    let report = analyze_json(&["fixtures/shapes/PT1H.json", "fixtures/bundles/PT1H.json.gz"]);
+    assert_eq!(report["summary"]["records_read"], 24);
+    assert_eq!(report["summary"]["records_analyzed"], 11);
+    let duplicates = report["summary"]["filtered"]
+        .as_array()
+        .expect("filtered")
+        .iter()
+        .find(|f| {
+            f["reason"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("exact duplicate"))
+        })
+        .cloned();
+    assert_eq!(
+        duplicates.expect("duplicates are filtered with their reason")["count"],
+        11
+    );
+    assert_eq!(device(&report, "pump-0042")["codes"][0]["count"], 1);
+    let kept = analyze_json(&[
+        "fixtures/shapes/PT1H.json",
+        "fixtures/bundles/PT1H.json.gz",
+        "--keep-duplicates",
+    ]);
+    assert_eq!(kept["summary"]["records_analyzed"], 22);
+}

@@ -80,7 +80,9 @@ impl Addresses {
     }
 
     pub fn name(&self, id: AddressId) -> &str {
-        self.names.get(id.0.get() as usize - 1).map_or("", String::as_str)
+        self.names
+            .get(id.0.get() as usize - 1)
+            .map_or("", String::as_str)
     }
 }
 
@@ -91,7 +93,11 @@ mod tests {
     #[test]
     fn an_event_stays_compact() {
         // Memory grows with events: a few words each, not the record's text.
-        assert!(std::mem::size_of::<Event>() <= 32, "{} bytes", std::mem::size_of::<Event>());
+        assert!(
+            std::mem::size_of::<Event>() <= 32,
+            "{} bytes",
+            std::mem::size_of::<Event>()
+        );
     }
 
     #[test]

@@ -20,6 +20,8 @@ pub struct Filter {
     pub codes: BTreeSet<String>,
     /// Records with one of these levels.
     pub levels: BTreeSet<Level>,
+    /// Analyze exact repeats of a record too (by default they are filtered).
+    pub keep_duplicates: bool,
 }
 
 impl Filter {
@@ -93,6 +95,7 @@ mod tests {
             until: Some("2026-03-02T10:00:00Z".parse().expect("time")),
             codes: ["404104".to_string()].into(),
             levels: [Level::Error].into(),
+            keep_duplicates: false,
         };
         let cases = [
             (

@@ -28,6 +28,9 @@ pub use timeline::{Session, Timeline, TimelineEvent};
 /// How many problems are kept with their details; the rest are counted.
 pub const PROBLEMS_KEPT: usize = 1000;
 
+/// The filter reason of a record that repeats an earlier one exactly.
+const DUPLICATE: &str = "exact duplicate of an earlier record (same time, device, operation, code)";
+
 /// Buckets of the connected-devices curve.
 pub const CURVE_BUCKETS: usize = 96;
 
@@ -106,16 +109,22 @@ impl Analyzer {
         });
     }
 
-    fn record(&mut self, record: Record) {
+    /// Adds an analyzed record; `false` when it exactly repeats one already added (Azure
+    /// may deliver a record twice) and duplicates are not kept.
+    fn record(&mut self, record: &Record) -> bool {
+        let state = self
+            .devices
+            .state(&record.device_id, record.module_id.as_deref());
+        if !self.filter.keep_duplicates && !state.first_time(record) {
+            return false;
+        }
         self.sequence = self.sequence.saturating_add(1);
         let address = record
             .masked_ip
             .as_deref()
             .map(|a| self.addresses.intern(a));
-        let state = self
-            .devices
-            .state(&record.device_id, record.module_id.as_deref());
-        state.add(&record, self.sequence, address);
+        state.add(record, self.sequence, address);
+        true
     }
 
     /// Builds the report. Deterministic: every list has an explicit order.
@@ -263,32 +272,49 @@ fn code_summary(devices: &[DeviceReport]) -> Vec<CodeSummary> {
     codes
 }
 
+/// What became of one record, for the tallies.
+enum Verdict {
+    Analyzed,
+    Filtered(String),
+    Skipped(String),
+}
+
+impl Analyzer {
+    /// Filters or analyzes a valid record.
+    fn consider(&mut self, record: &Record) -> Verdict {
+        if self.filter.in_window(record) {
+            self.log_end = self.log_end.max(Some(record.time));
+        }
+        match self.filter.reason(record) {
+            Some(reason) => Verdict::Filtered(reason.to_string()),
+            None if self.record(record) => Verdict::Analyzed,
+            None => Verdict::Filtered(DUPLICATE.to_string()),
+        }
+    }
+}
+
 impl Sink for Analyzer {
     fn outcome(&mut self, position: Position, outcome: Outcome) {
+        let verdict = match outcome {
+            Outcome::Record(record) => self.consider(&record),
+            Outcome::Filtered(reason) => Verdict::Filtered(reason),
+            Outcome::Skipped(message) => Verdict::Skipped(message),
+        };
+        let source =
+            matches!(verdict, Verdict::Skipped(_)).then(|| self.source_name(position.input));
         let Some(tally) = self.inputs.get_mut(position.input) else {
             return;
         };
-        match outcome {
-            Outcome::Record(record) => {
-                if self.filter.in_window(&record) {
-                    self.log_end = self.log_end.max(Some(record.time));
-                }
-                if let Some(reason) = self.filter.reason(&record) {
-                    tally.filtered += 1;
-                    *self.filtered.entry(reason.to_string()).or_default() += 1;
-                } else {
-                    tally.analyzed += 1;
-                    self.record(*record);
-                }
-            }
-            Outcome::Filtered(reason) => {
+        match verdict {
+            Verdict::Analyzed => tally.analyzed += 1,
+            Verdict::Filtered(reason) => {
                 tally.filtered += 1;
                 *self.filtered.entry(reason).or_default() += 1;
             }
-            Outcome::Skipped(message) => {
+            Verdict::Skipped(message) => {
                 tally.skipped += 1;
                 if self.problems.len() < PROBLEMS_KEPT {
-                    let source = self.source_name(position.input);
+                    let source = source.unwrap_or_default();
                     self.problems.push(Problem {
                         source,
                         line: position.line,

@@ -100,6 +100,11 @@ pub struct FilterArgs {
     /// Only records with this level. Repeatable.
     #[arg(long, value_enum)]
     pub level: Vec<LevelArg>,
+
+    /// Analyze exact repeats of a record (same time, device, operation, code) too; by
+    /// default they are counted once and the repeats filtered.
+    #[arg(long)]
+    pub keep_duplicates: bool,
 }
 
 /// When findings make the run fail with exit code 1.
@@ -190,6 +195,7 @@ impl FilterArgs {
                 .map(|code| code.trim().to_string())
                 .collect(),
             levels: self.level.into_iter().map(LevelArg::resolve).collect(),
+            keep_duplicates: self.keep_duplicates,
         })
     }
 }
