@@ -263,10 +263,14 @@ const IOT_HUB_PROVIDER: &str = "/PROVIDERS/MICROSOFT.DEVICES/IOTHUBS/";
 /// True when a resource id names an IoT hub. Azure writes ids upper-case, which a
 /// prebuilt searcher finds at once; other spellings take the slow way.
 fn is_iot_hub_resource(id: &str) -> bool {
-    static FINDER: std::sync::OnceLock<memchr::memmem::Finder<'static>> = std::sync::OnceLock::new();
+    static FINDER: std::sync::OnceLock<memchr::memmem::Finder<'static>> =
+        std::sync::OnceLock::new();
     let finder = FINDER.get_or_init(|| memchr::memmem::Finder::new(IOT_HUB_PROVIDER));
     finder.find(id.as_bytes()).is_some()
-        || id.as_bytes().windows(IOT_HUB_PROVIDER.len()).any(|w| w.eq_ignore_ascii_case(IOT_HUB_PROVIDER.as_bytes()))
+        || id
+            .as_bytes()
+            .windows(IOT_HUB_PROVIDER.len())
+            .any(|w| w.eq_ignore_ascii_case(IOT_HUB_PROVIDER.as_bytes()))
 }
 
 /// A JSON object read straight into a [`RawRecord`], keys matched case-insensitively and
@@ -528,7 +532,9 @@ mod tests {
         let upper = "/SUBSCRIPTIONS/X/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.DEVICES/IOTHUBS/HUB";
         assert!(is_iot_hub_resource(upper));
         assert!(is_iot_hub_resource(&upper.to_lowercase()));
-        assert!(!is_iot_hub_resource("/SUBSCRIPTIONS/X/PROVIDERS/MICROSOFT.DEVICES/PROVISIONINGSERVICES/DPS"));
+        assert!(!is_iot_hub_resource(
+            "/SUBSCRIPTIONS/X/PROVIDERS/MICROSOFT.DEVICES/PROVISIONINGSERVICES/DPS"
+        ));
     }
 
     #[test]
