@@ -3,12 +3,13 @@
 
 use super::DeviceKey;
 use super::device::DeviceState;
-use std::collections::{BTreeMap, HashMap};
+use rustc_hash::FxHashMap;
+use std::collections::BTreeMap;
 
 /// The devices seen so far, and their modules.
 #[derive(Debug, Default)]
 pub struct Devices {
-    by_id: HashMap<String, Identities>,
+    by_id: FxHashMap<String, Identities>,
 }
 
 /// A device id's own state, and its modules' states.

@@ -3,7 +3,7 @@
 
 use crate::model::{Level, Operation, Record};
 use chrono::{DateTime, Utc};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::num::NonZeroU32;
 
 /// One analyzed record of a device.
@@ -62,7 +62,7 @@ pub struct AddressId(NonZeroU32);
 /// Client addresses (`maskedIpAddress`), stored once for the whole fleet.
 #[derive(Debug, Default)]
 pub struct Addresses {
-    ids: HashMap<String, AddressId>,
+    ids: FxHashMap<String, AddressId>,
     names: Vec<String>,
 }
 

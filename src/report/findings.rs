@@ -83,7 +83,7 @@ fn device_findings(device: &DeviceReport, all: &mut Vec<Finding>) {
                 "{identity}: {} {} x{unexplained}: {}",
                 code.code, code.name, code.root_cause
             ),
-            action: code.resolution.clone(),
+            action: code.resolution.to_string(),
             location: Some(code.location.clone()),
         });
     }

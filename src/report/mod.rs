@@ -161,10 +161,11 @@ impl DeviceReport {
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// The texts come from the code table: static, not copied per device.
 pub struct DeviceCode {
     pub code: String,
-    pub name: String,
-    pub class: Option<String>,
+    pub name: &'static str,
+    pub class: Option<&'static str>,
     pub severity: Option<Severity>,
     /// False when the code is not in the table and was classified by its HTTP family.
     pub known: bool,
@@ -181,9 +182,9 @@ pub struct DeviceCode {
     pub last_seen: DateTime<Utc>,
     /// Where the earliest record with this code is.
     pub location: Location,
-    pub root_cause: String,
-    pub resolution: String,
-    pub doc: String,
+    pub root_cause: &'static str,
+    pub resolution: &'static str,
+    pub doc: &'static str,
 }
 
 /// Where a record is: the input's name and the line or record number in it.

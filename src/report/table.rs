@@ -337,7 +337,7 @@ fn codes_table(devices: &[&DeviceReport], style: Style) -> Table {
                 explained.push(format!("{} side effect", code.side_effect));
             }
             let code_name = if code.known {
-                code.name.clone()
+                code.name.to_string()
             } else {
                 format!("{} (unknown)", code.name)
             };
