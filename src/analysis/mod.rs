@@ -220,17 +220,22 @@ fn diagnose(
         .zip(&states)
         .map(|(name, (_, state))| (name.as_str(), state.events()))
         .collect();
-    let incidents = diagnosis::hub_incidents(&fleet, thresholds);
     let timelines: Vec<&[event::Event]> = fleet.iter().map(|(_, events)| *events).collect();
-    let curve = diagnosis::connected_curve(&timelines, CURVE_BUCKETS);
-
+    // The fleet-wide passes and the per-device diagnoses read the same events and need
+    // nothing of each other: run them side by side.
+    let (incidents, curve, diagnoses) = std::thread::scope(|scope| {
+        let incidents = scope.spawn(|| diagnosis::hub_incidents(&fleet, thresholds));
+        let curve = scope.spawn(|| diagnosis::connected_curve(&timelines, CURVE_BUCKETS));
+        let diagnoses: Vec<diagnosis::DeviceDiagnosis> = timelines
+            .iter()
+            .map(|events| diagnosis::diagnose_device(events, addresses, log_end, thresholds))
+            .collect();
+        (joined(incidents), joined(curve), diagnoses)
+    });
     let mut devices: Vec<DeviceReport> = states
         .into_iter()
-        .map(|(key, state)| {
-            let diagnosis =
-                diagnosis::diagnose_device(state.events(), addresses, log_end, thresholds);
-            state.report(key, addresses, diagnosis, &incidents, sources)
-        })
+        .zip(diagnoses)
+        .map(|((key, state), diagnosis)| state.report(key, addresses, diagnosis, &incidents, sources))
         .collect();
     // Worst finding first, benign (info) after real problems, healthy devices last.
     devices.sort_by(|a, b| {
@@ -241,6 +246,14 @@ fn diagnose(
             .then_with(|| a.module_id.cmp(&b.module_id))
     });
     (devices, incidents, curve)
+}
+
+/// A scoped thread's result; its panic, if it had one, goes on in this thread.
+fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    match handle.join() {
+        Ok(value) => value,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
 }
 
 /// The fleet's codes, most frequent first.
