@@ -8,6 +8,7 @@ mod detect;
 mod fields;
 mod json;
 mod raw;
+mod split;
 mod time;
 
 pub use bundle::{Limits, Unit, expand};
