@@ -120,11 +120,15 @@ impl DeviceState {
     }
 
     /// Puts the events in time order (arrival breaks ties); the detectors need it.
-    pub fn sort_events(&mut self) {
+    /// Ends reading: puts the events in time order and lets go of what only reading
+    /// needed (the fingerprints of duplicates), before the diagnosis builds the report.
+    pub fn seal(&mut self) {
         self.events.sort_by_key(Event::order_key);
+        self.events.shrink_to_fit();
+        self.seen = FxHashSet::default();
     }
 
-    /// The device's events, in time order once [`DeviceState::sort_events`] ran.
+    /// The device's events, in time order once [`DeviceState::seal`] ran.
     pub fn events(&self) -> &[Event] {
         &self.events
     }

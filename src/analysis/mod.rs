@@ -212,7 +212,7 @@ fn diagnose(
 ) -> (Vec<DeviceReport>, Vec<Insight>, Curve) {
     let mut states = states.into_sorted();
     for (_, state) in &mut states {
-        state.sort_events();
+        state.seal();
     }
     let names: Vec<String> = states.iter().map(|(key, _)| key.identity()).collect();
     let fleet: Vec<(&str, &[event::Event])> = names

@@ -20,7 +20,7 @@ use std::io::{self, BufRead, Read};
 use std::sync::{Arc, Mutex, mpsc};
 
 /// Lines are parsed in blocks of about this many bytes, several at once on several cores.
-const BLOCK: usize = 4 * 1024 * 1024;
+const BLOCK: usize = 2 * 1024 * 1024;
 
 /// Reads JSON Lines: each line holds one or more JSON values; a broken line is skipped
 /// and reading goes on with the next. Blocks of lines are parsed on every core, and their
@@ -135,7 +135,7 @@ fn parallel<P: Pipeline>(
             });
         }
         drop(done);
-        let in_flight = workers * 3;
+        let in_flight = workers * 2;
         let mut queued: Vec<P::Job> = started.into_iter().rev().collect();
         let mut pending: BTreeMap<usize, (P::Job, P::Done)> = BTreeMap::new();
         let (mut sent, mut delivered) = (0, 0);
