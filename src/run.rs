@@ -7,6 +7,7 @@ use crate::cli::Cli;
 use crate::config::{AnalyzeConfig, Command, Output, ReportFormat};
 use crate::gate;
 use crate::input::{self, Source};
+use crate::report::escape::terminal;
 use crate::report::options::RenderOptions;
 use crate::report::{self, Report, table::Style};
 use crate::rules;
@@ -178,9 +179,10 @@ fn read_all(config: &AnalyzeConfig, err: &mut dyn Write) -> Result<Analyzer> {
 /// Skips and warnings go to stderr, so stdout stays the report alone.
 fn tell_problems(analyzer: &Analyzer, err: &mut dyn Write) -> std::io::Result<()> {
     for warning in analyzer.warnings() {
+        let message = terminal(&warning.message);
         match warning.source.as_str() {
-            "" => writeln!(err, "iothub-triage: warning: {}", warning.message)?,
-            source => writeln!(err, "iothub-triage: warning: {source}: {}", warning.message)?,
+            "" => writeln!(err, "iothub-triage: warning: {message}")?,
+            source => writeln!(err, "iothub-triage: warning: {}: {message}", terminal(source))?,
         }
     }
     let skipped = analyzer.records_skipped();
@@ -193,7 +195,7 @@ fn tell_problems(analyzer: &Analyzer, err: &mut dyn Write) -> std::io::Result<()
         if skipped == 1 { "" } else { "s" }
     )?;
     for problem in analyzer.problems().iter().take(PROBLEMS_SHOWN) {
-        writeln!(err, "  {}: {}", problem.place(), problem.message)?;
+        writeln!(err, "  {}: {}", terminal(&problem.place()), terminal(&problem.message))?;
     }
     let rest = skipped.saturating_sub(PROBLEMS_SHOWN as u64);
     if rest > 0 {

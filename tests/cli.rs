@@ -1285,3 +1285,21 @@ fn exact_duplicate_records_are_counted_once_unless_kept() {
     ]);
     assert_eq!(kept["summary"]["records_analyzed"], 22);
 }
+
+#[test]
+fn terminal_escapes_in_device_ids_are_shown_not_run() {
+    let properties = serde_json::json!({ "deviceId": "\u{1b}[2J\u{1b}[31mowned\u{7}" }).to_string();
+    let record = serde_json::json!({
+        "time": "2026-03-02T09:10:05Z", "operationName": "deviceDisconnect", "category": "Connections",
+        "level": "Error", "resultType": "404104", "properties": properties,
+    });
+    let broken = "{\"time\": \"\u{1b}[2J\"}";
+    let input = format!("{record}\n{broken}\n");
+    for args in [vec!["analyze", "-"], vec!["timeline", "\u{1b}[2J\u{1b}[31mowned\u{7}", "-"]] {
+        let output = triage().args(&args).write_stdin(input.clone()).output().expect("runs");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert!(!output.stdout.contains(&0x1b), "no escape byte reaches stdout: {args:?}");
+        assert!(!output.stderr.contains(&0x1b), "nor stderr: {args:?}");
+        assert!(String::from_utf8_lossy(&output.stdout).contains("\\u{1b}[31mowned"), "{args:?}");
+    }
+}

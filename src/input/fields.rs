@@ -199,12 +199,23 @@ pub fn parse_offset(text: &str) -> Option<i32> {
 }
 
 /// Shortens untrusted text quoted in a message.
+/// Shortens untrusted text quoted in a message, with control characters (terminal
+/// escapes among them) written as escapes so that a message cannot drive the terminal.
 pub fn clip(text: &str) -> String {
     const MAX: usize = 60;
-    match text.char_indices().nth(MAX) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_string(),
+    let mut clipped = String::new();
+    for (index, c) in text.chars().enumerate() {
+        if index == MAX {
+            clipped.push('…');
+            break;
+        }
+        if c.is_control() {
+            clipped.extend(c.escape_debug());
+        } else {
+            clipped.push(c);
+        }
     }
+    clipped
 }
 
 #[cfg(test)]

@@ -5,6 +5,25 @@
 
 use std::borrow::Cow;
 
+/// Text for a terminal: control characters, and with them ANSI escape sequences that
+/// could recolour, move the cursor or rewrite the screen, are shown as escapes (`\u{1b}`).
+/// Newlines are kept where the table lays out several lines itself, so this is applied
+/// to each untrusted piece, not to the whole cell.
+pub fn terminal(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut shown = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            shown.extend(c.escape_debug());
+        } else {
+            shown.push(c);
+        }
+    }
+    Cow::Owned(shown)
+}
+
 /// A CSV cell that a spreadsheet will not run as a formula: cells starting with `=`,
 /// `+`, `-`, `@`, tab or carriage return get a leading `'` (OWASP, "CSV Injection").
 /// Quoting is left to the CSV writer.
@@ -107,6 +126,13 @@ pub fn truncate(text: &str, limit: usize) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn terminal_text_shows_escape_sequences_instead_of_running_them() {
+        assert_eq!(terminal("pump-0042"), "pump-0042");
+        assert_eq!(terminal("\u{1b}[2J\u{1b}]0;owned\u{7}x\ny"), "\\u{1b}[2J\\u{1b}]0;owned\\u{7}x\\ny");
+        assert!(!terminal("a\u{9b}b").contains('\u{9b}'), "C1 controls too");
+    }
 
     #[test]
     fn csv_cells_that_a_spreadsheet_would_evaluate_get_a_quote() {

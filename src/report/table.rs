@@ -2,6 +2,7 @@
 //! insights (fleet first, then per device), each device's codes, and what each code
 //! means, once. Width follows the terminal; colour only when asked.
 
+use super::escape::terminal;
 use super::{DeviceReport, Report, format_time};
 use crate::analysis::diagnosis::Curve;
 use crate::model::Severity;
@@ -35,8 +36,8 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<
             table.add_row(vec![
                 Cell::new(index + 1),
                 severity_cell(insight.severity, style),
-                Cell::new(&insight.summary),
-                Cell::new(&insight.action),
+                Cell::new(terminal(&insight.summary)),
+                Cell::new(terminal(&insight.action)),
             ]);
         }
         writeln!(out, "{table}")?;
@@ -75,14 +76,14 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<
     if !gaps.is_empty() {
         writeln!(out, "\nIncomplete stories (events missing from the log)")?;
         for (device, gap) in gaps {
-            writeln!(out, "  {}: {gap}", device.identity())?;
+            writeln!(out, "  {}: {}", terminal(&device.identity()), terminal(gap))?;
         }
     }
     if !healthy.is_empty() {
         let names: Vec<String> = healthy
             .iter()
             .take(HEALTHY_NAMED)
-            .map(|d| d.identity())
+            .map(|d| terminal(&d.identity()).into_owned())
             .collect();
         let more = healthy.len().saturating_sub(HEALTHY_NAMED);
         let tail = if more > 0 {
@@ -107,7 +108,9 @@ fn summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 writeln!(
                     out,
                     "  {} ({}, {} records)",
-                    input.source, input.shape, input.records_read
+                    terminal(&input.source),
+                    input.shape,
+                    input.records_read
                 )?;
             }
         } else {
@@ -132,7 +135,7 @@ fn summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         summary.records_skipped
     )?;
     for filter in &summary.filtered {
-        writeln!(out, "  filtered {}: {}", filter.count, filter.reason)?;
+        writeln!(out, "  filtered {}: {}", filter.count, terminal(&filter.reason))?;
     }
     let counts = summary.devices_by_severity;
     let by_severity: Vec<String> = [
@@ -221,7 +224,7 @@ fn findings_table(devices: &[&DeviceReport], report: &Report, style: Style) -> T
         if device.insights.is_empty() && device.severity.is_none() && !device.incidents.is_empty() {
             for index in &device.incidents {
                 if let Some(names) = victims.get_mut(*index) {
-                    names.push(device.identity());
+                    names.push(terminal(&device.identity()).into_owned());
                 }
             }
             continue;
@@ -254,7 +257,7 @@ fn findings_table(devices: &[&DeviceReport], report: &Report, style: Style) -> T
         }
         for (index, (severity, finding, action)) in rows.into_iter().enumerate() {
             let name = if index == 0 {
-                device.identity()
+                terminal(&device.identity()).into_owned()
             } else {
                 String::new()
             };
@@ -322,7 +325,7 @@ fn codes_table(devices: &[&DeviceReport], style: Style) -> Table {
     for device in devices {
         for (index, code) in device.codes.iter().enumerate() {
             let name = if index == 0 {
-                device.identity()
+                terminal(&device.identity()).into_owned()
             } else {
                 String::new()
             };
@@ -343,7 +346,7 @@ fn codes_table(devices: &[&DeviceReport], style: Style) -> Table {
             };
             table.add_row(vec![
                 Cell::new(name),
-                Cell::new(&code.code),
+                Cell::new(terminal(&code.code)),
                 Cell::new(code_name),
                 Cell::new(code.count),
                 Cell::new(explained.join(", ")),

@@ -1,6 +1,7 @@
 //! `timeline DEVICE`: one device's insights, sessions and events, as tables or JSON.
 
 use super::table::{Style, new_table, severity_cell, span};
+use super::escape::terminal;
 use super::{LastState, format_time};
 use crate::analysis::Timeline;
 use comfy_table::Cell;
@@ -20,7 +21,7 @@ pub fn render_table(timeline: &Timeline, style: Style, out: &mut dyn Write) -> i
     writeln!(
         out,
         "{}: {} events, {} connects, {} disconnects, {} to {}; last state {state}",
-        device.identity(),
+        terminal(&device.identity()),
         device.events,
         device.connects,
         device.disconnects,
@@ -32,10 +33,10 @@ pub fn render_table(timeline: &Timeline, style: Style, out: &mut dyn Write) -> i
         .flatten()
         .collect();
     if !client.is_empty() {
-        writeln!(out, "Client: {}", client.join(", "))?;
+        writeln!(out, "Client: {}", terminal(&client.join(", ")))?;
     }
     if !device.ip_addresses.is_empty() {
-        writeln!(out, "Addresses: {}", device.ip_addresses.join(", "))?;
+        writeln!(out, "Addresses: {}", terminal(&device.ip_addresses.join(", ")))?;
     }
 
     if !device.insights.is_empty() || !timeline.incidents.is_empty() {
@@ -44,8 +45,8 @@ pub fn render_table(timeline: &Timeline, style: Style, out: &mut dyn Write) -> i
         for insight in device.insights.iter().chain(&timeline.incidents) {
             table.add_row(vec![
                 severity_cell(insight.severity, style),
-                Cell::new(&insight.summary),
-                Cell::new(&insight.action),
+                Cell::new(terminal(&insight.summary)),
+                Cell::new(terminal(&insight.action)),
             ]);
         }
         writeln!(out, "{table}")?;
@@ -93,8 +94,8 @@ pub fn render_table(timeline: &Timeline, style: Style, out: &mut dyn Write) -> i
             Cell::new(format_time(&event.time)),
             Cell::new(event.operation),
             Cell::new(event.level),
-            Cell::new(code),
-            Cell::new(event.address.as_deref().unwrap_or("")),
+            Cell::new(terminal(&code)),
+            Cell::new(terminal(event.address.as_deref().unwrap_or(""))),
             Cell::new(event.note.unwrap_or("")),
         ]);
     }
