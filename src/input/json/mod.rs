@@ -1,0 +1,99 @@
+//! The JSON carriers, streamed: storage `PT1H.json` (JSON Lines, also several objects on
+//! a line), Event Hubs `{"records":[...]}` bodies one after another, plain arrays of
+//! records, `az monitor log-analytics query` arrays and Log Analytics `{"tables":[...]}`
+//! responses. Documents are cut into their elements (see `split`) and walked element by
+//! element, never loaded whole; lines and elements are parsed in blocks on every core.
+//!
+//! This file holds the two entry points and the words for a parse error. `lines` and
+//! `documents` read their carriers through the `pipeline` that parses on every core;
+//! `walker` turns JSON values into records with serde, `rows` reads a table's rows (also
+//! alone), and `fallback` lets the walker take over a document where the splitter stops.
+
+mod documents;
+mod fallback;
+mod lines;
+mod pipeline;
+mod rows;
+mod walker;
+
+use super::fields::clip;
+use super::split::UNIT_LIMIT;
+use super::{Shape, Sink};
+use std::io::{self, BufRead};
+
+/// Lines are parsed in blocks of about this many bytes, several at once on several cores.
+const BLOCK: usize = 2 * 1024 * 1024;
+
+/// Reads JSON Lines: each line holds one or more JSON values; a broken line is skipped
+/// and reading goes on with the next. Blocks of lines are parsed on every core, and their
+/// outcomes reach the sink in input order, so the result is the same as reading line by
+/// line.
+pub fn read_lines(
+    reader: &mut dyn BufRead,
+    input: usize,
+    sink: &mut dyn Sink,
+) -> io::Result<Shape> {
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    lines::read_lines_in_blocks(reader, input, sink, workers, BLOCK)
+}
+
+/// Reads one or more JSON documents. Their elements are parsed in blocks on every core,
+/// and their outcomes reach the sink in input order, numbered as one walk through the
+/// documents numbers them. Malformed JSON ends the input: what came before is kept and
+/// the break is reported with its line and column.
+pub fn read_documents(
+    reader: &mut dyn BufRead,
+    input: usize,
+    sink: &mut dyn Sink,
+) -> io::Result<Shape> {
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    documents::read_documents_in_blocks(reader, input, sink, workers, BLOCK, UNIT_LIMIT)
+}
+
+/// serde_json's message without its place.
+fn message_of(err: &serde_json::Error) -> String {
+    let text = err.to_string();
+    clip(text.split(" at line ").next().unwrap_or(&text)).to_string()
+}
+
+/// serde_json's message with the column within a JSON Lines line (the line is already in
+/// the position).
+fn describe_in_line(err: &serde_json::Error) -> String {
+    match err.line() {
+        0 => message_of(err),
+        _ => format!("{} at column {}", message_of(err), err.column()),
+    }
+}
+
+/// serde_json's message with the line and column within the input, as `place` maps
+/// serde's.
+fn describe_in_document(
+    err: &serde_json::Error,
+    place: &dyn Fn(usize, usize) -> (usize, usize),
+) -> String {
+    match err.line() {
+        0 => message_of(err),
+        line => {
+            let (line, column) = place(line, err.column());
+            format!("{} at line {line} column {column}", message_of(err))
+        }
+    }
+}
+
+/// Everything a sink hears, in order: what the tests of both carriers compare.
+#[cfg(test)]
+#[derive(Default, Debug, PartialEq)]
+struct Heard {
+    outcomes: Vec<(crate::model::Position, super::Outcome)>,
+    warnings: Vec<String>,
+}
+
+#[cfg(test)]
+impl Sink for Heard {
+    fn outcome(&mut self, position: crate::model::Position, outcome: super::Outcome) {
+        self.outcomes.push((position, outcome));
+    }
+    fn warning(&mut self, _: usize, message: String) {
+        self.warnings.push(message);
+    }
+}
