@@ -182,7 +182,11 @@ fn tell_problems(analyzer: &Analyzer, err: &mut dyn Write) -> std::io::Result<()
         let message = terminal(&warning.message);
         match warning.source.as_str() {
             "" => writeln!(err, "iothub-triage: warning: {message}")?,
-            source => writeln!(err, "iothub-triage: warning: {}: {message}", terminal(source))?,
+            source => writeln!(
+                err,
+                "iothub-triage: warning: {}: {message}",
+                terminal(source)
+            )?,
         }
     }
     let skipped = analyzer.records_skipped();
@@ -195,7 +199,12 @@ fn tell_problems(analyzer: &Analyzer, err: &mut dyn Write) -> std::io::Result<()
         if skipped == 1 { "" } else { "s" }
     )?;
     for problem in analyzer.problems().iter().take(PROBLEMS_SHOWN) {
-        writeln!(err, "  {}: {}", terminal(&problem.place()), terminal(&problem.message))?;
+        writeln!(
+            err,
+            "  {}: {}",
+            terminal(&problem.place()),
+            terminal(&problem.message)
+        )?;
     }
     let rest = skipped.saturating_sub(PROBLEMS_SHOWN as u64);
     if rest > 0 {

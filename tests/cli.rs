@@ -1295,11 +1295,28 @@ fn terminal_escapes_in_device_ids_are_shown_not_run() {
     });
     let broken = "{\"time\": \"\u{1b}[2J\"}";
     let input = format!("{record}\n{broken}\n");
-    for args in [vec!["analyze", "-"], vec!["timeline", "\u{1b}[2J\u{1b}[31mowned\u{7}", "-"]] {
-        let output = triage().args(&args).write_stdin(input.clone()).output().expect("runs");
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-        assert!(!output.stdout.contains(&0x1b), "no escape byte reaches stdout: {args:?}");
+    for args in [
+        vec!["analyze", "-"],
+        vec!["timeline", "\u{1b}[2J\u{1b}[31mowned\u{7}", "-"],
+    ] {
+        let output = triage()
+            .args(&args)
+            .write_stdin(input.clone())
+            .output()
+            .expect("runs");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            !output.stdout.contains(&0x1b),
+            "no escape byte reaches stdout: {args:?}"
+        );
         assert!(!output.stderr.contains(&0x1b), "nor stderr: {args:?}");
-        assert!(String::from_utf8_lossy(&output.stdout).contains("\\u{1b}[31mowned"), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&output.stdout).contains("\\u{1b}[31mowned"),
+            "{args:?}"
+        );
     }
 }

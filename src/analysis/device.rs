@@ -201,8 +201,12 @@ impl DeviceState {
                     first_seen: tally.first,
                     last_seen: tally.last,
                     location: locate(&tally.first_at),
-                    root_cause: info.map_or("The ResultType is not a numeric IoT Hub error code.", |i| i.root_cause),
-                    resolution: info.map_or("Check the record's ResultDescription.", |i| i.resolution),
+                    root_cause: info
+                        .map_or("The ResultType is not a numeric IoT Hub error code.", |i| {
+                            i.root_cause
+                        }),
+                    resolution: info
+                        .map_or("Check the record's ResultDescription.", |i| i.resolution),
                     doc: info.map_or(rules::DOC_ERROR_CODES, |i| i.doc),
                     code,
                 }

@@ -235,7 +235,9 @@ fn diagnose(
     let mut devices: Vec<DeviceReport> = states
         .into_iter()
         .zip(diagnoses)
-        .map(|((key, state), diagnosis)| state.report(key, addresses, diagnosis, &incidents, sources))
+        .map(|((key, state), diagnosis)| {
+            state.report(key, addresses, diagnosis, &incidents, sources)
+        })
         .collect();
     // Worst finding first, benign (info) after real problems, healthy devices last.
     devices.sort_by(|a, b| {

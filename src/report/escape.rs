@@ -130,7 +130,10 @@ mod tests {
     #[test]
     fn terminal_text_shows_escape_sequences_instead_of_running_them() {
         assert_eq!(terminal("pump-0042"), "pump-0042");
-        assert_eq!(terminal("\u{1b}[2J\u{1b}]0;owned\u{7}x\ny"), "\\u{1b}[2J\\u{1b}]0;owned\\u{7}x\\ny");
+        assert_eq!(
+            terminal("\u{1b}[2J\u{1b}]0;owned\u{7}x\ny"),
+            "\\u{1b}[2J\\u{1b}]0;owned\\u{7}x\\ny"
+        );
         assert!(!terminal("a\u{9b}b").contains('\u{9b}'), "C1 controls too");
     }
 

@@ -135,7 +135,12 @@ fn summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         summary.records_skipped
     )?;
     for filter in &summary.filtered {
-        writeln!(out, "  filtered {}: {}", filter.count, terminal(&filter.reason))?;
+        writeln!(
+            out,
+            "  filtered {}: {}",
+            filter.count,
+            terminal(&filter.reason)
+        )?;
     }
     let counts = summary.devices_by_severity;
     let by_severity: Vec<String> = [

@@ -1,7 +1,7 @@
 //! `timeline DEVICE`: one device's insights, sessions and events, as tables or JSON.
 
-use super::table::{Style, new_table, severity_cell, span};
 use super::escape::terminal;
+use super::table::{Style, new_table, severity_cell, span};
 use super::{LastState, format_time};
 use crate::analysis::Timeline;
 use comfy_table::Cell;
@@ -36,7 +36,11 @@ pub fn render_table(timeline: &Timeline, style: Style, out: &mut dyn Write) -> i
         writeln!(out, "Client: {}", terminal(&client.join(", ")))?;
     }
     if !device.ip_addresses.is_empty() {
-        writeln!(out, "Addresses: {}", terminal(&device.ip_addresses.join(", ")))?;
+        writeln!(
+            out,
+            "Addresses: {}",
+            terminal(&device.ip_addresses.join(", "))
+        )?;
     }
 
     if !device.insights.is_empty() || !timeline.incidents.is_empty() {
