@@ -114,7 +114,7 @@ fn rule(id: &str) -> Value {
     }
     if let Some((kind, short, help)) = id
         .strip_prefix("insight/")
-        .and_then(|name| ALL_KINDS.iter().find(|kind| kind.as_str() == name))
+        .and_then(|name| InsightKind::ALL.iter().find(|kind| kind.as_str() == name))
         .map(|&kind| {
             let (short, help) = insight_text(kind);
             (kind, short, help)
@@ -130,16 +130,6 @@ fn rule(id: &str) -> Value {
     }
     json!({ "id": id, "shortDescription": { "text": id } })
 }
-
-const ALL_KINDS: [InsightKind; 7] = [
-    InsightKind::TokenRenewal,
-    InsightKind::Flapping,
-    InsightKind::DuplicateIdentity,
-    InsightKind::CredentialFailure,
-    InsightKind::Offline,
-    InsightKind::SideEffect,
-    InsightKind::HubIncident,
-];
 
 /// What each insight kind means and what to do, in general; each result's message has
 /// the specifics. The match is exhaustive so a new kind cannot go without a text.
@@ -300,7 +290,7 @@ mod tests {
 
     #[test]
     fn every_insight_kind_and_table_code_gives_a_described_rule() {
-        for kind in ALL_KINDS {
+        for kind in InsightKind::ALL {
             let rule = rule(&format!("insight/{}", kind.as_str()));
             assert_eq!(rule["name"], kind.as_str());
             assert!(rule["help"]["text"].is_string());

@@ -25,6 +25,17 @@ pub enum InsightKind {
 }
 
 impl InsightKind {
+    /// Every kind, in the order of the enum.
+    pub const ALL: [InsightKind; 7] = [
+        InsightKind::TokenRenewal,
+        InsightKind::Flapping,
+        InsightKind::DuplicateIdentity,
+        InsightKind::CredentialFailure,
+        InsightKind::Offline,
+        InsightKind::SideEffect,
+        InsightKind::HubIncident,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             InsightKind::TokenRenewal => "token_renewal",
@@ -215,15 +226,7 @@ mod tests {
 
     #[test]
     fn kinds_serialize_as_their_snake_case_names() {
-        for kind in [
-            InsightKind::TokenRenewal,
-            InsightKind::Flapping,
-            InsightKind::DuplicateIdentity,
-            InsightKind::CredentialFailure,
-            InsightKind::Offline,
-            InsightKind::SideEffect,
-            InsightKind::HubIncident,
-        ] {
+        for kind in InsightKind::ALL {
             let json = serde_json::to_string(&kind).unwrap_or_default();
             assert_eq!(json, format!("\"{}\"", kind.as_str()));
         }
