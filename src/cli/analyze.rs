@@ -75,6 +75,11 @@ pub struct InputArgs {
     /// against decompression bombs. Takes KiB, MiB, GiB suffixes.
     #[arg(long, value_name = "SIZE", default_value = "4GiB", value_parser = parse_size)]
     pub max_decompressed_size: u64,
+
+    /// Longest JSON Lines record (one line) read: a longer line is skipped with its
+    /// length, never held in memory. Takes KiB, MiB, GiB suffixes.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
+    pub max_record_size: u64,
 }
 
 /// Which records to analyze; the others are counted as filtered.
@@ -170,6 +175,7 @@ impl InputArgs {
                 ..input::Limits::default()
             },
             progress: std::io::stderr().is_terminal(),
+            max_record_size: self.max_record_size,
         }
     }
 }

@@ -7,6 +7,8 @@ mod csv;
 mod detect;
 mod fields;
 mod json;
+#[cfg(test)]
+mod properties;
 mod raw;
 mod split;
 mod time;
@@ -48,7 +50,7 @@ pub enum InputFormat {
 }
 
 /// Settings that change how inputs are read.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Options {
     /// Limits against decompression bombs.
     pub limits: Limits,
@@ -58,6 +60,22 @@ pub struct Options {
     pub date_order: Option<DateOrder>,
     /// Offset east of UTC, in seconds, of `[Local Time]` CSV columns.
     pub tz_offset: Option<i32>,
+    /// Longest JSON Lines line read, in bytes (default 64 MiB); a longer one is skipped
+    /// without being held in memory.
+    pub max_record_size: u64,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            limits: Limits::default(),
+            progress: false,
+            format: InputFormat::default(),
+            date_order: None,
+            tz_offset: None,
+            max_record_size: 64 << 20,
+        }
+    }
 }
 
 /// Receives what became of each record, and warnings about an input as a whole.
@@ -153,7 +171,9 @@ fn read_from(
     let shape = match chosen {
         // Whitespace only as far as detection looked: read on as lines, which ends
         // empty unless something follows (and so a bomb of blanks meets its limit).
-        Reader::Empty | Reader::JsonLines => json::read_lines(reader, input, sink)?,
+        Reader::Empty | Reader::JsonLines => {
+            json::read_lines(reader, input, sink, options.max_record_size)?
+        }
         Reader::JsonDocuments => json::read_documents(reader, input, sink)?,
         Reader::Csv => csv::read(reader, input, options, sink)?,
     };

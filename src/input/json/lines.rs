@@ -1,10 +1,12 @@
 //! JSON Lines (storage `PT1H.json`): the input cut into blocks of whole lines, each block
 //! parsed line by line on any core, and the blocks' outcomes merged back in order. A
-//! broken line is skipped; reading goes on with the next.
+//! broken line is skipped; reading goes on with the next. So is a line longer than the
+//! record-size limit, read past in pieces and never held whole.
 
 use super::pipeline::{BlockResult, Pipeline, run};
 use super::walker::{ValueSeed, Walker};
 use super::{BLOCK, describe_in_line};
+use crate::input::fields::clip;
 use crate::input::raw::Outcome;
 use crate::input::{Shape, Sink};
 use crate::model::Position;
@@ -17,11 +19,13 @@ pub(super) fn read_lines_in_blocks(
     sink: &mut dyn Sink,
     workers: usize,
     block_size: usize,
+    max_record_size: u64,
 ) -> io::Result<Shape> {
     let mut lines = Lines {
         blocks: Blocks {
             reader,
             block_size,
+            max_record_size,
             next_line: 1,
             carry: Vec::new(),
             spare: Vec::new(),
@@ -66,13 +70,27 @@ struct Block {
     line: u64,
     /// How many lines it holds (its newlines), to size the results.
     lines: usize,
+    /// The line right after them, when it was longer than the limit and read past.
+    oversized: Option<Oversized>,
 }
 
-/// Cuts the input into blocks of whole lines (a line longer than a block makes a
-/// longer block).
+/// A line longer than `--max-record-size`: its number and length, not its bytes.
+#[derive(Debug, Clone, Copy)]
+struct Oversized {
+    line: u64,
+    length: u64,
+    limit: u64,
+    /// Nothing but whitespace: no record, like any blank line.
+    blank: bool,
+}
+
+/// Cuts the input into blocks of whole lines. A line longer than a block makes a longer
+/// block, up to the record-size limit; a line longer than that is read past and only its
+/// length kept.
 struct Blocks<'r> {
     reader: &'r mut dyn BufRead,
     block_size: usize,
+    max_record_size: u64,
     next_line: u64,
     /// The start of a line cut off at the end of the previous block.
     carry: Vec<u8>,
@@ -86,22 +104,45 @@ impl Blocks<'_> {
         bytes.clear();
         bytes.append(&mut self.carry);
         bytes.reserve(self.block_size.min(BLOCK));
-        let mut has_newline = memchr::memchr(b'\n', &bytes).is_some();
+        // Where the line still being read starts, and whether a line has ended.
+        let mut line_start = memchr::memrchr(b'\n', &bytes).map_or(0, |end| end + 1);
+        let mut has_newline = line_start > 0;
+        let limit = usize::try_from(self.max_record_size).unwrap_or(usize::MAX);
+        let mut oversized = None;
         loop {
             let available = self.reader.fill_buf()?;
             if available.is_empty() {
                 break;
             }
-            let room = self.block_size.saturating_sub(bytes.len()).max(1);
-            let take = available.len().min(room);
-            has_newline |= memchr::memchr(b'\n', &available[..take]).is_some();
+            let wanted = match self.block_size.checked_sub(bytes.len()) {
+                Some(room) if room > 0 => room,
+                // A line longer than the block: read on to its end.
+                _ => memchr::memchr(b'\n', available).map_or(available.len(), |end| end + 1),
+            };
+            // Never more than one byte past the limit of the line being read.
+            let allowed = limit
+                .saturating_sub(bytes.len() - line_start)
+                .saturating_add(1);
+            let take = available.len().min(wanted).min(allowed);
+            if let Some(end) = memchr::memrchr(b'\n', &available[..take]) {
+                has_newline = true;
+                line_start = bytes.len() + end + 1;
+            }
             bytes.extend_from_slice(&available[..take]);
             self.reader.consume(take);
+            if bytes.len() - line_start > limit {
+                let blank = bytes[line_start..].trim_ascii().is_empty();
+                let head = (bytes.len() - line_start) as u64;
+                bytes.truncate(line_start);
+                let (rest, rest_blank) = self.read_past_line()?;
+                oversized = Some((head + rest, blank && rest_blank));
+                break;
+            }
             if bytes.len() >= self.block_size && has_newline {
                 break;
             }
         }
-        if bytes.is_empty() {
+        if bytes.is_empty() && oversized.is_none() {
             return Ok(None);
         }
         if let Some(end) = memchr::memrchr(b'\n', &bytes) {
@@ -111,7 +152,42 @@ impl Blocks<'_> {
         let line = self.next_line;
         let lines = memchr::memchr_iter(b'\n', &bytes).count();
         self.next_line += lines as u64;
-        Ok(Some(Block { bytes, line, lines }))
+        let oversized = oversized.map(|(length, blank)| {
+            self.next_line += 1;
+            Oversized {
+                line: self.next_line - 1,
+                length,
+                limit: self.max_record_size,
+                blank,
+            }
+        });
+        Ok(Some(Block {
+            bytes,
+            line,
+            lines,
+            oversized,
+        }))
+    }
+
+    /// Reads past the rest of a line, in the reader's pieces, keeping none of it: its
+    /// length (without the newline) and whether it is all blank.
+    fn read_past_line(&mut self) -> io::Result<(u64, bool)> {
+        let (mut length, mut blank) = (0, true);
+        loop {
+            let available = self.reader.fill_buf()?;
+            if available.is_empty() {
+                return Ok((length, blank));
+            }
+            let end = memchr::memchr(b'\n', available);
+            let piece = &available[..end.unwrap_or(available.len())];
+            length += piece.len() as u64;
+            blank &= piece.trim_ascii().is_empty();
+            let used = end.map_or(piece.len(), |end| end + 1);
+            self.reader.consume(used);
+            if end.is_some() {
+                return Ok((length, blank));
+            }
+        }
     }
 }
 
@@ -145,25 +221,44 @@ impl Merged {
 }
 
 /// Parses the lines of one block; `first_line` is the number of its first line.
+/// How much of a line that is not JSON a message quotes.
+const LINE_START_SHOWN: usize = 24;
+
 fn parse_block(block: &Block, input: usize) -> BlockResult {
     let mut result = BlockResult {
         outcomes: Vec::with_capacity(block.lines + 1),
         ..BlockResult::default()
     };
-    let (first_line, block) = (block.line, block.bytes.as_slice());
+    let (first_line, bytes) = (block.line, block.bytes.as_slice());
     let mut walker = Walker::new(input, &mut result);
     let mut seen_content = false;
     let mut start = 0;
-    let ends = memchr::memchr_iter(b'\n', block).chain(std::iter::once(block.len()));
+    let ends = memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len()));
     for (offset, end) in ends.enumerate() {
-        let line = &block[start..end];
-        start = (end + 1).min(block.len());
+        let line = &bytes[start..end];
+        start = (end + 1).min(bytes.len());
         let text = line.trim_ascii();
         if text.is_empty() {
             continue;
         }
         seen_content = true;
         let number = first_line + offset as u64;
+        // A record line is an object (or a wrapper array): anything else, such as CSV
+        // pasted after JSON Lines, is one skipped line, not a run of stray values.
+        if !matches!(text.first(), Some(b'{' | b'[')) {
+            let start: String = String::from_utf8_lossy(text)
+                .chars()
+                .take(LINE_START_SHOWN)
+                .collect();
+            let message = format!(
+                "not a JSON record: the line starts with \"{}\"",
+                clip(&start)
+            );
+            walker
+                .sink
+                .outcome(Position::line(input, number), Outcome::Skipped(message));
+            continue;
+        }
         walker.line = Some(number);
         // Records inside a wrapper on one line are numbered within that line.
         walker.records = 0;
@@ -185,6 +280,20 @@ fn parse_block(block: &Block, input: usize) -> BlockResult {
             }
         }
     }
+    if let Some(Oversized {
+        line,
+        length,
+        limit,
+        blank: false,
+    }) = block.oversized
+    {
+        seen_content = true;
+        let message =
+            format!("line is {length} bytes, longer than --max-record-size ({limit} bytes)");
+        walker
+            .sink
+            .outcome(Position::line(input, line), Outcome::Skipped(message));
+    }
     let shape = walker.shape;
     result.shape = shape;
     result.seen_content = seen_content;
@@ -197,11 +306,34 @@ mod tests {
     use super::*;
 
     fn read(text: &[u8], workers: usize, block_size: usize) -> (Shape, Heard) {
+        read_limited(&mut &text[..], workers, block_size, u64::MAX)
+    }
+
+    fn read_limited(
+        reader: &mut dyn BufRead,
+        workers: usize,
+        block_size: usize,
+        limit: u64,
+    ) -> (Shape, Heard) {
         let mut heard = Heard::default();
-        let shape = read_lines_in_blocks(&mut &text[..], 0, &mut heard, workers, block_size)
-            .expect("reads");
+        let shape =
+            read_lines_in_blocks(reader, 0, &mut heard, workers, block_size, limit).expect("reads");
         (shape, heard)
     }
+
+    /// The line and the reason of each skip, in order.
+    fn skips(heard: &Heard) -> Vec<(Option<u64>, &str)> {
+        heard
+            .outcomes
+            .iter()
+            .filter_map(|(position, outcome)| match outcome {
+                Outcome::Skipped(reason) => Some((position.line, reason.as_str())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    const RECORD: &str = r#"{"time":"2026-03-02T08:00:05Z","operationName":"deviceConnect","properties":"{\"deviceId\":\"d1\"}"}"#;
 
     #[test]
     fn blocks_parsed_on_several_threads_give_what_one_thread_gives() {
@@ -228,5 +360,82 @@ mod tests {
         let (_, heard) = read(text, 2, 4);
         let lines: Vec<Option<u64>> = heard.outcomes.iter().map(|(p, _)| p.line).collect();
         assert_eq!(lines, [Some(3), Some(5)]);
+    }
+
+    #[test]
+    fn a_line_longer_than_the_limit_is_skipped_with_its_length_and_reading_goes_on() {
+        let long = format!("{{\"time\":\"{}\"}}", "x".repeat(300));
+        let text = format!("{RECORD}\n{long}\n\n{RECORD}\n{long}");
+        let limit = RECORD.len() as u64;
+        let expected = format!(
+            "line is {} bytes, longer than --max-record-size ({limit} bytes)",
+            long.len()
+        );
+        let (shape, one) = read_limited(&mut text.as_bytes(), 1, 1 << 20, limit);
+        assert_eq!(shape, Shape::JsonLines);
+        assert_eq!(one.outcomes.len(), 4);
+        assert_eq!(
+            skips(&one),
+            [(Some(2), expected.as_str()), (Some(5), expected.as_str())]
+        );
+        for block_size in [1, 7, 64, 300, 5000] {
+            for workers in [1, 3] {
+                for piece in [1, 5, 64, 4096] {
+                    let mut reader = std::io::BufReader::with_capacity(piece, text.as_bytes());
+                    let (_, many) = read_limited(&mut reader, workers, block_size, limit);
+                    assert_eq!(
+                        many, one,
+                        "{workers} workers, blocks of {block_size}, pieces of {piece}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_line_of_exactly_the_limit_is_read_and_one_byte_more_is_skipped() {
+        let text = format!("{RECORD}\n{RECORD} \n");
+        let limit = RECORD.len() as u64;
+        let (_, heard) = read_limited(&mut text.as_bytes(), 1, 16, limit);
+        assert_eq!(heard.outcomes.len(), 2);
+        let expected = format!(
+            "line is {} bytes, longer than --max-record-size ({limit} bytes)",
+            limit + 1
+        );
+        assert_eq!(skips(&heard), [(Some(2), expected.as_str())]);
+    }
+
+    #[test]
+    fn a_blank_line_longer_than_the_limit_is_no_record() {
+        let text = format!("{}\n{RECORD}\n", " ".repeat(500));
+        let (shape, heard) = read_limited(&mut text.as_bytes(), 1, 64, 100);
+        assert_eq!(shape, Shape::JsonLines);
+        assert_eq!(heard.outcomes.len(), 1);
+        assert_eq!(heard.outcomes[0].0.line, Some(2));
+        let (shape, heard) = read_limited(&mut " ".repeat(500).as_bytes(), 1, 64, 100);
+        assert_eq!(shape, Shape::Empty);
+        assert!(heard.outcomes.is_empty());
+    }
+
+    #[test]
+    fn a_line_longer_than_the_limit_is_never_held_whole() {
+        let text = format!("{RECORD}\n{}\n{RECORD}\n", "x".repeat(1 << 20));
+        let mut reader = text.as_bytes();
+        let mut blocks = Blocks {
+            reader: &mut reader,
+            block_size: 64,
+            max_record_size: 1000,
+            next_line: 1,
+            carry: Vec::new(),
+            spare: Vec::new(),
+        };
+        let mut held = 0;
+        let mut oversized = Vec::new();
+        while let Some(block) = blocks.next().expect("reads") {
+            held = held.max(block.bytes.capacity() + blocks.carry.capacity());
+            oversized.extend(block.oversized.map(|o| (o.line, o.length)));
+        }
+        assert_eq!(oversized, [(2, 1 << 20)]);
+        assert!(held < 4096, "at most {held} bytes held at once");
     }
 }

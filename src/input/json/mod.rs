@@ -25,16 +25,17 @@ use std::io::{self, BufRead};
 const BLOCK: usize = 2 * 1024 * 1024;
 
 /// Reads JSON Lines: each line holds one or more JSON values; a broken line is skipped
-/// and reading goes on with the next. Blocks of lines are parsed on every core, and their
-/// outcomes reach the sink in input order, so the result is the same as reading line by
-/// line.
+/// and reading goes on with the next, and so is a line longer than `max_record_size`
+/// bytes. Blocks of lines are parsed on every core, and their outcomes reach the sink in
+/// input order, so the result is the same as reading line by line.
 pub fn read_lines(
     reader: &mut dyn BufRead,
     input: usize,
     sink: &mut dyn Sink,
+    max_record_size: u64,
 ) -> io::Result<Shape> {
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    lines::read_lines_in_blocks(reader, input, sink, workers, BLOCK)
+    lines::read_lines_in_blocks(reader, input, sink, workers, BLOCK, max_record_size)
 }
 
 /// Reads one or more JSON documents. Their elements are parsed in blocks on every core,
