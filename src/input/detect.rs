@@ -48,14 +48,34 @@ fn object_reader(start: &[u8]) -> Reader {
         return Reader::JsonLines;
     };
     let first_line = start[..end].trim_ascii();
-    match serde_json::Deserializer::from_slice(first_line)
-        .into_iter::<IgnoredAny>()
-        .next()
-    {
-        Some(Ok(_)) => Reader::JsonLines,
-        Some(Err(err)) if err.is_eof() => Reader::JsonDocuments,
+    match first_value(first_line) {
+        Some(Ok(())) => Reader::JsonLines,
+        // The first line stops inside a value: a document spread over lines, unless the
+        // next line is a whole record (then the first line is a record cut off).
+        Some(Err(err)) if err.is_eof() => {
+            let next = start[end + 1..]
+                .split(|&b| b == b'\n')
+                .map(<[u8]>::trim_ascii)
+                .find(|l| !l.is_empty());
+            let whole_record = |line: &[u8]| {
+                line.starts_with(b"{") && serde_json::from_slice::<IgnoredAny>(line).is_ok()
+            };
+            if next.is_some_and(whole_record) {
+                Reader::JsonLines
+            } else {
+                Reader::JsonDocuments
+            }
+        }
         _ => Reader::JsonLines,
     }
+}
+
+/// Whether the line starts with one whole JSON value; `None` for an empty line.
+fn first_value(line: &[u8]) -> Option<Result<(), serde_json::Error>> {
+    serde_json::Deserializer::from_slice(line)
+        .into_iter::<IgnoredAny>()
+        .next()
+        .map(|value| value.map(|_| ()))
 }
 
 fn first_key_is(start: &[u8], keys: &[&str]) -> bool {
@@ -116,7 +136,7 @@ mod tests {
 
     #[test]
     fn shapes_are_told_apart_by_content() {
-        let cases: [(&[u8], Reader); 9] = [
+        let cases: [(&[u8], Reader); 10] = [
             (
                 b"{\"time\":\"2026-03-02T08:00:05Z\"}\n{\"time\":\"x\"}\n",
                 Reader::JsonLines,
@@ -144,6 +164,10 @@ mod tests {
                 Reader::Csv,
             ),
             (b"  \n\t ", Reader::Empty),
+            (
+                b"{\"time\":\"2026-03-\n{\"time\":\"2026-03-02T08:00:05Z\"}\n",
+                Reader::JsonLines,
+            ),
         ];
         for (content, reader) in cases {
             assert_eq!(

@@ -929,7 +929,7 @@ proptest! {
 /// one broken document. The records on the lines after it are neither analyzed nor
 /// counted; cut any line but the first and they all are.
 #[test]
-#[ignore = "bug: a JSON Lines file whose first line is cut off loses every line after it"]
+
 fn json_lines_whose_first_line_is_cut_off_keep_the_lines_after_it() {
     let line = |device: &str, second: u32| {
         let properties = json!({ "deviceId": device }).to_string();
