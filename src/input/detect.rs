@@ -52,6 +52,8 @@ fn object_reader(start: &[u8]) -> Reader {
         Some(Ok(())) => Reader::JsonLines,
         // The first line stops inside a value: a document spread over lines, unless the
         // next line is a whole record (then the first line is a record cut off).
+        // A line that stops inside a string cannot go on: JSON strings hold no raw newline.
+        Some(Err(err)) if err.is_eof() && ends_inside_string(first_line) => Reader::JsonLines,
         Some(Err(err)) if err.is_eof() => {
             let next = start[end + 1..]
                 .split(|&b| b == b'\n')
@@ -68,6 +70,20 @@ fn object_reader(start: &[u8]) -> Reader {
         }
         _ => Reader::JsonLines,
     }
+}
+
+/// Whether a line of JSON ends inside a string (an odd number of unescaped quotes).
+fn ends_inside_string(line: &[u8]) -> bool {
+    let (mut inside, mut escaped) = (false, false);
+    for &byte in line {
+        match byte {
+            _ if escaped => escaped = false,
+            b'\\' if inside => escaped = true,
+            b'"' => inside = !inside,
+            _ => {}
+        }
+    }
+    inside
 }
 
 /// Whether the line starts with one whole JSON value; `None` for an empty line.
