@@ -41,11 +41,12 @@ impl Filter {
             return Some("at or after --until");
         }
         if let Some(devices) = &self.devices {
-            let identity = match &record.module_id {
-                Some(module) => format!("{}/{module}", record.device_id),
-                None => record.device_id.clone(),
-            };
-            if !devices.is_match(&record.device_id) && !devices.is_match(&identity) {
+            // Only a module identity needs building; a device matches on its own id.
+            let selected = devices.is_match(&record.device_id)
+                || record.module_id.as_ref().is_some_and(|module| {
+                    devices.is_match(format!("{}/{module}", record.device_id))
+                });
+            if !selected {
                 return Some("device not selected by --device");
             }
         }
