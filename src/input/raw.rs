@@ -215,6 +215,20 @@ impl<'a> RawRecord<'a> {
     /// Takes the device fields another record (parsed `properties`) has, where this one
     /// has none.
     fn absorb(&mut self, other: RawRecord<'_>) {
+        let owned = |value: Option<Cow<'_, str>>| value.map(|v| Cow::Owned(v.into_owned()));
+        self.fill_device_fields(RawRecord {
+            device_id: owned(other.device_id),
+            module_id: owned(other.module_id),
+            protocol: owned(other.protocol),
+            masked_ip: owned(other.masked_ip),
+            sdk_version: owned(other.sdk_version),
+            ..RawRecord::default()
+        });
+    }
+
+    /// Takes the device fields of `properties` read in place (borrowed from the same
+    /// input), where this record has none.
+    pub fn fill_device_fields(&mut self, other: RawRecord<'a>) {
         let pairs = [
             (&mut self.device_id, other.device_id),
             (&mut self.module_id, other.module_id),
@@ -224,7 +238,7 @@ impl<'a> RawRecord<'a> {
         ];
         for (slot, value) in pairs {
             if slot.is_none() {
-                *slot = value.map(|v| Cow::Owned(v.into_owned()));
+                *slot = value;
             }
         }
     }

@@ -3,6 +3,7 @@
 //! broken line is skipped; reading goes on with the next. So is a line longer than the
 //! record-size limit, read past in pieces and never held whole.
 
+use super::fast;
 use super::pipeline::{BlockResult, Pipeline, run};
 use super::walker::{ValueSeed, Walker};
 use super::{BLOCK, describe_in_line};
@@ -262,6 +263,10 @@ fn parse_block(block: &Block, input: usize) -> BlockResult {
         walker.line = Some(number);
         // Records inside a wrapper on one line are numbered within that line.
         walker.records = 0;
+        if let Some(raw) = fast::read_record(text) {
+            walker.emit(raw, false);
+            continue;
+        }
         let mut de = serde_json::Deserializer::from_slice(text);
         loop {
             if let Err(err) = (ValueSeed {

@@ -11,6 +11,7 @@
 
 mod documents;
 mod fallback;
+mod fast;
 mod lines;
 mod pipeline;
 mod rows;

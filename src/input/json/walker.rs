@@ -58,7 +58,7 @@ impl<'s> Walker<'s> {
         }
     }
 
-    fn emit(&mut self, mut raw: RawRecord<'_>, wrapped: bool) {
+    pub(super) fn emit(&mut self, mut raw: RawRecord<'_>, wrapped: bool) {
         let position = self.position(wrapped);
         if raw.table_name.is_some() {
             self.saw(Shape::AzCli);

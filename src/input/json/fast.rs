@@ -1,0 +1,433 @@
+//! The quick way through a record as Azure writes it: one flat JSON object of strings
+//! (and nulls, numbers, booleans it does not need), whose `properties` string holds
+//! another flat object, read where it lies, escaped, without unescaping it first.
+//!
+//! It reads a subset of JSON and declines (`None`) anything outside it: nested values,
+//! `\u` escapes, escapes in a value it keeps, more than one value on a line, bytes that
+//! are not UTF-8, anything malformed. The serde reader then reads the line, so whatever
+//! this reader accepts it must read exactly as the serde reader does; the tests below and
+//! the property tests hold it to that. Declining costs a second parse, never an answer.
+
+use crate::input::fields::{Field, KeyKind};
+use crate::input::raw::{Properties, RawRecord};
+use std::borrow::Cow;
+
+/// Reads one record line, or declines.
+pub(super) fn read_record(line: &[u8]) -> Option<RawRecord<'_>> {
+    let text = std::str::from_utf8(line).ok()?;
+    let mut cursor = Cursor { text, at: 0 };
+    let mut raw = RawRecord::default();
+    // What the last non-empty `properties` held; the record's own fields win over it.
+    let mut inner: Option<RawRecord<'_>> = None;
+    cursor.skip_whitespace();
+    cursor.expect(b'{')?;
+    cursor.skip_whitespace();
+    if !cursor.eat(b'}') {
+        loop {
+            let key = cursor.plain_string()?;
+            cursor.skip_whitespace();
+            cursor.expect(b':')?;
+            cursor.skip_whitespace();
+            match KeyKind::of(key) {
+                KeyKind::Field(Field::Properties) => match cursor.peek()? {
+                    b'"' => {
+                        if let Some(fields) = cursor.properties()? {
+                            inner = Some(fields);
+                        }
+                    }
+                    b'n' => cursor.literal("null")?,
+                    _ => return None,
+                },
+                KeyKind::Field(field) => match cursor.peek()? {
+                    b'"' => raw.set(field, Cow::Borrowed(cursor.plain_string()?)),
+                    b'n' => cursor.literal("null")?,
+                    _ => return None,
+                },
+                // A wrapper, not a record: the serde reader walks it.
+                KeyKind::Records | KeyKind::Tables => return None,
+                KeyKind::Error | KeyKind::Other => cursor.skip_scalar()?,
+            }
+            cursor.skip_whitespace();
+            if cursor.eat(b',') {
+                cursor.skip_whitespace();
+                continue;
+            }
+            cursor.expect(b'}')?;
+            break;
+        }
+    }
+    cursor.skip_whitespace();
+    if cursor.at < text.len() {
+        return None;
+    }
+    if let Some(inner) = inner {
+        raw.fill_device_fields(inner);
+        raw.properties = Some(Properties::Parsed);
+    }
+    Some(raw)
+}
+
+/// A place in the line.
+struct Cursor<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn bytes(&self) -> &'a [u8] {
+        self.text.as_bytes()
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes().get(self.at).copied()
+    }
+
+    fn eat(&mut self, byte: u8) -> bool {
+        let found = self.peek() == Some(byte);
+        self.at += usize::from(found);
+        found
+    }
+
+    fn expect(&mut self, byte: u8) -> Option<()> {
+        self.eat(byte).then_some(())
+    }
+
+    fn skip_whitespace(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.at += 1;
+        }
+    }
+
+    fn literal(&mut self, word: &str) -> Option<()> {
+        let end = self.at + word.len();
+        (self.bytes().get(self.at..end)? == word.as_bytes()).then(|| self.at = end)
+    }
+
+    /// A string without escapes, as a slice of the line.
+    fn plain_string(&mut self) -> Option<&'a str> {
+        self.expect(b'"')?;
+        let start = self.at;
+        let end = start + memchr::memchr2(b'"', b'\\', &self.bytes()[start..])?;
+        if self.bytes()[end] != b'"' || has_control(&self.bytes()[start..end]) {
+            return None;
+        }
+        self.at = end + 1;
+        self.text.get(start..end)
+    }
+
+    /// Any string, checked and passed over.
+    fn skip_string(&mut self) -> Option<()> {
+        self.expect(b'"')?;
+        loop {
+            let start = self.at;
+            let end = start + memchr::memchr2(b'"', b'\\', &self.bytes()[start..])?;
+            if has_control(&self.bytes()[start..end]) {
+                return None;
+            }
+            self.at = end + 1;
+            if self.bytes()[end] == b'"' {
+                return Some(());
+            }
+            // `\u` is left to serde, which knows its surrogate rules.
+            match self.peek()? {
+                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.at += 1,
+                _ => return None,
+            }
+        }
+    }
+
+    /// A string, a number, a boolean or null, passed over.
+    fn skip_scalar(&mut self) -> Option<()> {
+        match self.peek()? {
+            b'"' => self.skip_string(),
+            b'n' => self.literal("null"),
+            b't' => self.literal("true"),
+            b'f' => self.literal("false"),
+            _ => {
+                self.at += number_length(&self.bytes()[self.at..])?;
+                Some(())
+            }
+        }
+    }
+
+    /// The `properties` string, read as the JSON it holds: its device fields (an empty
+    /// record for `null`), or `None` for the empty string, which counts as absent.
+    fn properties(&mut self) -> Option<Option<RawRecord<'a>>> {
+        self.expect(b'"')?;
+        if self.eat(b'"') {
+            return Some(None);
+        }
+        let mut inner = Escaped { outer: self };
+        let fields = inner.document()?;
+        self.expect(b'"')?;
+        Some(Some(fields))
+    }
+}
+
+/// JSON inside a JSON string, read in its escaped form: `\"` is a quote, `\\` a
+/// backslash. Only what cannot end the outer string is ever read.
+struct Escaped<'c, 'a> {
+    outer: &'c mut Cursor<'a>,
+}
+
+impl<'a> Escaped<'_, 'a> {
+    /// The whole document: an object or `null`, then nothing but whitespace up to the
+    /// end of the outer string.
+    fn document(&mut self) -> Option<RawRecord<'a>> {
+        self.skip_whitespace();
+        let fields = if self.outer.peek()? == b'n' {
+            self.outer.literal("null")?;
+            RawRecord::default()
+        } else {
+            self.object()?
+        };
+        self.skip_whitespace();
+        (self.outer.peek()? == b'"').then_some(fields)
+    }
+
+    fn object(&mut self) -> Option<RawRecord<'a>> {
+        let mut fields = RawRecord::default();
+        self.outer.expect(b'{')?;
+        self.skip_whitespace();
+        if self.outer.eat(b'}') {
+            return Some(fields);
+        }
+        loop {
+            let (key, plain) = self.string()?;
+            if !plain {
+                return None;
+            }
+            self.skip_whitespace();
+            self.outer.expect(b':')?;
+            self.skip_whitespace();
+            match KeyKind::of(key) {
+                KeyKind::Field(field) if field.is_device_field() => {
+                    if self.outer.peek()? == b'n' {
+                        self.outer.literal("null")?;
+                    } else {
+                        match self.string()? {
+                            (value, true) => fields.set(field, Cow::Borrowed(value)),
+                            (_, false) => return None,
+                        }
+                    }
+                }
+                _ => self.skip_scalar()?,
+            }
+            self.skip_whitespace();
+            if self.outer.eat(b',') {
+                self.skip_whitespace();
+                continue;
+            }
+            self.outer.expect(b'}')?;
+            return Some(fields);
+        }
+    }
+
+    /// Inner whitespace: spaces, or `\t`, `\n`, `\r` written as escapes.
+    fn skip_whitespace(&mut self) {
+        let bytes = self.outer.bytes();
+        loop {
+            match bytes.get(self.outer.at..self.outer.at + 2) {
+                Some([b' ', _]) => self.outer.at += 1,
+                Some([b'\\', b't' | b'n' | b'r']) => self.outer.at += 2,
+                _ => return,
+            }
+        }
+    }
+
+    /// An inner string (`\"...\"`): its text as written in the line, and whether it is
+    /// plain, holding no escape of its own (so that the text is its value).
+    fn string(&mut self) -> Option<(&'a str, bool)> {
+        let bytes = self.outer.bytes();
+        if bytes.get(self.outer.at..self.outer.at + 2)? != b"\\\"" {
+            return None;
+        }
+        self.outer.at += 2;
+        let start = self.outer.at;
+        let mut plain = true;
+        loop {
+            let at = self.outer.at;
+            // A bare quote would end the outer string in the middle of the inner one.
+            let end = at + memchr::memchr2(b'"', b'\\', &bytes[at..])?;
+            if bytes[end] == b'"' || has_control(&bytes[at..end]) {
+                return None;
+            }
+            self.outer.at = end + 2;
+            match *bytes.get(end + 1)? {
+                b'"' => return Some((self.outer.text.get(start..end)?, plain)),
+                // `\/` is a plain `/` once the outer string is read.
+                b'/' => plain = false,
+                // An escape of the inner string: `\\` and then the escaped character,
+                // itself escaped when it is a quote or a backslash.
+                b'\\' => {
+                    plain = false;
+                    match *bytes.get(end + 2)? {
+                        b'\\' if matches!(bytes.get(end + 3), Some(b'"' | b'\\')) => {
+                            self.outer.at = end + 4;
+                        }
+                        b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.outer.at = end + 3,
+                        _ => return None,
+                    }
+                }
+                // Anything else is a control character inside the inner string, or `\u`.
+                _ => return None,
+            }
+        }
+    }
+
+    fn skip_scalar(&mut self) -> Option<()> {
+        match self.outer.peek()? {
+            b'\\' => self.string().map(drop),
+            b'n' => self.outer.literal("null"),
+            b't' => self.outer.literal("true"),
+            b'f' => self.outer.literal("false"),
+            _ => {
+                self.outer.at += number_length(&self.outer.bytes()[self.outer.at..])?;
+                Some(())
+            }
+        }
+    }
+}
+
+fn has_control(bytes: &[u8]) -> bool {
+    bytes.iter().any(|&b| b < 0x20)
+}
+
+/// The length of the JSON number at the start of `bytes`:
+/// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+fn number_length(bytes: &[u8]) -> Option<usize> {
+    let digits = |from: usize| {
+        bytes[from..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count()
+    };
+    let mut at = usize::from(bytes.first() == Some(&b'-'));
+    match bytes.get(at)? {
+        b'0' => at += 1,
+        b'1'..=b'9' => at += digits(at),
+        _ => return None,
+    }
+    if bytes.get(at) == Some(&b'.') {
+        let fraction = digits(at + 1);
+        if fraction == 0 {
+            return None;
+        }
+        at += 1 + fraction;
+    }
+    if matches!(bytes.get(at), Some(b'e' | b'E')) {
+        at += 1;
+        if matches!(bytes.get(at), Some(b'+' | b'-')) {
+            at += 1;
+        }
+        let exponent = digits(at);
+        if exponent == 0 {
+            return None;
+        }
+        at += exponent;
+    }
+    Some(at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::raw::Outcome;
+    use crate::model::Position;
+
+    /// What the serde reader makes of a record line.
+    fn by_serde(line: &str) -> Outcome {
+        match serde_json::from_str::<RawRecord<'_>>(line) {
+            Ok(raw) => raw.finish(Position::line(0, 1)),
+            Err(err) => Outcome::Skipped(err.to_string()),
+        }
+    }
+
+    /// Reads a line both ways; they must agree when the quick way reads it at all.
+    fn agree(line: &str) -> Option<Outcome> {
+        let quick = read_record(line.as_bytes())?.finish(Position::line(0, 1));
+        assert_eq!(quick, by_serde(line), "{line}");
+        Some(quick)
+    }
+
+    const SAMPLE: &str = r#"{"time":"2026-03-02T09:10:04Z","resourceId":"/SUBSCRIPTIONS/5F1C/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.DEVICES/IOTHUBS/HUB","operationName":"deviceDisconnect","category":"Connections","level":"Error","resultType":"401003","resultDescription":"IotHubUnauthorized","properties":"{\"deviceId\":\"pump-0042\",\"sdkVersion\":\".NET/1.42.0 (.NET 6.0.25; Linux; X64)\",\"protocol\":\"Mqtt\",\"authType\":\"{\\\"scope\\\":\\\"device\\\",\\\"type\\\":\\\"sas\\\",\\\"acceptingIpFilterRule\\\":null}\",\"maskedIpAddress\":\"203.0.113.XXX\",\"statusCode\":\"401\",\"errorMessage\":\"see \\\"cause\\\" at https:\\/\\/aka.ms\\/iothub401003\"}","location":"westeurope"}"#;
+
+    #[test]
+    fn the_documented_record_is_read_the_quick_way_as_serde_reads_it() {
+        let Some(Outcome::Record(record)) = agree(SAMPLE) else {
+            panic!("read the quick way as a record")
+        };
+        assert_eq!(record.device_id, "pump-0042");
+        assert_eq!(record.code.as_deref(), Some("401003"));
+        assert_eq!(record.protocol.as_deref(), Some("Mqtt"));
+        assert_eq!(record.masked_ip.as_deref(), Some("203.0.113.XXX"));
+    }
+
+    #[test]
+    fn variations_serde_accepts_are_read_alike() {
+        for line in [
+            r#"{}"#,
+            r#" { "time" : "2026-03-02T09:10:04Z" , "operationName":"deviceConnect","properties":"{\"deviceId\":\"a\"}" } "#,
+            // The record's own device id wins over the one in properties.
+            r#"{"time":"2026-03-02T09:10:04Z","deviceId":"outer","operationName":"deviceConnect","properties":"{\"deviceId\":\"inner\",\"protocol\":\"Amqp\"}"}"#,
+            // Empty strings and nulls count as absent; the last non-empty properties wins.
+            r#"{"time":"2026-03-02T09:10:04Z","operationName":"deviceConnect","deviceId":"","properties":"{\"deviceId\":\"one\"}","properties":"","properties":null}"#,
+            r#"{"time":"2026-03-02T09:10:04Z","operationName":"deviceConnect","properties":"{\"deviceId\":\"one\"}","properties":"{\"deviceId\":\"two\"}"}"#,
+            r#"{"time":"2026-03-02T09:10:04Z","operationName":"deviceConnect","properties":"null"}"#,
+            r#"{"time":"2026-03-02T09:10:04Z","operationName":"deviceConnect","properties":"{}"}"#,
+            r#"{"time":"2026-03-02T09:10:04Z","operationName":"deviceConnect","properties":"\n{ \"deviceId\" : \"a\" ,\t\"n\": -1.5e+3, \"t\": true, \"f\": false }\r"}"#,
+            r#"{"time":"2026-03-02T09:10:04Z","operationName":"deviceConnect","durationMs":12,"x":-0.5,"y":1E9,"properties":"{\"DEVICEID\":\"a\",\"module_id\":\"m\"}"}"#,
+            r#"{"time":"2026-03-02T09:10:04Z","operationName":"deviceConnect","note":"tab\tand \"quotes\" \/ \\","properties":"{\"deviceId\":\"a\"}"}"#,
+            r#"{"Category":"Other","Time":"yesterday"}"#,
+            r#"{"time":"2026-03-02T09:10:04Z","operationName":"deviceConnect","properties":"{\"time\":\"inner\",\"properties\":\"x\",\"deviceId\":\"a\"}"}"#,
+            r#"{"time":"2026-03-02T09:10:04Z","operationName":"deviceConnect","properties":"{\"deviceId\":\"ü-🚀\"}"}"#,
+        ] {
+            assert!(agree(line).is_some(), "declined: {line}");
+        }
+    }
+
+    #[test]
+    fn what_it_does_not_know_is_left_to_serde() {
+        for line in [
+            r#"{"records":[]}"#,
+            r#"{"tables":[]}"#,
+            r#"{"time":"2026-03-02T09:10:04Z","deviceId":"a\u0041"}"#,
+            r#"{"time":"2026-03-02T09:10:04Z","deviceId":"esc\"aped"}"#,
+            r#"{"time":"2026-03-02T09:10:04Z","resultType":404104}"#,
+            r#"{"time":"2026-03-02T09:10:04Z","identity":{"a":1}}"#,
+            r#"{"time":"2026-03-02T09:10:04Z","properties":{"deviceId":"a"}}"#,
+            r#"{"time":"2026-03-02T09:10:04Z","properties":"{\"deviceId\":\"a\\\"b\"}"}"#,
+            r#"{"time":"2026-03-02T09:10:04Z","properties":"{\"deviceId\":\"a\"} x"}"#,
+            r#"{"time":"2026-03-02T09:10:04Z","properties":"[1]"}"#,
+            r#"{"time":"2026-03-02T09:10:04Z","properties":"7"}"#,
+            r#"{"time":"2026-03-02T09:10:04Z","properties":"{\"deviceId\":7}"}"#,
+            r#"{"a":1}{"b":2}"#,
+            r#"{"a":01}"#,
+            r#"{"a":1.}"#,
+            r#"{"a":"x","#,
+            r#"{"a":"x",}"#,
+            r#"{"a" "x"}"#,
+            "{\"a\":\"tab\there\"}",
+            r#"[{"a":"x"}]"#,
+        ] {
+            assert_eq!(read_record(line.as_bytes()), None, "read: {line}");
+        }
+        assert_eq!(read_record(b"{\"deviceId\":\"\xff\"}"), None);
+    }
+
+    #[test]
+    fn numbers_follow_the_json_grammar() {
+        for (text, length) in [
+            ("0", Some(1)),
+            ("-12.5e-3,", Some(8)),
+            ("10E+2}", Some(5)),
+            ("-", None),
+            ("01", Some(1)),
+            ("1.", None),
+            ("1e", None),
+            (".5", None),
+        ] {
+            assert_eq!(number_length(text.as_bytes()), length, "{text}");
+        }
+    }
+}
