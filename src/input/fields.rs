@@ -187,15 +187,24 @@ pub fn parse_offset(text: &str) -> Option<i32> {
     };
     let (hours, minutes) = match rest.split_once(':') {
         Some((h, m)) => (h, m),
-        None if rest.len() == 4 => rest.split_at(2),
+        // `split_at_checked`: the middle of a multi-byte character is no place to cut.
+        None if rest.len() == 4 => rest.split_at_checked(2)?,
         None => (rest, "0"),
     };
-    let hours: i32 = hours.parse().ok()?;
-    let minutes: i32 = minutes.parse().ok()?;
+    let (hours, minutes) = (unsigned(hours)?, unsigned(minutes)?);
     if hours > 14 || minutes > 59 {
         return None;
     }
     Some(sign * (hours * 3600 + minutes * 60))
+}
+
+/// Digits only: `i32::from_str` would also take a sign (`+-5`), and with it hours that
+/// overflow once turned into seconds.
+fn unsigned(digits: &str) -> Option<i32> {
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
 }
 
 /// Shortens untrusted text quoted in a message.

@@ -6,6 +6,8 @@ mod bundle;
 mod csv;
 mod detect;
 mod fields;
+#[doc(hidden)]
+pub mod fuzzing;
 mod json;
 #[cfg(test)]
 mod properties;

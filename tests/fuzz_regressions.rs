@@ -1,0 +1,126 @@
+//! Inputs the fuzz targets in `fuzz/` found to crash or mislead the tool, minimised, each
+//! run through the command line with the exact outcome asserted: exit code, message and,
+//! where records are read, counts that reconcile. Inputs of more than a line live in
+//! `fixtures/broken/fuzz/`.
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+/// The binary, with a fixed environment so output does not depend on the caller's shell.
+fn triage() -> Command {
+    let mut command = Command::cargo_bin("iothub-triage").expect("binary is built");
+    command.env_remove("COLUMNS").env_remove("NO_COLOR");
+    command
+}
+
+/// What one run gave.
+struct Run {
+    code: Option<i32>,
+    stdout: Vec<u8>,
+    stderr: String,
+}
+
+fn run(args: &[&str], stdin: &[u8]) -> Run {
+    let output = triage()
+        .args(args)
+        .write_stdin(stdin.to_vec())
+        .output()
+        .expect("runs");
+    Run {
+        code: output.status.code(),
+        stdout: output.stdout,
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+impl Run {
+    fn exits(&self, code: i32) -> &Run {
+        assert_eq!(self.code, Some(code), "{}", self.stderr);
+        self
+    }
+
+    /// Stderr is exactly these lines.
+    fn stderr_is(&self, lines: &[&str]) -> &Run {
+        let found: Vec<&str> = self.stderr.lines().collect();
+        assert_eq!(found, lines);
+        self
+    }
+
+    /// The JSON report's counts: read, skipped, filtered, analyzed, after checking that
+    /// they reconcile in total and per input.
+    fn counts(&self) -> [u64; 4] {
+        let report: Value = serde_json::from_slice(&self.stdout).expect("the report is JSON");
+        let count = |value: &Value, key: &str| value[key].as_u64().expect(key);
+        let four = |value: &Value| {
+            [
+                count(value, "records_read"),
+                count(value, "records_skipped"),
+                count(value, "records_filtered"),
+                count(value, "records_analyzed"),
+            ]
+        };
+        let total = four(&report["summary"]);
+        assert_eq!(total[0], total[1] + total[2] + total[3], "{report}");
+        let inputs = report["inputs"].as_array().expect("inputs");
+        for input in inputs {
+            let [read, skipped, filtered, analyzed] = four(input);
+            assert_eq!(read, skipped + filtered + analyzed, "{input}");
+        }
+        let summed = inputs.iter().map(four).fold([0; 4], |mut sum, counts| {
+            for (sum, count) in sum.iter_mut().zip(counts) {
+                *sum += count;
+            }
+            sum
+        });
+        assert_eq!(summed, total, "{report}");
+        total
+    }
+}
+
+const ONE_ROW: &[u8] = b"TimeGenerated,OperationName,Category,DeviceId\n2026-03-02T08:00:05Z,deviceConnect,Connections,d1\n";
+
+// fuzz target `timestamps`, input `2b f4 2d`: `parse_offset` cut `\u{FFFD}-` (four bytes)
+// in two at byte 2, inside the character, and panicked.
+#[test]
+fn a_tz_offset_with_a_multibyte_character_is_refused_not_a_panic() {
+    run(&["analyze", "--tz", "+\u{FFFD}-", "-"], ONE_ROW)
+        .exits(2)
+        .stderr_is(&[
+            "error: invalid value '+\u{FFFD}-' for '--tz <TZ>': \"+\u{FFFD}-\" is not a UTC offset such as +01:00 or -05:30",
+            "",
+            "For more information, try '--help'.",
+        ]);
+}
+
+// The same function took a sign on the hours (`+-5`), and hours that overflow once
+// turned into seconds.
+#[test]
+fn a_tz_offset_with_two_signs_is_refused() {
+    for tz in ["+-5", "+-1000000:00", "-05:-30"] {
+        run(&["analyze", "--tz", tz, "-"], ONE_ROW)
+            .exits(2)
+            .stderr_is(&[
+                &format!("error: invalid value '{tz}' for '--tz <TZ>': \"{tz}\" is not a UTC offset such as +01:00 or -05:30"),
+                "",
+                "For more information, try '--help'.",
+            ]);
+    }
+}
+
+// The offset of a portal header suffix goes through the same function: such a header is
+// not a time column.
+#[test]
+fn a_csv_time_header_whose_offset_holds_a_multibyte_character_is_not_a_time_column() {
+    let csv = "\"TimeGenerated [UTC+\u{FFFD}-]\",OperationName,Category,DeviceId\n2026-03-02T08:00:05Z,deviceConnect,Connections,d1\n";
+    run(&["analyze", "--format", "json", "-"], csv.as_bytes())
+        .exits(2)
+        .stderr_is(&["iothub-triage: error: <stdin>: the CSV header has no TimeGenerated column"]);
+}
+
+#[test]
+fn a_csv_time_header_with_a_valid_offset_still_reads() {
+    let csv = "\"TimeGenerated [UTC+05:30]\",OperationName,Category,DeviceId\n2026-03-02 08:00:05,deviceConnect,Connections,d1\n";
+    let run = run(&["analyze", "--format", "json", "-"], csv.as_bytes());
+    run.exits(0).stderr_is(&[]);
+    assert_eq!(run.counts(), [1, 0, 0, 1]);
+}
