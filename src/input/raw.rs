@@ -277,6 +277,23 @@ const IOT_HUB_PROVIDER: &str = "/PROVIDERS/MICROSOFT.DEVICES/IOTHUBS/";
 /// True when a resource id names an IoT hub. Azure writes ids upper-case, which a
 /// prebuilt searcher finds at once; other spellings take the slow way.
 fn is_iot_hub_resource(id: &str) -> bool {
+    // A file holds one hub's records, or a few hubs': remember the last answer.
+    thread_local! {
+        static LAST: std::cell::RefCell<(String, bool)> = const {
+            std::cell::RefCell::new((String::new(), false))
+        };
+    }
+    LAST.with_borrow_mut(|(last, answer)| {
+        if last != id {
+            *answer = search_iot_hub_provider(id);
+            last.clear();
+            last.push_str(id);
+        }
+        *answer
+    })
+}
+
+fn search_iot_hub_provider(id: &str) -> bool {
     static FINDER: std::sync::OnceLock<memchr::memmem::Finder<'static>> =
         std::sync::OnceLock::new();
     let finder = FINDER.get_or_init(|| memchr::memmem::Finder::new(IOT_HUB_PROVIDER));

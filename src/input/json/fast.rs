@@ -15,7 +15,11 @@ use std::borrow::Cow;
 /// Reads one record line, or declines.
 pub(super) fn read_record(line: &[u8]) -> Option<RawRecord<'_>> {
     let text = std::str::from_utf8(line).ok()?;
-    let mut cursor = Cursor { text, at: 0 };
+    let mut cursor = Cursor {
+        text,
+        at: 0,
+        controls: has_control(line),
+    };
     let mut raw = RawRecord::default();
     // What the last non-empty `properties` held; the record's own fields win over it.
     let mut inner: Option<RawRecord<'_>> = None;
@@ -71,11 +75,20 @@ pub(super) fn read_record(line: &[u8]) -> Option<RawRecord<'_>> {
 struct Cursor<'a> {
     text: &'a str,
     at: usize,
+    /// Whether the line holds control characters at all: in most lines none, and then
+    /// no string needs checking for them.
+    controls: bool,
 }
 
 impl<'a> Cursor<'a> {
     fn bytes(&self) -> &'a [u8] {
         self.text.as_bytes()
+    }
+
+    /// Whether the bytes from `start` to `end` hold a control character, which JSON
+    /// does not allow in a string.
+    fn has_control(&self, start: usize, end: usize) -> bool {
+        self.controls && has_control(&self.bytes()[start..end])
     }
 
     fn peek(&self) -> Option<u8> {
@@ -108,7 +121,7 @@ impl<'a> Cursor<'a> {
         self.expect(b'"')?;
         let start = self.at;
         let end = start + memchr::memchr2(b'"', b'\\', &self.bytes()[start..])?;
-        if self.bytes()[end] != b'"' || has_control(&self.bytes()[start..end]) {
+        if self.bytes()[end] != b'"' || self.has_control(start, end) {
             return None;
         }
         self.at = end + 1;
@@ -121,7 +134,7 @@ impl<'a> Cursor<'a> {
         loop {
             let start = self.at;
             let end = start + memchr::memchr2(b'"', b'\\', &self.bytes()[start..])?;
-            if has_control(&self.bytes()[start..end]) {
+            if self.has_control(start, end) {
                 return None;
             }
             self.at = end + 1;
@@ -249,7 +262,7 @@ impl<'a> Escaped<'_, 'a> {
             let at = self.outer.at;
             // A bare quote would end the outer string in the middle of the inner one.
             let end = at + memchr::memchr2(b'"', b'\\', &bytes[at..])?;
-            if bytes[end] == b'"' || has_control(&bytes[at..end]) {
+            if bytes[end] == b'"' || self.outer.has_control(at, end) {
                 return None;
             }
             self.outer.at = end + 2;
@@ -289,8 +302,11 @@ impl<'a> Escaped<'_, 'a> {
     }
 }
 
+/// Written to be vectorised: a whole line is checked at once.
 fn has_control(bytes: &[u8]) -> bool {
-    bytes.iter().any(|&b| b < 0x20)
+    bytes
+        .chunks(64)
+        .any(|chunk| chunk.iter().fold(false, |found, &b| found | (b < 0x20)))
 }
 
 /// The length of the JSON number at the start of `bytes`:
