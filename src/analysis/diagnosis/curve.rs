@@ -110,7 +110,8 @@ pub fn connected_curve(devices: &[&[Event]], buckets: usize) -> Curve {
             connected = Some(connects);
         }
     }
-    changes.sort_by_key(|c| (c.time, c.sequence));
+    // Sequences are unique: an unstable sort gives the one order.
+    changes.sort_unstable_by_key(|c| (c.time, c.sequence));
 
     let span = (end - start).num_milliseconds().max(0);
     let requested = i64::try_from(buckets.max(1)).unwrap_or(i64::MAX);

@@ -98,8 +98,9 @@ fn hit_windows(hits: &[Hit], devices: usize, window: TimeDelta, min_devices: u64
     let (mut first, mut end) = (0, 0);
     let mut found = Vec::new();
     while let Some(start) = hits.get(first).map(|h| h.time) {
+        let limit = start + window;
         while let Some(hit) = hits.get(end)
-            && hit.time < start + window
+            && hit.time < limit
         {
             if let Some(count) = per_device.get_mut(hit.device) {
                 distinct += usize::from(*count == 0);
@@ -139,7 +140,9 @@ fn active_in_windows(
     for (_, events) in devices {
         let mut open: Option<Range<usize>> = None;
         for event in *events {
-            let lo = starts.partition_point(|&s| s + window <= event.time);
+            // `s + window <= time`, with the sum taken once per event.
+            let earliest = event.time - window;
+            let lo = starts.partition_point(|&s| s <= earliest);
             let hi = starts.partition_point(|&s| s <= event.time);
             if lo >= hi {
                 continue;
