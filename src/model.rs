@@ -2,6 +2,7 @@
 //! analysis and the reports share. Nothing here knows about JSON or CSV.
 
 use chrono::{DateTime, Utc};
+use compact_str::CompactString;
 use serde::Serialize;
 use std::fmt;
 
@@ -130,19 +131,21 @@ impl fmt::Display for Position {
     }
 }
 
-/// One `Connections` event, as the analysis sees it.
+/// One `Connections` event, as the analysis sees it. Its texts are short (ids, codes,
+/// addresses) and kept inline, so that a record costs no allocation of its own beyond
+/// the rare long one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
     pub time: DateTime<Utc>,
-    pub device_id: String,
-    pub module_id: Option<String>,
+    pub device_id: CompactString,
+    pub module_id: Option<CompactString>,
     pub operation: Operation,
     pub level: Level,
     /// The `ResultType` exactly as logged (`"404104"`, `"401"`); `None` when empty.
-    pub code: Option<String>,
-    pub protocol: Option<String>,
-    pub masked_ip: Option<String>,
-    pub sdk_version: Option<String>,
+    pub code: Option<CompactString>,
+    pub protocol: Option<CompactString>,
+    pub masked_ip: Option<CompactString>,
+    pub sdk_version: Option<CompactString>,
     pub position: Position,
 }
 

@@ -106,7 +106,7 @@ impl DeviceState {
                         last: time,
                         first_at: record.position.clone(),
                     };
-                    self.codes.insert(code.clone(), tally);
+                    self.codes.insert(code.to_string(), tally);
                 }
             }
         }

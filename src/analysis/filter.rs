@@ -54,7 +54,7 @@ impl Filter {
             && !record
                 .code
                 .as_ref()
-                .is_some_and(|code| self.codes.contains(code))
+                .is_some_and(|code| self.codes.contains(code.as_str()))
         {
             return Some("code not selected by --code");
         }
@@ -74,11 +74,11 @@ mod tests {
     fn record(device: &str, time: &str, code: Option<&str>, level: Level) -> Record {
         Record {
             time: time.parse().expect("test time"),
-            device_id: device.to_string(),
+            device_id: device.into(),
             module_id: None,
             operation: Operation::Disconnect,
             level,
-            code: code.map(str::to_string),
+            code: code.map(Into::into),
             protocol: None,
             masked_ip: None,
             sdk_version: None,

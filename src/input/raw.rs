@@ -6,6 +6,7 @@ use super::fields::{Field, KeyKind, clip};
 use super::time::parse_rfc3339;
 use crate::model::{Level, Operation, Position, Record};
 use chrono::{DateTime, Utc};
+use compact_str::CompactString;
 use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 #[cfg(test)]
 use serde_json::Map;
@@ -197,17 +198,18 @@ impl<'a> RawRecord<'a> {
             .as_deref()
             .map(str::trim)
             .filter(|c| !c.is_empty())
-            .map(str::to_string);
+            .map(CompactString::from);
+        let text = |value: Option<Cow<'_, str>>| value.as_deref().map(CompactString::from);
         Outcome::Record(Box::new(Record {
             time,
-            device_id: device_id.into_owned(),
-            module_id: self.module_id.take().map(Cow::into_owned),
+            device_id: CompactString::from(device_id),
+            module_id: text(self.module_id),
             operation: Operation::parse(operation),
             level: self.level.as_deref().map_or(Level::Unknown, Level::parse),
             code,
-            protocol: self.protocol.take().map(Cow::into_owned),
-            masked_ip: self.masked_ip.take().map(Cow::into_owned),
-            sdk_version: self.sdk_version.take().map(Cow::into_owned),
+            protocol: text(self.protocol),
+            masked_ip: text(self.masked_ip),
+            sdk_version: text(self.sdk_version),
             position,
         }))
     }
