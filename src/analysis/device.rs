@@ -6,9 +6,8 @@ use crate::model::{Operation, Position, Record, Severity};
 use crate::report::{DeviceCode, DeviceReport, LastState, Location};
 use crate::rules;
 use chrono::{DateTime, Utc};
-use rustc_hash::{FxHashSet, FxHasher};
+use compact_str::CompactString;
 use std::collections::{BTreeMap, BTreeSet};
-use std::hash::{Hash, Hasher};
 
 /// A device identity: the device, or one of its modules.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -42,7 +41,9 @@ const ADDRESSES_KEPT: usize = 16;
 #[derive(Debug, Default)]
 pub struct DeviceState {
     events: Vec<Event>,
-    codes: BTreeMap<String, CodeTally>,
+    /// Per code, in order of first sight: a device has a handful, and a map would
+    /// cost a node of a kilobyte each device.
+    codes: Vec<(CompactString, CodeTally)>,
     connects: u64,
     disconnects: u64,
     error_events: u64,
@@ -52,28 +53,9 @@ pub struct DeviceState {
     sdk_version: Option<(DateTime<Utc>, String)>,
     /// Where the device's earliest record is.
     first_at: Option<(DateTime<Utc>, Position)>,
-    /// Fingerprints of the records added, to recognise exact repeats.
-    seen: FxHashSet<u64>,
 }
 
 impl DeviceState {
-    /// Remembers the record; `false` when the same time, operation, code, level and
-    /// address were seen before for this device. A 64-bit fingerprint stands for the
-    /// record: 8 bytes an event. FxHash is fast rather than keyed; inputs could be
-    /// crafted to collide, which would drop a record as a duplicate (counted, not lost).
-    pub fn first_time(&mut self, record: &Record) -> bool {
-        let mut hasher = FxHasher::default();
-        (
-            record.time,
-            record.operation,
-            &record.code,
-            record.level,
-            &record.masked_ip,
-        )
-            .hash(&mut hasher);
-        self.seen.insert(hasher.finish())
-    }
-
     pub fn add(&mut self, record: &Record, sequence: u32, address: Option<AddressId>) {
         let time = record.time;
         self.events.push(Event::new(record, sequence, address));
@@ -89,9 +71,8 @@ impl DeviceState {
             self.first_at = Some((time, record.position.clone()));
         }
         if let Some(code) = &record.code {
-            // Look up by `&str` first: a new `String` only for a code new to the device.
-            match self.codes.get_mut(code.as_str()) {
-                Some(tally) => {
+            match self.codes.iter_mut().find(|(known, _)| known == code) {
+                Some((_, tally)) => {
                     tally.count += 1;
                     if time < tally.first {
                         tally.first = time;
@@ -106,7 +87,7 @@ impl DeviceState {
                         last: time,
                         first_at: record.position.clone(),
                     };
-                    self.codes.insert(code.to_string(), tally);
+                    self.codes.push((code.clone(), tally));
                 }
             }
         }
@@ -119,13 +100,11 @@ impl DeviceState {
         keep_latest(&mut self.sdk_version, time, record.sdk_version.as_deref());
     }
 
-    /// Puts the events in time order (arrival breaks ties); the detectors need it.
-    /// Ends reading: puts the events in time order and lets go of what only reading
-    /// needed (the fingerprints of duplicates), before the diagnosis builds the report.
+    /// Ends reading: puts the events in time order (arrival breaks ties), as the
+    /// detectors need them.
     pub fn seal(&mut self) {
         self.events.sort_by_key(Event::order_key);
         self.events.shrink_to_fit();
-        self.seen = FxHashSet::default();
     }
 
     /// The device's events, in time order once [`DeviceState::seal`] ran.
@@ -208,7 +187,7 @@ impl DeviceState {
                     resolution: info
                         .map_or("Check the record's ResultDescription.", |i| i.resolution),
                     doc: info.map_or(rules::DOC_ERROR_CODES, |i| i.doc),
-                    code,
+                    code: code.to_string(),
                 }
             })
             .collect();

@@ -19,6 +19,7 @@ use chrono::{DateTime, Utc};
 use devices::Devices;
 use diagnosis::{Curve, Insight, Thresholds};
 use event::Addresses;
+use rustc_hash::FxHashSet;
 use std::collections::BTreeMap;
 
 pub use device::DeviceKey;
@@ -46,6 +47,9 @@ pub struct Analyzer {
     warnings: Vec<Warning>,
     /// Arrival order of analyzed records, to break ties between equal times.
     sequence: u32,
+    /// Fingerprints of the records analyzed, to recognise exact repeats: one table
+    /// for the fleet, let go of when reading ends.
+    seen: FxHashSet<u64>,
     thresholds: Thresholds,
     filter: Filter,
     /// The latest time of any valid record in the time window, whatever the other
@@ -112,12 +116,12 @@ impl Analyzer {
     /// Adds an analyzed record; `false` when it exactly repeats one already added (Azure
     /// may deliver a record twice) and duplicates are not kept.
     fn record(&mut self, record: &Record) -> bool {
+        if !self.filter.keep_duplicates && !self.seen.insert(record.fingerprint()) {
+            return false;
+        }
         let state = self
             .devices
             .state(&record.device_id, record.module_id.as_deref());
-        if !self.filter.keep_duplicates && !state.first_time(record) {
-            return false;
-        }
         self.sequence = self.sequence.saturating_add(1);
         let address = record
             .masked_ip
@@ -128,7 +132,8 @@ impl Analyzer {
     }
 
     /// Builds the report. Deterministic: every list has an explicit order.
-    pub fn finish(self) -> Report {
+    pub fn finish(mut self) -> Report {
+        self.seen = FxHashSet::default();
         let sources: Vec<String> = self.inputs.iter().map(|tally| tally.name.clone()).collect();
         let log_end = self.log_end.unwrap_or_default();
         let (devices, insights, connected_devices) = diagnose(
