@@ -208,7 +208,7 @@ mod tests {
     impl Sink for Collect {
         fn outcome(&mut self, position: Position, outcome: Outcome) {
             match outcome {
-                Outcome::Record(record) => self.records.push(*record),
+                Outcome::Record(record) => self.records.push(record),
                 Outcome::Filtered(reason) => self.filtered.push((position, reason)),
                 Outcome::Skipped(reason) => self.skipped.push((position, reason)),
             }
