@@ -4,6 +4,7 @@
 //! can take over (see `fallback`) and say what it always said.
 
 use super::fallback::{Resume, take_over};
+use super::fast;
 use super::pipeline::{BlockResult, Pipeline, run};
 use super::rows::{RowSeed, emit_row_cells};
 use super::walker::{ValueSeed, Walker};
@@ -236,6 +237,14 @@ fn parse_batch(batch: &Batch, input: usize) -> BatchResult {
 
 /// Parses one element as the serde walker would have at its place in the document.
 fn parse_unit(walker: &mut Walker<'_>, kind: &UnitKind, bytes: &[u8]) -> serde_json::Result<()> {
+    if let UnitKind::Value(depth) = kind
+        && let Some(raw) = fast::read_record(bytes)
+    {
+        // A plain record object, as the walker's `visit_map` emits one.
+        let wrapped = *depth > 0 && !walker.numbered;
+        walker.emit(raw, wrapped);
+        return Ok(());
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     match kind {
         UnitKind::Value(depth) => {
