@@ -7,6 +7,10 @@
 # Defaults: 60 seconds, every target. The corpus grows in fuzz/corpus/<target> (not
 # committed), starting from the seeds in fuzz/seeds/<target>; crashes are written to
 # fuzz/artifacts/<target>/. One fuzzer runs at a time, on one core.
+#
+# Targets are built optimised, with debug assertions and overflow checks, and without a
+# sanitizer: the crate has no unsafe code, and Address Sanitizer cuts the executions to
+# about a third. FUZZ_SANITIZER=address brings it back.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,7 +44,8 @@ max_len() {
   esac
 }
 
-"${fuzz[@]}" build
+sanitizer=(--sanitizer "${FUZZ_SANITIZER:-none}")
+"${fuzz[@]}" build "${sanitizer[@]}"
 
 summary=()
 failed=0
@@ -51,7 +56,7 @@ for target in "${targets[@]}"; do
   status=0
   start=$(date +%s)
   # The seeds are read as a second corpus; new inputs go to the first.
-  "${fuzz[@]}" run "$target" "$corpus" "fuzz/seeds/$target" -- \
+  "${fuzz[@]}" run "${sanitizer[@]}" "$target" "$corpus" "fuzz/seeds/$target" -- \
     -max_total_time="$seconds" -max_len="$(max_len "$target")" \
     -rss_limit_mb=2048 -timeout=30 -print_final_stats=1 >"$log" 2>&1 || status=$?
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)

@@ -124,3 +124,43 @@ fn a_csv_time_header_with_a_valid_offset_still_reads() {
     run.exits(0).stderr_is(&[]);
     assert_eq!(run.counts(), [1, 0, 0, 1]);
 }
+
+fn analyze_fixture(file: &str) -> Run {
+    run(
+        &[
+            "analyze",
+            "--format",
+            "json",
+            &format!("fixtures/broken/fuzz/{file}"),
+        ],
+        b"",
+    )
+}
+
+// Found while checking the time parsers the `timestamps` target drives: chrono's `%Y`
+// takes six-digit signed years, and the connected-devices curve then overflowed adding
+// its step to them (`DateTime + TimeDelta` overflowed, a panic). Times are four-digit
+// years, as RFC 3339 writes them.
+#[test]
+fn times_with_six_digit_years_are_skipped_as_unreadable() {
+    let run = analyze_fixture("far-years.json");
+    run.exits(0).stderr_is(&[
+        "iothub-triage: skipped 3 malformed records:",
+        "  fixtures/broken/fuzz/far-years.json:1: unreadable time \"+262142-12-31T23:59:59\"",
+        "  fixtures/broken/fuzz/far-years.json:2: unreadable time \"-262143-01-01T00:00:00\"",
+        "  fixtures/broken/fuzz/far-years.json:3: unreadable time \"-262143-01-01T00:00:01\"",
+    ]);
+    assert_eq!(run.counts(), [4, 3, 0, 1]);
+}
+
+// The same year in a CSV whose header states an offset: subtracting the offset overflowed
+// (`DateTime - TimeDelta` overflowed, a panic in the CSV reader).
+#[test]
+fn a_csv_time_with_a_six_digit_year_under_an_offset_is_skipped() {
+    let run = analyze_fixture("far-year-offset.csv");
+    run.exits(0).stderr_is(&[
+        "iothub-triage: skipped 1 malformed record:",
+        "  fixtures/broken/fuzz/far-year-offset.csv:2: unreadable time \"-262143-01-01T00:00:00\"",
+    ]);
+    assert_eq!(run.counts(), [2, 1, 0, 1]);
+}

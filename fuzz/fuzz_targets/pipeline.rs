@@ -82,8 +82,9 @@ fuzz_target!(|data: &[u8]| {
     let options = Options::default();
     let mut analyzer = Analyzer::new(Thresholds::default(), Filter::default());
     let mut warnings = Vec::new();
-    let Ok(units) = input::expand(&sources, &options.limits, &mut |message| warnings.push(message))
-    else {
+    let Ok(units) = input::expand(&sources, &options.limits, &mut |message| {
+        warnings.push(message)
+    }) else {
         return;
     };
     for message in warnings {
@@ -113,11 +114,15 @@ fuzz_target!(|data: &[u8]| {
             "{}: the counts do not reconcile",
             input.source
         );
-        assert_eq!(input.records_read, handed.records + handed.filtered + handed.skipped);
+        assert_eq!(
+            input.records_read,
+            handed.records + handed.filtered + handed.skipped
+        );
         assert_eq!(input.records_skipped, handed.skipped);
         assert!(input.records_filtered >= handed.filtered);
     }
-    let total = |count: fn(&report::InputReport) -> u64| report.inputs.iter().map(count).sum::<u64>();
+    let total =
+        |count: fn(&report::InputReport) -> u64| report.inputs.iter().map(count).sum::<u64>();
     assert_eq!(summary.records_read, total(|i| i.records_read));
     assert_eq!(summary.records_skipped, total(|i| i.records_skipped));
     assert_eq!(summary.records_filtered, total(|i| i.records_filtered));

@@ -40,7 +40,9 @@ fuzz_target!(|data: &[u8]| {
         (format!("{record}\n"), InputFormat::JsonLines),
         (format!("[{record}]"), InputFormat::Json),
         (
-            format!("TimeGenerated,OperationName,Category,properties_s\n{TIME},deviceConnect,Connections,\"{csv_cell}\"\n"),
+            format!(
+                "TimeGenerated,OperationName,Category,properties_s\n{TIME},deviceConnect,Connections,\"{csv_cell}\"\n"
+            ),
             InputFormat::Csv,
         ),
     ];
@@ -51,7 +53,11 @@ fuzz_target!(|data: &[u8]| {
             let (shape, sink) = feed(bytes.as_bytes(), whole, &forced(*format), true);
             assert!(shape.is_ok(), "{format:?}: {shape:?}");
             let mut records = sink.records;
-            assert_eq!(records.len(), 1, "{format:?}: one record in, {records:?} out");
+            assert_eq!(
+                records.len(),
+                1,
+                "{format:?}: one record in, {records:?} out"
+            );
             let (_, outcome) = records.remove(0);
             unplaced(outcome)
         })

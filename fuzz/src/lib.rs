@@ -10,8 +10,9 @@ use iothub_triage::input::{InputFormat, Options, Outcome, Shape, Sink};
 use iothub_triage::model::Position;
 use std::io::{self, BufReader, Read};
 
-/// The reader's buffer, as in `input::read`.
-const BUFFER: usize = 256 * 1024;
+/// The reader's buffer: as large as the head, so the first read hands all of it over, as
+/// `input::read` does with its larger buffer.
+const BUFFER: usize = 64 * 1024;
 
 /// How the content reaches the reader, from the low five bits of the control byte. The
 /// first read returns a head in one piece (`read` always hands detection its first 64 KiB

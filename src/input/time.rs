@@ -17,9 +17,15 @@ pub fn parse_zoned(text: &str) -> Option<DateTime<Utc>> {
         .map(|time| time.with_timezone(&Utc))
 }
 
-/// An ISO 8601 time without an offset.
+/// An ISO 8601 time without an offset, its year in four digits as RFC 3339 writes it.
+/// chrono's `%Y` alone also takes `-262143` or `+262142`, which no export writes and which
+/// overflow as soon as an offset or a duration is added to them.
 pub fn parse_naive_iso(text: &str) -> Option<NaiveDateTime> {
     let text = text.trim();
+    let year = text.as_bytes().get(..5)?;
+    if !(year[..4].iter().all(u8::is_ascii_digit) && year[4] == b'-') {
+        return None;
+    }
     ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"]
         .iter()
         .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
@@ -157,6 +163,13 @@ mod tests {
             );
         }
         assert_eq!(parse_rfc3339("3/2/2026, 9:10:04.000 AM"), None);
+        for far in [
+            "-262143-01-01T00:00:00",
+            "+262142-12-31T23:59:59",
+            "+2026-03-02 09:10:04",
+        ] {
+            assert_eq!(parse_rfc3339(far), None, "{far}");
+        }
     }
 
     #[test]
