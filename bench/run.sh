@@ -67,10 +67,10 @@ echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 10485
 echo "tool:    $("$BIN" --version)"
 echo
 
-echo "== JSON Lines (PT1H.json), full diagnosis, --format json > /dev/null"
-for mb in $SIZES; do
-  file="$DIR/fleet-${mb}mb.json"
-  [ -s "$file" ] || generate "$mb" json-lines "$file"
+# Times the tool and the jq baseline on one JSON Lines file (its truth beside it), after
+# checking the tool's output, and prints one line of figures.
+measure_lines() {
+  local file="$1" bytes records tool baseline rss
   bytes=$(stat -c %s "$file")
   records=$(jq '.records' "$file.truth.json")
   check "$file"
@@ -84,7 +84,20 @@ for mb in $SIZES; do
   awk -v b="$bytes" -v r="$records" -v t="$tool" -v j="$baseline" -v m="$rss" 'BEGIN {
     printf "  %6.0f MB, %9d records: median %.3f s = %4.0f MB/s, %5.2f M records/s; peak RSS %s MiB; jq %.2f s; %.1fx jq\n",
       b / 1e6, r, t, b / 1e6 / t, r / 1e6 / t, m, j, j / t }'
+}
+
+echo "== JSON Lines (PT1H.json), full diagnosis, --format json > /dev/null"
+for mb in $SIZES; do
+  file="$DIR/fleet-${mb}mb.json"
+  [ -s "$file" ] || generate "$mb" json-lines "$file"
+  measure_lines "$file"
 done
+
+echo
+echo "== A large hub: 20,000 devices over 18 hours (about 400 MB, 660k records)"
+file="$DIR/hub-20k.json"
+[ -s "$file" ] || "$BIN" generate --seed 42 --devices 20000 --hours 18 --truth "$file.truth.json" >"$file"
+measure_lines "$file"
 
 echo
 echo "== Other shapes (100 MB of the same fleet)"
