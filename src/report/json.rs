@@ -1,13 +1,263 @@
-//! `--format json`: the report as one pretty-printed JSON document.
+//! `--format json`: the report as one pretty-printed JSON document, byte for byte what
+//! `serde_json::to_writer_pretty` writes (the tests hold it to that). The per-device
+//! list and the findings, which make most of a large fleet's report, are rendered a
+//! batch at a time on every core and written in order, so the text in hand stays small.
 
 use super::Report;
+use serde::Serialize;
+use serde_json::ser::{Formatter, Serializer};
 use std::io::{self, Write};
+
+/// Items one thread renders per round: enough to pay for the thread, few enough that a
+/// round's text stays small (a device is a few kilobytes).
+const BATCH: usize = 256;
 
 pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     // serde_json makes many small writes: buffer them in a writer of a known type, where
     // they are inlined copies, rather than a call through `dyn Write` each.
     let mut out = io::BufWriter::with_capacity(64 * 1024, out);
-    serde_json::to_writer_pretty(&mut out, report)?;
-    writeln!(out)?;
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    out.write_all(b"{")?;
+    field(&mut out, "schema_version", &report.schema_version, true)?;
+    field(&mut out, "summary", &report.summary, false)?;
+    field(&mut out, "inputs", &report.inputs, false)?;
+    field(&mut out, "insights", &report.insights, false)?;
+    field(
+        &mut out,
+        "connected_devices",
+        &report.connected_devices,
+        false,
+    )?;
+    list(&mut out, "devices", &report.devices, threads)?;
+    list(&mut out, "findings", &report.findings, threads)?;
+    field(&mut out, "problems", &report.problems, false)?;
+    field(&mut out, "warnings", &report.warnings, false)?;
+    out.write_all(b"\n}\n")?;
     out.flush()
+}
+
+/// One member of the top-level object.
+fn field<W: Write>(out: &mut W, key: &str, value: &impl Serialize, first: bool) -> io::Result<()> {
+    out.write_all(if first { b"\n  \"" } else { b",\n  \"" })?;
+    out.write_all(key.as_bytes())?;
+    out.write_all(b"\": ")?;
+    pretty(out, value, 1)
+}
+
+/// A top-level member holding a list, its items rendered on `threads` threads.
+fn list<W: Write, T: Serialize + Sync>(
+    out: &mut W,
+    key: &str,
+    items: &[T],
+    threads: usize,
+) -> io::Result<()> {
+    if items.is_empty() {
+        return field(out, key, &items, false);
+    }
+    out.write_all(b",\n  \"")?;
+    out.write_all(key.as_bytes())?;
+    out.write_all(b"\": [")?;
+    let threads = threads.max(1);
+    for (round, batch) in items.chunks(BATCH * threads).enumerate() {
+        let parts: Vec<&[T]> = batch.chunks(BATCH).collect();
+        let rendered: Vec<io::Result<Vec<u8>>> = std::thread::scope(|scope| {
+            let (own, others) = parts
+                .split_first()
+                .map_or((&[][..], &[][..]), |(a, b)| (*a, b));
+            let handles: Vec<_> = others
+                .iter()
+                .map(|part| scope.spawn(move || items_text(part)))
+                .collect();
+            let mut rendered = vec![items_text(own)];
+            for handle in handles {
+                rendered.push(
+                    handle
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                );
+            }
+            rendered
+        });
+        for (index, text) in rendered.into_iter().enumerate() {
+            let text = text?;
+            // Every item's text starts with its separator; the list's first has none.
+            let skip = usize::from(round == 0 && index == 0);
+            out.write_all(&text[skip..])?;
+        }
+    }
+    out.write_all(b"\n  ]")
+}
+
+/// Items of a top-level list, each preceded by `,` and its indented line.
+fn items_text<T: Serialize>(items: &[T]) -> io::Result<Vec<u8>> {
+    let mut text = Vec::with_capacity(items.len() * 2048);
+    for item in items {
+        text.extend_from_slice(b",\n    ");
+        pretty(&mut text, item, 2)?;
+    }
+    Ok(text)
+}
+
+/// A value as serde_json's pretty printer writes it `depth` levels into the document.
+fn pretty<W: Write>(out: &mut W, value: &impl Serialize, depth: usize) -> io::Result<()> {
+    let mut serializer = Serializer::with_formatter(out, Pretty::at(depth));
+    value.serialize(&mut serializer).map_err(io::Error::from)
+}
+
+/// serde_json's `PrettyFormatter` (two-space indent), started at a given depth, which
+/// its own constructor cannot do.
+struct Pretty {
+    depth: usize,
+    has_value: bool,
+}
+
+impl Pretty {
+    fn at(depth: usize) -> Pretty {
+        Pretty {
+            depth,
+            has_value: false,
+        }
+    }
+
+    fn open<W: ?Sized + Write>(&mut self, out: &mut W, bracket: &[u8]) -> io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        out.write_all(bracket)
+    }
+
+    fn close<W: ?Sized + Write>(&mut self, out: &mut W, bracket: &[u8]) -> io::Result<()> {
+        self.depth -= 1;
+        if self.has_value {
+            self.new_line(out, true)?;
+        }
+        out.write_all(bracket)
+    }
+
+    fn new_line<W: ?Sized + Write>(&self, out: &mut W, first: bool) -> io::Result<()> {
+        out.write_all(if first { b"\n" } else { b",\n" })?;
+        for _ in 0..self.depth {
+            out.write_all(b"  ")?;
+        }
+        Ok(())
+    }
+}
+
+impl Formatter for Pretty {
+    fn begin_array<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+        self.open(out, b"[")
+    }
+
+    fn end_array<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+        self.close(out, b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + Write>(&mut self, out: &mut W, first: bool) -> io::Result<()> {
+        self.new_line(out, first)
+    }
+
+    fn end_array_value<W: ?Sized + Write>(&mut self, _: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+        self.open(out, b"{")
+    }
+
+    fn end_object<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+        self.close(out, b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + Write>(&mut self, out: &mut W, first: bool) -> io::Result<()> {
+        self.new_line(out, first)
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
+        out.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + Write>(&mut self, _: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::options::samples::{HOSTILE_ID, analyze, analyze_text};
+
+    /// Reports of every kind of content: fleet incidents, every insight, skipped
+    /// records and warnings, a hostile device id.
+    fn samples() -> Vec<Report> {
+        let mut reports: Vec<Report> = [
+            "fixtures/shapes/PT1H.json",
+            "fixtures/insights/hub-incident.json",
+            "fixtures/insights/token-renewal.json",
+            "fixtures/insights/duplicate-identity.json",
+            "fixtures/broken/malformed-lines.json",
+            "fixtures/broken/duplicates.json",
+        ]
+        .into_iter()
+        .map(analyze)
+        .collect();
+        let properties = serde_json::json!({ "deviceId": HOSTILE_ID }).to_string();
+        let line = serde_json::json!({
+            "time": "2026-03-02T09:10:04Z", "operationName": "deviceDisconnect",
+            "category": "Connections", "level": "Error", "resultType": "404104",
+            "properties": properties,
+        });
+        reports.push(analyze_text("hostile.json", &line.to_string()));
+        reports
+    }
+
+    fn rendered(report: &Report) -> String {
+        let mut out = Vec::new();
+        render(report, &mut out).expect("renders");
+        String::from_utf8(out).expect("UTF-8")
+    }
+
+    #[test]
+    fn the_report_is_written_as_serde_json_writes_it() {
+        for report in samples() {
+            let expected = serde_json::to_string_pretty(&report).expect("serializes") + "\n";
+            assert_eq!(rendered(&report), expected);
+        }
+    }
+
+    #[test]
+    fn lists_longer_than_a_round_keep_their_order_and_separators() {
+        let mut report = samples().swap_remove(0);
+        let device = report.devices[0].clone();
+        report.devices = (0..BATCH * 5 + 3)
+            .map(|n| {
+                let mut device = device.clone();
+                device.device_id = format!("device-{n:05}");
+                device
+            })
+            .collect();
+        let expected = serde_json::to_string_pretty(&report).expect("serializes") + "\n";
+        for threads in [1, 2, 3] {
+            let mut out = Vec::new();
+            let mut writer = io::BufWriter::new(&mut out);
+            list(&mut writer, "devices", &report.devices, threads).expect("renders");
+            drop(writer);
+            let text = String::from_utf8(out).expect("UTF-8");
+            assert!(expected.contains(&text), "{threads} threads");
+        }
+        assert_eq!(rendered(&report), expected);
+    }
+
+    #[test]
+    fn empty_lists_are_written_as_brackets() {
+        let mut report = samples().swap_remove(0);
+        report.devices.clear();
+        report.findings.clear();
+        let text = rendered(&report);
+        assert!(text.contains("\n  \"devices\": [],\n"), "{text}");
+        assert_eq!(
+            text,
+            serde_json::to_string_pretty(&report).expect("serializes") + "\n"
+        );
+    }
 }
