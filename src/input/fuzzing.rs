@@ -7,6 +7,7 @@ use anyhow::Result;
 use std::io::BufRead;
 
 pub use super::detect::{NotAnExport, Reader, detect};
+pub use super::json::quick_and_serde;
 pub use super::time::{LocaleTime, parse_naive_iso, parse_zoned};
 
 /// Reads one input from any buffered reader, as [`read`](super::read) does once it has

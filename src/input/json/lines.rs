@@ -263,26 +263,9 @@ fn parse_block(block: &Block, input: usize) -> BlockResult {
         walker.line = Some(number);
         // Records inside a wrapper on one line are numbered within that line.
         walker.records = 0;
-        if let Some(raw) = fast::read_record(text) {
-            walker.emit(raw, false);
-            continue;
-        }
-        let mut de = serde_json::Deserializer::from_slice(text);
-        loop {
-            if let Err(err) = (ValueSeed {
-                walker: &mut walker,
-                depth: 0,
-            })
-            .deserialize(&mut de)
-            {
-                let position = Position::line(input, number);
-                let message = format!("invalid JSON: {}", describe_in_line(&err));
-                walker.sink.outcome(position, Outcome::Skipped(message));
-                break;
-            }
-            if de.end().is_ok() {
-                break;
-            }
+        match fast::read_record(text) {
+            Some(raw) => walker.emit(raw, false),
+            None => read_line_with_serde(&mut walker, text, number),
         }
     }
     if let Some(Oversized {
@@ -303,6 +286,27 @@ fn parse_block(block: &Block, input: usize) -> BlockResult {
     result.shape = shape;
     result.seen_content = seen_content;
     result
+}
+
+/// Reads one line's values with serde: the reference reader, which takes any JSON.
+pub(super) fn read_line_with_serde(walker: &mut Walker<'_>, text: &[u8], number: u64) {
+    let mut de = serde_json::Deserializer::from_slice(text);
+    loop {
+        if let Err(err) = (ValueSeed {
+            walker: &mut *walker,
+            depth: 0,
+        })
+        .deserialize(&mut de)
+        {
+            let position = Position::line(walker.input, number);
+            let message = format!("invalid JSON: {}", describe_in_line(&err));
+            walker.sink.outcome(position, Outcome::Skipped(message));
+            break;
+        }
+        if de.end().is_ok() {
+            break;
+        }
+    }
 }
 
 #[cfg(test)]

@@ -17,6 +17,8 @@ mod pipeline;
 mod rows;
 mod walker;
 
+pub use fast::both_ways as quick_and_serde;
+
 use super::fields::clip;
 use super::split::UNIT_LIMIT;
 use super::{Shape, Sink};
