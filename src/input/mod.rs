@@ -80,8 +80,9 @@ impl Default for Options {
     }
 }
 
-/// Receives what became of each record, and warnings about an input as a whole.
-pub trait Sink {
+/// Receives what became of each record, and warnings about an input as a whole. A sink
+/// may be handed to another thread, so that folding records runs beside reading them.
+pub trait Sink: Send {
     fn outcome(&mut self, position: Position, outcome: Outcome);
     fn warning(&mut self, input: usize, message: String);
 }

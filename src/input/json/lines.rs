@@ -13,6 +13,7 @@ use crate::input::{Shape, Sink};
 use crate::model::Position;
 use serde::de::DeserializeSeed;
 use std::io::{self, BufRead};
+use std::sync::mpsc;
 
 pub(super) fn read_lines_in_blocks(
     reader: &mut dyn BufRead,
@@ -22,31 +23,68 @@ pub(super) fn read_lines_in_blocks(
     block_size: usize,
     max_record_size: u64,
 ) -> io::Result<Shape> {
-    let mut lines = Lines {
-        blocks: Blocks {
-            reader,
-            block_size,
-            max_record_size,
-            next_line: 1,
-            carry: Vec::new(),
-            spare: Vec::new(),
-        },
-        merged: Merged {
-            input,
-            shape: None,
-            seen_content: false,
-        },
-        sink,
+    let blocks = Blocks {
+        reader,
+        block_size,
+        max_record_size,
+        next_line: 1,
+        carry: Vec::new(),
+        spare: Vec::new(),
     };
-    run(&mut lines, workers, &|block| parse_block(block, input))?;
-    Ok(lines.merged.shape())
+    let merged = Merged {
+        input,
+        shape: None,
+        seen_content: false,
+    };
+    let parse = |block: &Block| parse_block(block, input);
+    if workers < 2 {
+        let mut lines = Lines {
+            blocks,
+            merged,
+            out: Out::Sink(sink),
+        };
+        run(&mut lines, workers, &parse)?;
+        return Ok(lines.merged.shape());
+    }
+    // Folding the outcomes into the sink (the analysis) gets a thread of its own, fed
+    // the blocks in input order, while this one reads and the workers parse.
+    std::thread::scope(|scope| {
+        let (send, receive) = mpsc::sync_channel::<BlockResult>(FOLD_QUEUE);
+        let folding = scope.spawn(move || {
+            for result in receive {
+                hand_over(result, input, sink);
+            }
+        });
+        let mut lines = Lines {
+            blocks,
+            merged,
+            out: Out::Thread(send),
+        };
+        let read = run(&mut lines, workers, &parse);
+        let shape = lines.merged.shape();
+        // Closing the queue ends the fold once it has taken everything.
+        drop(lines);
+        if let Err(panic) = folding.join() {
+            std::panic::resume_unwind(panic);
+        }
+        read.map(|()| shape)
+    })
 }
+
+/// Parsed blocks waiting for the fold, at most.
+const FOLD_QUEUE: usize = 2;
 
 /// JSON Lines as a pipeline: blocks of lines in, their outcomes out to the sink.
 struct Lines<'a, 'r> {
     blocks: Blocks<'r>,
     merged: Merged,
-    sink: &'a mut dyn Sink,
+    out: Out<'a>,
+}
+
+/// Where parsed blocks go: straight to the sink, or to the thread that folds them in.
+enum Out<'a> {
+    Sink(&'a mut dyn Sink),
+    Thread(mpsc::SyncSender<BlockResult>),
 }
 
 impl Pipeline for Lines<'_, '_> {
@@ -60,8 +98,26 @@ impl Pipeline for Lines<'_, '_> {
     fn deliver(&mut self, block: Block, result: BlockResult) -> bool {
         // Parsed blocks' buffers are filled again.
         self.blocks.spare.push(block.bytes);
-        self.merged.deliver(result, self.sink);
-        true
+        self.merged.note(&result);
+        match &mut self.out {
+            Out::Sink(sink) => {
+                hand_over(result, self.merged.input, &mut **sink);
+                true
+            }
+            // Only a fold that ended early (it panicked) refuses: stop reading, and
+            // the panic goes on when the fold is joined.
+            Out::Thread(queue) => queue.send(result).is_ok(),
+        }
+    }
+}
+
+/// Hands a parsed block's outcomes and warnings to the sink, in order.
+fn hand_over(result: BlockResult, input: usize, sink: &mut dyn Sink) {
+    for (position, outcome) in result.outcomes {
+        sink.outcome(position, outcome);
+    }
+    for message in result.warnings {
+        sink.warning(input, message);
     }
 }
 
@@ -200,13 +256,8 @@ struct Merged {
 }
 
 impl Merged {
-    fn deliver(&mut self, result: BlockResult, sink: &mut dyn Sink) {
-        for (position, outcome) in result.outcomes {
-            sink.outcome(position, outcome);
-        }
-        for message in result.warnings {
-            sink.warning(self.input, message);
-        }
+    /// Takes what a parsed block says about the input as a whole.
+    fn note(&mut self, result: &BlockResult) {
         self.seen_content |= result.seen_content;
         if self.shape.is_none() {
             self.shape = result.shape;
