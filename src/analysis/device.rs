@@ -58,6 +58,11 @@ pub struct DeviceState {
 impl DeviceState {
     pub fn add(&mut self, record: &Record, sequence: u32, address: Option<AddressId>) {
         let time = record.time;
+        // Grown by half, not doubled: a fleet's events are most of the memory, and
+        // doubling leaves a quarter of it unused on average.
+        if self.events.len() == self.events.capacity() {
+            self.events.reserve_exact(self.events.len() / 2 + 4);
+        }
         self.events.push(Event::new(record, sequence, address));
         match record.operation {
             Operation::Connect => self.connects += 1,

@@ -25,7 +25,7 @@ use super::{Shape, Sink};
 use std::io::{self, BufRead};
 
 /// Lines are parsed in blocks of about this many bytes, several at once on several cores.
-const BLOCK: usize = 2 * 1024 * 1024;
+const BLOCK: usize = 1024 * 1024;
 
 /// Reads JSON Lines: each line holds one or more JSON values; a broken line is skipped
 /// and reading goes on with the next, and so is a line longer than `max_record_size`
