@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SIZES="${SIZES:-100 1000}"
-RUNS="${RUNS:-5}"
+RUNS="${RUNS:-10}"
 DIR="${BENCH_DIR:-target/bench}"
 mkdir -p "$DIR"
 
@@ -74,7 +74,7 @@ measure_lines() {
   bytes=$(stat -c %s "$file")
   records=$(jq '.records' "$file.truth.json")
   check "$file"
-  hyperfine --style none --warmup 1 --runs "$RUNS" --export-json "$DIR/tool.json" \
+  hyperfine --style none --warmup 2 --runs "$RUNS" --export-json "$DIR/tool.json" \
     "$BIN analyze $file --format json" >/dev/null
   hyperfine --style none --runs 3 --export-json "$DIR/jq.json" \
     "jq -r '$JQ_FILTER' $file | sort | uniq -c" >/dev/null

@@ -77,8 +77,24 @@ pub fn connected_curve(devices: &[&[Event]], buckets: usize) -> Curve {
         return Curve::default();
     };
 
+    let span = (end - start).num_milliseconds().max(0);
+    let requested = i64::try_from(buckets.max(1)).unwrap_or(i64::MAX);
+    let seconds = ceil_div(span, requested.saturating_mul(1000)).max(1);
+    let length = TimeDelta::seconds(seconds);
+    let count = usize::try_from(ceil_div(span, seconds * 1000))
+        .unwrap_or(1)
+        .max(1);
+    // The bucket of a time; the log's last event lands at the very end, and the last
+    // bucket takes it.
+    let bucket_of = |time: DateTime<Utc>| {
+        let index = (time - start).num_milliseconds().max(0) / (seconds * 1000);
+        usize::try_from(index).unwrap_or(usize::MAX).min(count - 1)
+    };
+
+    // State changes go straight to their bucket; only a bucket's own need sorting, and
+    // a bucket is small enough to sort in cache.
     let mut initial = 0u64;
-    let mut changes = Vec::new();
+    let mut changes: Vec<Vec<Change>> = (0..count).map(|_| Vec::new()).collect();
     for events in devices {
         // Unknown until the device's first connect or drop.
         let mut connected: Option<bool> = None;
@@ -101,7 +117,7 @@ pub fn connected_curve(devices: &[&[Event]], buckets: usize) -> Curve {
                 }
             };
             if was != connects {
-                changes.push(Change {
+                changes[bucket_of(event.time)].push(Change {
                     time: event.time,
                     sequence: event.sequence,
                     connects,
@@ -110,38 +126,29 @@ pub fn connected_curve(devices: &[&[Event]], buckets: usize) -> Curve {
             connected = Some(connects);
         }
     }
-    // Sequences are unique: an unstable sort gives the one order.
-    changes.sort_unstable_by_key(|c| (c.time, c.sequence));
-
-    let span = (end - start).num_milliseconds().max(0);
-    let requested = i64::try_from(buckets.max(1)).unwrap_or(i64::MAX);
-    let seconds = ceil_div(span, requested.saturating_mul(1000)).max(1);
-    let length = TimeDelta::seconds(seconds);
-    let count = usize::try_from(ceil_div(span, seconds * 1000))
-        .unwrap_or(1)
-        .max(1);
-    let points = sweep(initial, &changes, start, length, count);
+    for bucket in &mut changes {
+        // Sequences are unique: an unstable sort gives the one order.
+        bucket.sort_unstable_by_key(|c| (c.time, c.sequence));
+    }
+    let points = sweep(initial, &changes, start, length);
     let drops = drops(initial, &points, length, end);
     Curve { points, drops }
 }
 
+/// The count at the end of each bucket, and its lowest and highest within the bucket,
+/// from the changes of each bucket in order.
 fn sweep(
     initial: u64,
-    changes: &[Change],
+    buckets: &[Vec<Change>],
     start: DateTime<Utc>,
     length: TimeDelta,
-    count: usize,
 ) -> Vec<CurvePoint> {
     let mut current = initial;
-    let mut pending = changes.iter().peekable();
-    let mut points = Vec::with_capacity(count);
+    let mut points = Vec::with_capacity(buckets.len());
     let mut bucket_start = start;
-    for index in 0..count {
-        let bucket_end = bucket_start + length;
-        // The log's last event lands at the very end: the last bucket takes it.
-        let last = index + 1 == count;
+    for changes in buckets {
         let (mut min, mut max) = (current, current);
-        while let Some(change) = pending.next_if(|c| last || c.time < bucket_end) {
+        for change in changes {
             current = if change.connects {
                 current + 1
             } else {
@@ -156,7 +163,7 @@ fn sweep(
             min,
             max,
         });
-        bucket_start = bucket_end;
+        bucket_start += length;
     }
     points
 }
