@@ -910,7 +910,7 @@ proptest! {
 }
 
 proptest! {
-    // Each case reads megabytes (over the 2 MiB blocks the JSON readers parse in): a few
+    // Each case reads megabytes (over the 1 MiB blocks the JSON readers parse in): a few
     // cases, and a bounded search for the smallest failure.
     #![proptest_config(ProptestConfig {
         max_shrink_time: 120_000,
