@@ -99,18 +99,25 @@ file="$DIR/hub-20k.json"
 [ -s "$file" ] || "$BIN" generate --seed 42 --devices 20000 --hours 18 --truth "$file.truth.json" >"$file"
 measure_lines "$file"
 
+# Times the tool alone on one file and prints one line: the label, size, median,
+# throughput and peak memory.
+measure_file() {
+  local label="$1" file="$2" runs="$3" bytes tool rss
+  bytes=$(stat -c %s "$file")
+  hyperfine --style none --warmup 1 --runs "$runs" --export-json "$DIR/file.json" \
+    "$BIN analyze $file --format json" >/dev/null
+  tool=$(median "$DIR/file.json")
+  rss=$(peak_rss_mib "$BIN" analyze "$file" --format json)
+  awk -v l="$label" -v b="$bytes" -v t="$tool" -v m="$rss" 'BEGIN {
+    printf "  %-10s %5.0f MB: median %.3f s = %4.0f MB/s; peak RSS %s MiB\n", l, b / 1e6, t, b / 1e6 / t, m }'
+}
+
 echo
 echo "== Other shapes (100 MB of the same fleet)"
 for shape in records json-array tables az-cli csv; do
   file="$DIR/fleet-100mb.$shape"
   [ -s "$file" ] || generate 100 "$shape" "$file"
-  bytes=$(stat -c %s "$file")
-  hyperfine --style none --warmup 1 --runs "$RUNS" --export-json "$DIR/shape.json" \
-    "$BIN analyze $file --format json" >/dev/null
-  tool=$(median "$DIR/shape.json")
-  rss=$(peak_rss_mib "$BIN" analyze "$file" --format json)
-  awk -v s="$shape" -v b="$bytes" -v t="$tool" -v m="$rss" 'BEGIN {
-    printf "  %-10s %5.0f MB: median %.3f s = %4.0f MB/s; peak RSS %s MiB\n", s, b / 1e6, t, b / 1e6 / t, m }'
+  measure_file "$shape" "$file" "$RUNS"
 done
 
 echo
@@ -118,13 +125,7 @@ echo "== Scaling: the same 3,730 devices over 1, 2, 4 and 8 days"
 for days in 1 2 4 8; do
   file="$DIR/scale-${days}d.json"
   [ -s "$file" ] || "$BIN" generate --seed 42 --devices 3730 --hours $((24 * days)) >"$file"
-  bytes=$(stat -c %s "$file")
-  hyperfine --style none --warmup 1 --runs 3 --export-json "$DIR/scale.json" \
-    "$BIN analyze $file --format json" >/dev/null
-  tool=$(median "$DIR/scale.json")
-  rss=$(peak_rss_mib "$BIN" analyze "$file" --format json)
-  awk -v d="$days" -v b="$bytes" -v t="$tool" -v m="$rss" 'BEGIN {
-    printf "  %dx %5.0f MB: median %.3f s = %4.0f MB/s; peak RSS %s MiB\n", d, b / 1e6, t, b / 1e6 / t, m }'
+  measure_file "${days}x" "$file" 3
 done
 
 echo
