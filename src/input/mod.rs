@@ -112,7 +112,9 @@ impl Source {
     }
 }
 
-const BUFFER: usize = 256 * 1024;
+/// The buffered reader's capacity in front of every input; JSON Lines blocks are read
+/// in pieces at least this large, which it hands straight to the file.
+const READ: usize = 256 * 1024;
 
 /// How much of an input shape detection sees at once.
 const DETECTION_BYTES: usize = 64 * 1024;
@@ -139,7 +141,7 @@ pub fn read(unit: &Unit, input: usize, options: &Options, sink: &mut dyn Sink) -
         Some(size) => Box::new(progress_bar(size, &unit.name).wrap_read(stream)),
         None => Box::new(stream),
     };
-    let mut reader = BufReader::with_capacity(BUFFER, stream);
+    let mut reader = BufReader::with_capacity(READ, stream);
     read_from(&mut reader, input, options, sink).with_context(|| unit.name.clone())
 }
 

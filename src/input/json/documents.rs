@@ -5,7 +5,7 @@
 
 use super::fallback::{Resume, take_over};
 use super::fast;
-use super::pipeline::{BlockResult, Pipeline, run};
+use super::pipeline::{BlockResult, Lists, Pipeline, run};
 use super::rows::{RowSeed, emit_row_cells};
 use super::walker::{ValueSeed, Walker};
 use crate::input::raw::Outcome;
@@ -28,17 +28,19 @@ pub(super) fn read_documents_in_blocks(
     block_size: usize,
     unit_limit: usize,
 ) -> io::Result<Shape> {
+    let lists = Lists::default();
     let mut documents = Documents {
         splitter: Splitter::new(reader, block_size, unit_limit),
         input,
         sink,
+        lists: &lists,
         records: 0,
         shape: None,
         line: 1,
         column: 0,
         failure: None,
     };
-    run(&mut documents, workers, &|batch| parse_batch(batch, input))?;
+    run(&mut documents, workers, &|batch| parse_batch(batch, input, &lists))?;
     let Documents {
         splitter,
         sink,
@@ -72,6 +74,7 @@ struct Documents<'a, 'r> {
     splitter: Splitter<'r>,
     input: usize,
     sink: &'a mut dyn Sink,
+    lists: &'a Lists,
     /// Records delivered so far.
     records: u64,
     shape: Option<Shape>,
@@ -90,16 +93,17 @@ impl Pipeline for Documents<'_, '_> {
         self.splitter.next()
     }
 
-    fn deliver(&mut self, mut batch: Batch, result: BatchResult) -> bool {
+    fn deliver(&mut self, mut batch: Batch, mut result: BatchResult) -> bool {
         if let Some(failure) = &mut self.failure {
             failure.parts.push_back(batch.bytes);
             return false;
         }
         let base = self.records;
-        for (mut position, mut outcome) in result.heard.outcomes {
+        for (mut position, mut outcome) in result.heard.outcomes.drain(..) {
             renumber(&mut position, &mut outcome, |record| base + record);
             self.sink.outcome(position, outcome);
         }
+        self.lists.give(result.heard.outcomes);
         for message in result.heard.warnings {
             self.sink.warning(self.input, message);
         }
@@ -182,9 +186,9 @@ struct BatchResult {
 }
 
 /// Parses the pieces of one batch, stopping at the first that fails.
-fn parse_batch(batch: &Batch, input: usize) -> BatchResult {
+fn parse_batch(batch: &Batch, input: usize, lists: &Lists) -> BatchResult {
     let mut heard = BlockResult {
-        outcomes: Vec::with_capacity(batch.pieces.len()),
+        outcomes: lists.take(batch.pieces.len()),
         ..BlockResult::default()
     };
     let (mut records, mut shape, mut az_cli) = (0, None, false);

@@ -4,9 +4,10 @@
 //! record-size limit, read past in pieces and never held whole.
 
 use super::fast;
-use super::pipeline::{BlockResult, Pipeline, run};
+use super::pipeline::{BlockResult, Lists, Pipeline, run};
 use super::walker::{ValueSeed, Walker};
-use super::{BLOCK, describe_in_line};
+use super::describe_in_line;
+use crate::input::READ;
 use crate::input::fields::clip;
 use crate::input::raw::Outcome;
 use crate::input::{Shape, Sink};
@@ -36,12 +37,14 @@ pub(super) fn read_lines_in_blocks(
         shape: None,
         seen_content: false,
     };
-    let parse = |block: &Block| parse_block(block, input);
+    let lists = Lists::default();
+    let parse = |block: &Block| parse_block(block, input, &lists);
     if workers < 2 {
         let mut lines = Lines {
             blocks,
             merged,
             out: Out::Sink(sink),
+            lists: &lists,
         };
         run(&mut lines, workers, &parse)?;
         return Ok(lines.merged.shape());
@@ -50,15 +53,17 @@ pub(super) fn read_lines_in_blocks(
     // the blocks in input order, while this one reads and the workers parse.
     std::thread::scope(|scope| {
         let (send, receive) = mpsc::sync_channel::<BlockResult>(FOLD_QUEUE);
+        let lists = &lists;
         let folding = scope.spawn(move || {
             for result in receive {
-                hand_over(result, input, sink);
+                hand_over(result, input, sink, lists);
             }
         });
         let mut lines = Lines {
             blocks,
             merged,
             out: Out::Thread(send),
+            lists,
         };
         let read = run(&mut lines, workers, &parse);
         let shape = lines.merged.shape();
@@ -79,6 +84,7 @@ struct Lines<'a, 'r> {
     blocks: Blocks<'r>,
     merged: Merged,
     out: Out<'a>,
+    lists: &'a Lists,
 }
 
 /// Where parsed blocks go: straight to the sink, or to the thread that folds them in.
@@ -97,11 +103,11 @@ impl Pipeline for Lines<'_, '_> {
 
     fn deliver(&mut self, block: Block, result: BlockResult) -> bool {
         // Parsed blocks' buffers are filled again.
-        self.blocks.spare.push(block.bytes);
+        self.blocks.spare.push(block.buffer);
         self.merged.note(&result);
         match &mut self.out {
             Out::Sink(sink) => {
-                hand_over(result, self.merged.input, &mut **sink);
+                hand_over(result, self.merged.input, &mut **sink, self.lists);
                 true
             }
             // Only a fold that ended early (it panicked) refuses: stop reading, and
@@ -111,11 +117,13 @@ impl Pipeline for Lines<'_, '_> {
     }
 }
 
-/// Hands a parsed block's outcomes and warnings to the sink, in order.
-fn hand_over(result: BlockResult, input: usize, sink: &mut dyn Sink) {
-    for (position, outcome) in result.outcomes {
+/// Hands a parsed block's outcomes and warnings to the sink, in order, and its list back
+/// to be filled again.
+fn hand_over(mut result: BlockResult, input: usize, sink: &mut dyn Sink, lists: &Lists) {
+    for (position, outcome) in result.outcomes.drain(..) {
         sink.outcome(position, outcome);
     }
+    lists.give(result.outcomes);
     for message in result.warnings {
         sink.warning(input, message);
     }
@@ -123,12 +131,21 @@ fn hand_over(result: BlockResult, input: usize, sink: &mut dyn Sink) {
 
 /// A run of whole lines and the number of its first line.
 struct Block {
-    bytes: Vec<u8>,
+    /// The lines are `buffer[..len]`; the rest is room an earlier block wrote, kept to
+    /// read into without clearing it again.
+    buffer: Vec<u8>,
+    len: usize,
     line: u64,
     /// How many lines it holds (its newlines), to size the results.
     lines: usize,
     /// The line right after them, when it was longer than the limit and read past.
     oversized: Option<Oversized>,
+}
+
+impl Block {
+    fn bytes(&self) -> &[u8] {
+        &self.buffer[..self.len]
+    }
 }
 
 /// A line longer than `--max-record-size`: its number and length, not its bytes.
@@ -157,57 +174,64 @@ struct Blocks<'r> {
 
 impl Blocks<'_> {
     fn next(&mut self) -> io::Result<Option<Block>> {
-        let mut bytes = self.spare.pop().unwrap_or_default();
-        bytes.clear();
-        bytes.append(&mut self.carry);
-        bytes.reserve(self.block_size.min(BLOCK));
+        let mut buffer = self.spare.pop().unwrap_or_default();
+        let mut len = self.carry.len();
+        if buffer.len() < len {
+            buffer.resize(len, 0);
+        }
+        buffer[..len].copy_from_slice(&self.carry);
+        self.carry.clear();
         // Where the line still being read starts, and whether a line has ended.
-        let mut line_start = memchr::memrchr(b'\n', &bytes).map_or(0, |end| end + 1);
+        let mut line_start = memchr::memrchr(b'\n', &buffer[..len]).map_or(0, |end| end + 1);
         let mut has_newline = line_start > 0;
         let limit = usize::try_from(self.max_record_size).unwrap_or(usize::MAX);
         let mut oversized = None;
         loop {
-            let available = self.reader.fill_buf()?;
-            if available.is_empty() {
-                break;
+            // At least a reader's buffer at a time (or a block, when smaller), so that a
+            // buffered reader hands the read straight to the file instead of copying
+            // through its own buffer; a line longer than the block reads on the same
+            // way. Never more than one byte past the limit of the line being read.
+            let least = READ.min(self.block_size).max(1);
+            let room = self.block_size.saturating_sub(len).max(least);
+            let allowed = limit.saturating_sub(len - line_start).saturating_add(1);
+            let wanted = room.min(allowed);
+            if buffer.len() < len + wanted {
+                buffer.resize(len + wanted, 0);
             }
-            let wanted = match self.block_size.checked_sub(bytes.len()) {
-                Some(room) if room > 0 => room,
-                // A line longer than the block: read on to its end.
-                _ => memchr::memchr(b'\n', available).map_or(available.len(), |end| end + 1),
+            let read = match self.reader.read(&mut buffer[len..len + wanted]) {
+                Ok(0) => break,
+                Ok(read) => read,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                Err(err) => return Err(err),
             };
-            // Never more than one byte past the limit of the line being read.
-            let allowed = limit
-                .saturating_sub(bytes.len() - line_start)
-                .saturating_add(1);
-            let take = available.len().min(wanted).min(allowed);
-            if let Some(end) = memchr::memrchr(b'\n', &available[..take]) {
+            if let Some(end) = memchr::memrchr(b'\n', &buffer[len..len + read]) {
                 has_newline = true;
-                line_start = bytes.len() + end + 1;
+                line_start = len + end + 1;
             }
-            bytes.extend_from_slice(&available[..take]);
-            self.reader.consume(take);
-            if bytes.len() - line_start > limit {
-                let blank = bytes[line_start..].trim_ascii().is_empty();
-                let head = (bytes.len() - line_start) as u64;
-                bytes.truncate(line_start);
+            len += read;
+            if len - line_start > limit {
+                let blank = buffer[line_start..len].trim_ascii().is_empty();
+                let head = (len - line_start) as u64;
+                len = line_start;
                 let (rest, rest_blank) = self.read_past_line()?;
                 oversized = Some((head + rest, blank && rest_blank));
                 break;
             }
-            if bytes.len() >= self.block_size && has_newline {
+            if len >= self.block_size && has_newline {
                 break;
             }
         }
-        if bytes.is_empty() && oversized.is_none() {
+        if len == 0 && oversized.is_none() {
+            self.spare.push(buffer);
             return Ok(None);
         }
-        if let Some(end) = memchr::memrchr(b'\n', &bytes) {
-            self.carry.extend_from_slice(&bytes[end + 1..]);
-            bytes.truncate(end + 1);
+        // The start of a line cut off waits for the next block.
+        if let Some(end) = memchr::memrchr(b'\n', &buffer[..len]) {
+            self.carry.extend_from_slice(&buffer[end + 1..len]);
+            len = end + 1;
         }
         let line = self.next_line;
-        let lines = memchr::memchr_iter(b'\n', &bytes).count();
+        let lines = memchr::memchr_iter(b'\n', &buffer[..len]).count();
         self.next_line += lines as u64;
         let oversized = oversized.map(|(length, blank)| {
             self.next_line += 1;
@@ -219,7 +243,8 @@ impl Blocks<'_> {
             }
         });
         Ok(Some(Block {
-            bytes,
+            buffer,
+            len,
             line,
             lines,
             oversized,
@@ -276,12 +301,12 @@ impl Merged {
 /// How much of a line that is not JSON a message quotes.
 const LINE_START_SHOWN: usize = 24;
 
-fn parse_block(block: &Block, input: usize) -> BlockResult {
+fn parse_block(block: &Block, input: usize, lists: &Lists) -> BlockResult {
     let mut result = BlockResult {
-        outcomes: Vec::with_capacity(block.lines + 1),
+        outcomes: lists.take(block.lines + 1),
         ..BlockResult::default()
     };
-    let (first_line, bytes) = (block.line, block.bytes.as_slice());
+    let (first_line, bytes) = (block.line, block.bytes());
     let mut walker = Walker::new(input, &mut result);
     let mut seen_content = false;
     let mut start = 0;
@@ -492,7 +517,7 @@ mod tests {
         let mut held = 0;
         let mut oversized = Vec::new();
         while let Some(block) = blocks.next().expect("reads") {
-            held = held.max(block.bytes.capacity() + blocks.carry.capacity());
+            held = held.max(block.buffer.capacity() + blocks.carry.capacity());
             oversized.extend(block.oversized.map(|o| (o.line, o.length)));
         }
         assert_eq!(oversized, [(2, 1 << 20)]);

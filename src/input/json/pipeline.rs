@@ -125,6 +125,40 @@ fn parallel<P: Pipeline>(
     })
 }
 
+/// The outcome lists of blocks already handed to the sink, to be filled again. A block's
+/// list is large (a few thousand records), and a large allocation freed on the thread
+/// that folds goes back to the system: a fresh list for every block cost fresh, zeroed
+/// pages for every block.
+#[derive(Default)]
+pub(super) struct Lists(Mutex<Vec<Vec<(Position, Outcome)>>>);
+
+/// Lists kept for reuse, at most: more than the blocks in flight at once.
+const LISTS_KEPT: usize = 16;
+
+impl Lists {
+    /// An empty list with room for `capacity` outcomes, reused when one is at hand.
+    pub(super) fn take(&self, capacity: usize) -> Vec<(Position, Outcome)> {
+        let mut list = self
+            .0
+            .lock()
+            .ok()
+            .and_then(|mut lists| lists.pop())
+            .unwrap_or_default();
+        list.reserve(capacity);
+        list
+    }
+
+    /// Gives back a list whose outcomes were handed over.
+    pub(super) fn give(&self, mut list: Vec<(Position, Outcome)>) {
+        list.clear();
+        if let Ok(mut lists) = self.0.lock()
+            && lists.len() < LISTS_KEPT
+        {
+            lists.push(list);
+        }
+    }
+}
+
 /// What parsing one block produced, to hand to the sink in order.
 #[derive(Default)]
 pub(super) struct BlockResult {
