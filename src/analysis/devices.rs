@@ -3,6 +3,7 @@
 
 use super::DeviceKey;
 use super::device::DeviceState;
+use rayon::slice::ParallelSliceMut;
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 
@@ -93,7 +94,8 @@ impl Devices {
                 ));
             }
         }
-        all.sort_by(|a, b| a.0.cmp(&b.0));
+        // Identities are unique: an unstable sort gives the one order.
+        all.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
         all
     }
 }

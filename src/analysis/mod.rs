@@ -19,6 +19,7 @@ use chrono::{DateTime, Utc};
 use devices::Devices;
 use diagnosis::{Curve, Insight, Thresholds};
 use event::Addresses;
+use rayon::prelude::*;
 use rustc_hash::FxHashSet;
 use std::collections::BTreeMap;
 
@@ -216,9 +217,7 @@ fn diagnose(
     sources: &[String],
 ) -> (Vec<DeviceReport>, Vec<Insight>, Curve) {
     let mut states = states.into_sorted();
-    for (_, state) in &mut states {
-        state.seal();
-    }
+    states.par_iter_mut().for_each(|(_, state)| state.seal());
     let names: Vec<String> = states.iter().map(|(key, _)| key.identity()).collect();
     let fleet: Vec<(&str, &[event::Event])> = names
         .iter()
@@ -227,25 +226,33 @@ fn diagnose(
         .collect();
     let timelines: Vec<&[event::Event]> = fleet.iter().map(|(_, events)| *events).collect();
     // The fleet-wide passes and the per-device diagnoses read the same events and need
-    // nothing of each other: run them side by side.
-    let (incidents, curve, diagnoses) = std::thread::scope(|scope| {
-        let incidents = scope.spawn(|| diagnosis::hub_incidents(&fleet, thresholds));
-        let curve = scope.spawn(|| diagnosis::connected_curve(&timelines, CURVE_BUCKETS));
-        let diagnoses: Vec<diagnosis::DeviceDiagnosis> = timelines
-            .iter()
-            .map(|events| diagnosis::diagnose_device(events, addresses, log_end, thresholds))
-            .collect();
-        (joined(incidents), joined(curve), diagnoses)
-    });
+    // nothing of each other: run them side by side, devices shared among the cores.
+    let (incidents, (curve, diagnoses)) = rayon::join(
+        || diagnosis::hub_incidents(&fleet, thresholds),
+        || {
+            rayon::join(
+                || diagnosis::connected_curve(&timelines, CURVE_BUCKETS),
+                || {
+                    timelines
+                        .par_iter()
+                        .map(|events| {
+                            diagnosis::diagnose_device(events, addresses, log_end, thresholds)
+                        })
+                        .collect::<Vec<_>>()
+                },
+            )
+        },
+    );
     let mut devices: Vec<DeviceReport> = states
-        .into_iter()
+        .into_par_iter()
         .zip(diagnoses)
         .map(|((key, state), diagnosis)| {
             state.report(key, addresses, diagnosis, &incidents, sources)
         })
         .collect();
     // Worst finding first, benign (info) after real problems, healthy devices last.
-    devices.sort_by(|a, b| {
+    // Device identities are unique, so an unstable sort gives the one order.
+    devices.par_sort_unstable_by(|a, b| {
         b.severity
             .cmp(&a.severity)
             .then_with(|| b.error_events.cmp(&a.error_events))
@@ -253,14 +260,6 @@ fn diagnose(
             .then_with(|| a.module_id.cmp(&b.module_id))
     });
     (devices, incidents, curve)
-}
-
-/// A scoped thread's result; its panic, if it had one, goes on in this thread.
-fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
-    match handle.join() {
-        Ok(value) => value,
-        Err(panic) => std::panic::resume_unwind(panic),
-    }
 }
 
 /// The fleet's codes, most frequent first.

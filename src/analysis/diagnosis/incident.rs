@@ -137,9 +137,12 @@ fn active_in_windows(
     // A difference array over window indices: each device adds 1 over the union of the
     // window ranges its events fall in, so a device counts once per window.
     let mut diff = vec![0i64; starts.len() + 1];
+    let (Some(&first), Some(&last)) = (starts.first(), starts.last()) else {
+        return Vec::new();
+    };
     for (_, events) in devices {
         let mut open: Option<Range<usize>> = None;
-        for event in *events {
+        for event in during(events, first, last + window) {
             // `s + window <= time`, with the sum taken once per event.
             let earliest = event.time - window;
             let lo = starts.partition_point(|&s| s <= earliest);
@@ -170,6 +173,14 @@ fn active_in_windows(
         .collect()
 }
 
+/// The events (in time order) in `[start, end)`: most of a fleet's events are far from
+/// its incidents, and two binary searches per device pass them over.
+fn during(events: &[Event], start: DateTime<Utc>, end: DateTime<Utc>) -> &[Event] {
+    let from = events.partition_point(|e| e.time < start);
+    let to = events.partition_point(|e| e.time < end);
+    events.get(from..to.max(from)).unwrap_or_default()
+}
+
 fn add_run(diff: &mut [i64], run: &Range<usize>) {
     if let Some(d) = diff.get_mut(run.start) {
         *d += 1;
@@ -182,9 +193,12 @@ fn add_run(diff: &mut [i64], run: &Range<usize>) {
 /// Per span (sorted, disjoint, half-open), the devices with any event in it.
 fn active_in_spans(devices: &[(&str, &[Event])], spans: &[Range<DateTime<Utc>>]) -> Vec<u64> {
     let mut active = vec![0u64; spans.len()];
+    let (Some(first), Some(last)) = (spans.first(), spans.last()) else {
+        return active;
+    };
     for (_, events) in devices {
         let mut counted: Option<usize> = None;
-        for event in *events {
+        for event in during(events, first.start, last.end) {
             let index = spans.partition_point(|s| s.end <= event.time);
             let inside = spans.get(index).is_some_and(|s| s.start <= event.time);
             if inside && counted != Some(index) {
@@ -396,6 +410,22 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert!(found[0].summary.ends_with("(planned service upgrade)"));
         assert!(found[0].action.starts_with("Planned service upgrade"));
+    }
+
+    #[test]
+    fn devices_count_as_active_from_the_window_start_to_just_before_its_end() {
+        // Five devices hit at 02:14:00: the window is [02:14:00, 02:19:00).
+        let mut devices = fleet(&[("02:14:00", Some(500_001)); 5], 0);
+        for (n, time) in ["02:13:59", "02:14:00", "02:18:59", "02:19:00", "09:00:00"]
+            .iter()
+            .enumerate()
+        {
+            let events = vec![ev(time, Connect, None, None)];
+            devices.push((format!("quiet-{n}"), events));
+        }
+        let found = incidents(&devices);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].evidence.active_devices, Some(5 + 2));
     }
 
     #[test]
