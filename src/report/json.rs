@@ -4,6 +4,7 @@
 //! batch at a time on every core and written in order, so the text in hand stays small.
 
 use super::Report;
+use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::ser::{Formatter, Serializer};
 use std::io::{self, Write};
@@ -16,7 +17,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     // serde_json makes many small writes: buffer them in a writer of a known type, where
     // they are inlined copies, rather than a call through `dyn Write` each.
     let mut out = io::BufWriter::with_capacity(64 * 1024, out);
-    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let threads = rayon::current_num_threads();
     out.write_all(b"{")?;
     field(&mut out, "schema_version", &report.schema_version, true)?;
     field(&mut out, "summary", &report.summary, false)?;
@@ -57,27 +58,9 @@ fn list<W: Write, T: Serialize + Sync>(
     out.write_all(b",\n  \"")?;
     out.write_all(key.as_bytes())?;
     out.write_all(b"\": [")?;
-    let threads = threads.max(1);
-    for (round, batch) in items.chunks(BATCH * threads).enumerate() {
-        let parts: Vec<&[T]> = batch.chunks(BATCH).collect();
-        let rendered: Vec<io::Result<Vec<u8>>> = std::thread::scope(|scope| {
-            let (own, others) = parts
-                .split_first()
-                .map_or((&[][..], &[][..]), |(a, b)| (*a, b));
-            let handles: Vec<_> = others
-                .iter()
-                .map(|part| scope.spawn(move || items_text(part)))
-                .collect();
-            let mut rendered = vec![items_text(own)];
-            for handle in handles {
-                rendered.push(
-                    handle
-                        .join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-                );
-            }
-            rendered
-        });
+    for (round, batch) in items.chunks(BATCH * threads.max(1)).enumerate() {
+        let rendered: Vec<io::Result<Vec<u8>>> =
+            batch.par_chunks(BATCH).map(items_text).collect();
         for (index, text) in rendered.into_iter().enumerate() {
             let text = text?;
             // Every item's text starts with its separator; the list's first has none.
