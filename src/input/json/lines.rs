@@ -77,7 +77,7 @@ pub(super) fn read_lines_in_blocks(
 }
 
 /// Parsed blocks waiting for the fold, at most.
-const FOLD_QUEUE: usize = 2;
+const FOLD_QUEUE: usize = 4;
 
 /// JSON Lines as a pipeline: blocks of lines in, their outcomes out to the sink.
 struct Lines<'a, 'r> {
