@@ -83,7 +83,7 @@ fn parallel<P: Pipeline>(
             });
         }
         drop(done);
-        let in_flight = workers * 4;
+        let in_flight = workers * 2;
         let mut queued: Vec<P::Job> = started.into_iter().rev().collect();
         let mut pending: BTreeMap<usize, (P::Job, P::Done)> = BTreeMap::new();
         let (mut sent, mut delivered) = (0, 0);
