@@ -158,20 +158,27 @@ fn read_all(config: &AnalyzeConfig, err: &mut dyn Write) -> Result<Analyzer> {
     })?;
     // The same inputs give the same report whatever order they were named in.
     units.sort_by(|a, b| a.name.cmp(&b.name));
-    for unit in &units {
-        let index = analyzer.begin_input(unit.name.clone());
-        let shape = input::read(unit, index, &config.input, &mut analyzer)?;
-        analyzer.end_input(index, shape);
-        if config.strict
-            && let Some(problem) = analyzer.problems().first()
-        {
-            bail!(
-                "{}: {} (--strict stops at the first malformed record)",
-                problem.place(),
-                problem.message
-            );
-        }
-    }
+    let indices: Vec<usize> = units
+        .iter()
+        .map(|unit| analyzer.begin_input(unit.name.clone()))
+        .collect();
+    input::read_in_order(
+        &units,
+        &indices,
+        &config.input,
+        &mut analyzer,
+        &mut |analyzer, index, shape| {
+            analyzer.end_input(index, shape);
+            match analyzer.problems().first() {
+                Some(problem) if config.strict => bail!(
+                    "{}: {} (--strict stops at the first malformed record)",
+                    problem.place(),
+                    problem.message
+                ),
+                _ => Ok(()),
+            }
+        },
+    )?;
     tell_problems(&analyzer, err)?;
     Ok(analyzer)
 }

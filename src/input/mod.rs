@@ -122,9 +122,151 @@ const DETECTION_BYTES: usize = 64 * 1024;
 /// Inputs larger than this get a progress bar, when stderr is a terminal.
 const PROGRESS_FROM: u64 = 64 * 1024 * 1024;
 
-/// Reads one input to the end. Errors are about the input as a whole (unreadable, not
-/// an export, over its limit); a bad record is reported to the sink and reading goes on.
+/// Reads one input to the end, on every core. Errors are about the input as a whole
+/// (unreadable, not an export, over its limit); a bad record is reported to the sink and
+/// reading goes on.
 pub fn read(unit: &Unit, input: usize, options: &Options, sink: &mut dyn Sink) -> Result<Shape> {
+    read_on(unit, input, options, every_core(), sink)
+}
+
+fn every_core() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+}
+
+/// Inputs up to this size are read whole on one core each, several at a time; a larger
+/// one is cut into blocks read on every core.
+const SMALL_INPUT: u64 = 4 * 1024 * 1024;
+
+/// Reads inputs one after another into the sink, as [`read`] reads each: `indices` are
+/// their input numbers, and `done` hears each input's shape once all of its outcomes
+/// are in the sink (an error there stops the reading). Small inputs, such as a day of
+/// hourly `PT1H.json` blobs, are read several at a time on other cores while the sink
+/// takes the outcomes of earlier ones, in order, so the result is the same.
+pub fn read_in_order<S: Sink>(
+    units: &[Unit],
+    indices: &[usize],
+    options: &Options,
+    sink: &mut S,
+    done: &mut dyn FnMut(&mut S, usize, Shape) -> Result<()>,
+) -> Result<()> {
+    let mut at = 0;
+    while let Some(unit) = units.get(at) {
+        let small = units[at..]
+            .iter()
+            .take_while(|unit| unit.file_size().is_some_and(|size| size <= SMALL_INPUT))
+            .count();
+        let (units_here, indices_here) = (&units[at..at + small.max(1)], &indices[at..]);
+        if small < 2 {
+            let index = indices_here.first().copied().unwrap_or_default();
+            let shape = read(unit, index, options, sink)?;
+            done(sink, index, shape)?;
+        } else {
+            read_small(units_here, indices_here, options, sink, done)?;
+        }
+        at += units_here.len();
+    }
+    Ok(())
+}
+
+/// Small inputs read on other cores, each whole, and handed to the sink in order.
+fn read_small<S: Sink>(
+    units: &[Unit],
+    indices: &[usize],
+    options: &Options,
+    sink: &mut S,
+    done: &mut dyn FnMut(&mut S, usize, Shape) -> Result<()>,
+) -> Result<()> {
+    let mut small = Small {
+        next: 0,
+        count: units.len(),
+        sink,
+        done,
+        failure: None,
+    };
+    let parse = |&at: &usize| {
+        let mut heard = Heard::default();
+        let index = indices.get(at).copied().unwrap_or_default();
+        heard.shape = units
+            .get(at)
+            .map(|unit| read_on(unit, index, options, 1, &mut heard));
+        (index, heard)
+    };
+    json::pipeline::run(&mut small, every_core(), &parse)?;
+    small.failure.map_or(Ok(()), Err)
+}
+
+/// Small inputs as a pipeline: their numbers in, what each said out to the sink.
+struct Small<'a, S> {
+    next: usize,
+    count: usize,
+    sink: &'a mut S,
+    done: &'a mut dyn FnMut(&mut S, usize, Shape) -> Result<()>,
+    /// The error that stopped the reading: an input's own, or the one `done` gave.
+    failure: Option<anyhow::Error>,
+}
+
+impl<S: Sink> json::pipeline::Pipeline for Small<'_, S> {
+    type Job = usize;
+    type Done = (usize, Heard);
+
+    fn next(&mut self) -> io::Result<Option<usize>> {
+        let at = self.next;
+        self.next += 1;
+        Ok((at < self.count).then_some(at))
+    }
+
+    fn deliver(&mut self, _: usize, (index, heard): (usize, Heard)) -> bool {
+        // Inputs read ahead of the one that failed are not heard.
+        if self.failure.is_some() {
+            return false;
+        }
+        for (position, outcome) in heard.outcomes {
+            self.sink.outcome(position, outcome);
+        }
+        for message in heard.warnings {
+            self.sink.warning(index, message);
+        }
+        let result = match heard.shape {
+            Some(Ok(shape)) => (self.done)(self.sink, index, shape),
+            Some(Err(err)) => Err(err),
+            None => Ok(()),
+        };
+        match result {
+            Ok(()) => true,
+            Err(err) => {
+                self.failure = Some(err);
+                false
+            }
+        }
+    }
+}
+
+/// Everything one input said, held until its turn.
+#[derive(Default)]
+struct Heard {
+    outcomes: Vec<(Position, Outcome)>,
+    warnings: Vec<String>,
+    shape: Option<Result<Shape>>,
+}
+
+impl Sink for Heard {
+    fn outcome(&mut self, position: Position, outcome: Outcome) {
+        self.outcomes.push((position, outcome));
+    }
+
+    fn warning(&mut self, _: usize, message: String) {
+        self.warnings.push(message);
+    }
+}
+
+/// Reads one input to the end with `workers` threads parsing.
+fn read_on(
+    unit: &Unit,
+    input: usize,
+    options: &Options,
+    workers: usize,
+    sink: &mut dyn Sink,
+) -> Result<Shape> {
     let mut stream = unit.open(&options.limits)?;
     // Shape detection looks at the first bytes in one piece, however the stream is made
     // (a peeked file, a decompressor, a pipe handing over a few bytes at a time).
@@ -142,7 +284,7 @@ pub fn read(unit: &Unit, input: usize, options: &Options, sink: &mut dyn Sink) -
         None => Box::new(stream),
     };
     let mut reader = BufReader::with_capacity(READ, stream);
-    read_from(&mut reader, input, options, sink).with_context(|| unit.name.clone())
+    read_from(&mut reader, input, options, workers, sink).with_context(|| unit.name.clone())
 }
 
 /// A bar on stderr, measured in the bytes the parser has taken (decompressed ones for
@@ -161,6 +303,7 @@ fn read_from(
     reader: &mut dyn BufRead,
     input: usize,
     options: &Options,
+    workers: usize,
     sink: &mut dyn Sink,
 ) -> Result<Shape> {
     skip_utf8_bom(reader)?;
@@ -177,9 +320,9 @@ fn read_from(
         // Whitespace only as far as detection looked: read on as lines, which ends
         // empty unless something follows (and so a bomb of blanks meets its limit).
         Reader::Empty | Reader::JsonLines => {
-            json::read_lines(reader, input, sink, options.max_record_size)?
+            json::read_lines(reader, input, sink, options.max_record_size, workers)?
         }
-        Reader::JsonDocuments => json::read_documents(reader, input, sink)?,
+        Reader::JsonDocuments => json::read_documents(reader, input, sink, workers)?,
         Reader::Csv => csv::read(reader, input, options, sink)?,
     };
     if shape == Shape::Empty {
@@ -223,7 +366,7 @@ mod tests {
 
     fn read_text(text: &str, options: &Options) -> Result<(Shape, Collect)> {
         let mut sink = Collect::default();
-        let shape = read_from(&mut text.as_bytes(), 0, options, &mut sink)?;
+        let shape = read_from(&mut text.as_bytes(), 0, options, every_core(), &mut sink)?;
         Ok((shape, sink))
     }
 
@@ -351,5 +494,102 @@ mod tests {
                 "row has 2 fields but the header has 4".to_string()
             )]
         );
+    }
+
+    /// Everything a sink hears, in order, and each input's end as `done` hears it.
+    #[derive(Default, Debug, PartialEq)]
+    struct Transcript(Vec<String>);
+
+    impl Sink for Transcript {
+        fn outcome(&mut self, position: Position, outcome: Outcome) {
+            self.0.push(format!("{position:?} {outcome:?}"));
+        }
+        fn warning(&mut self, input: usize, message: String) {
+            self.0.push(format!("{input} warning: {message}"));
+        }
+    }
+
+    fn units(paths: &[&str]) -> Vec<Unit> {
+        let sources: Vec<Source> = paths.iter().map(|path| Source::new(path)).collect();
+        expand(&sources, &Limits::default(), &mut |_| {}).expect("expands")
+    }
+
+    /// Each unit read with `read`, one after another, up to the first error.
+    fn one_by_one(units: &[Unit]) -> (Transcript, Option<String>) {
+        let mut heard = Transcript::default();
+        for (index, unit) in units.iter().enumerate() {
+            match read(unit, index, &Options::default(), &mut heard) {
+                Ok(shape) => heard.0.push(format!("{index} done: {shape:?}")),
+                Err(err) => return (heard, Some(format!("{err:#}"))),
+            }
+        }
+        (heard, None)
+    }
+
+    fn in_order(units: &[Unit], stop_after: Option<usize>) -> (Transcript, Option<String>) {
+        let mut heard = Transcript::default();
+        let indices: Vec<usize> = (0..units.len()).collect();
+        let result = read_in_order(
+            units,
+            &indices,
+            &Options::default(),
+            &mut heard,
+            &mut |heard, index, shape| {
+                heard.0.push(format!("{index} done: {shape:?}"));
+                match stop_after {
+                    Some(last) if index == last => anyhow::bail!("stopped after {index}"),
+                    _ => Ok(()),
+                }
+            },
+        );
+        (heard, result.err().map(|err| format!("{err:#}")))
+    }
+
+    #[test]
+    fn small_inputs_read_several_at_a_time_say_what_each_says_alone() {
+        let units = units(&[
+            "fixtures/shapes/PT1H.json",
+            "fixtures/shapes/az-cli.json",
+            "fixtures/shapes/eventhubs-records.json",
+            "fixtures/shapes/log-analytics-tables.json",
+            "fixtures/shapes/portal-all-columns-en-us.csv",
+            "fixtures/shapes/records-array.json",
+            "fixtures/broken/malformed-lines.json",
+            "fixtures/broken/duplicates.json",
+            "fixtures/broken/empty.json",
+            "fixtures/broken/truncated-array.json",
+            // Not an export: the reading stops here with its error.
+            "fixtures/broken/not-a-log.txt",
+            "fixtures/broken/bad-times.json",
+        ]);
+        assert!(
+            units
+                .iter()
+                .all(|unit| unit.file_size().is_some_and(|size| size <= SMALL_INPUT))
+        );
+        let (expected, error) = one_by_one(&units);
+        assert!(
+            error
+                .as_deref()
+                .is_some_and(|e| e.starts_with("fixtures/broken/not-a-log.txt")),
+            "{error:?}"
+        );
+        assert!(expected.0.iter().any(|line| line.contains("Skipped")));
+        assert!(
+            expected
+                .0
+                .iter()
+                .any(|line| line.contains("warning: the input is empty"))
+        );
+        assert_eq!(in_order(&units, None), (expected, error));
+    }
+
+    #[test]
+    fn an_error_from_done_stops_the_reading_after_that_input() {
+        let units = units(&["fixtures/shapes"]);
+        let (heard, error) = in_order(&units, Some(1));
+        assert_eq!(error.as_deref(), Some("stopped after 1"));
+        assert_eq!(heard.0.last().map(String::as_str), Some("1 done: AzCli"));
+        assert!(!heard.0.iter().any(|line| line.contains("input: 2")));
     }
 }

@@ -59,8 +59,7 @@ fn list<W: Write, T: Serialize + Sync>(
     out.write_all(key.as_bytes())?;
     out.write_all(b"\": [")?;
     for (round, batch) in items.chunks(BATCH * threads.max(1)).enumerate() {
-        let rendered: Vec<io::Result<Vec<u8>>> =
-            batch.par_chunks(BATCH).map(items_text).collect();
+        let rendered: Vec<io::Result<Vec<u8>>> = batch.par_chunks(BATCH).map(items_text).collect();
         for (index, text) in rendered.into_iter().enumerate() {
             let text = text?;
             // Every item's text starts with its separator; the list's first has none.

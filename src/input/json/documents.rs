@@ -40,7 +40,9 @@ pub(super) fn read_documents_in_blocks(
         column: 0,
         failure: None,
     };
-    run(&mut documents, workers, &|batch| parse_batch(batch, input, &lists))?;
+    run(&mut documents, workers, &|batch| {
+        parse_batch(batch, input, &lists)
+    })?;
     let Documents {
         splitter,
         sink,

@@ -3,10 +3,10 @@
 //! broken line is skipped; reading goes on with the next. So is a line longer than the
 //! record-size limit, read past in pieces and never held whole.
 
+use super::describe_in_line;
 use super::fast;
 use super::pipeline::{BlockResult, Lists, Pipeline, run};
 use super::walker::{ValueSeed, Walker};
-use super::describe_in_line;
 use crate::input::READ;
 use crate::input::fields::clip;
 use crate::input::raw::Outcome;

@@ -13,7 +13,7 @@ mod documents;
 mod fallback;
 mod fast;
 mod lines;
-mod pipeline;
+pub(super) mod pipeline;
 mod rows;
 mod walker;
 
@@ -29,19 +29,19 @@ const BLOCK: usize = 1024 * 1024;
 
 /// Reads JSON Lines: each line holds one or more JSON values; a broken line is skipped
 /// and reading goes on with the next, and so is a line longer than `max_record_size`
-/// bytes. Blocks of lines are parsed on every core, and their outcomes reach the sink in
+/// bytes. Blocks of lines are parsed on `workers` cores, and their outcomes reach the sink in
 /// input order, so the result is the same as reading line by line.
 pub fn read_lines(
     reader: &mut dyn BufRead,
     input: usize,
     sink: &mut dyn Sink,
     max_record_size: u64,
+    workers: usize,
 ) -> io::Result<Shape> {
-    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     lines::read_lines_in_blocks(reader, input, sink, workers, BLOCK, max_record_size)
 }
 
-/// Reads one or more JSON documents. Their elements are parsed in blocks on every core,
+/// Reads one or more JSON documents. Their elements are parsed in blocks on `workers` cores,
 /// and their outcomes reach the sink in input order, numbered as one walk through the
 /// documents numbers them. Malformed JSON ends the input: what came before is kept and
 /// the break is reported with its line and column.
@@ -49,8 +49,8 @@ pub fn read_documents(
     reader: &mut dyn BufRead,
     input: usize,
     sink: &mut dyn Sink,
+    workers: usize,
 ) -> io::Result<Shape> {
-    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     documents::read_documents_in_blocks(reader, input, sink, workers, BLOCK, UNIT_LIMIT)
 }
 

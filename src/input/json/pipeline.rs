@@ -10,7 +10,7 @@ use std::io;
 use std::sync::{Arc, Mutex, mpsc};
 
 /// Work read on this thread, parsed on others, and delivered back here in input order.
-pub(super) trait Pipeline {
+pub(in crate::input) trait Pipeline {
     type Job: Send;
     type Done: Send;
 
@@ -23,7 +23,7 @@ pub(super) trait Pipeline {
 
 /// Runs a pipeline: on this thread when it holds a single job or one worker is wanted,
 /// else on `workers` threads.
-pub(super) fn run<P: Pipeline>(
+pub(in crate::input) fn run<P: Pipeline>(
     pipeline: &mut P,
     workers: usize,
     parse: &(dyn Fn(&P::Job) -> P::Done + Sync),
