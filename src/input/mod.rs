@@ -24,6 +24,7 @@ use crate::model::Position;
 use anyhow::{Context, Result};
 use detect::Reader;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::cell::Cell;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::PathBuf;
 
@@ -126,7 +127,7 @@ const PROGRESS_FROM: u64 = 64 * 1024 * 1024;
 /// (unreadable, not an export, over its limit); a bad record is reported to the sink and
 /// reading goes on.
 pub fn read(unit: &Unit, input: usize, options: &Options, sink: &mut dyn Sink) -> Result<Shape> {
-    read_on(unit, input, options, every_core(), sink)
+    read_on(unit, input, options, every_core(), None, sink)
 }
 
 fn every_core() -> usize {
@@ -136,6 +137,11 @@ fn every_core() -> usize {
 /// Inputs up to this size are read whole on one core each, several at a time; a larger
 /// one is cut into blocks read on every core.
 const SMALL_INPUT: u64 = 4 * 1024 * 1024;
+
+/// How much an input read whole may yield, decompressed: one that yields more (a small
+/// gzip file of a large log, a file that grew) is read again the usual way, so what is
+/// held for an input waiting for its turn stays small.
+const WHOLE_LIMIT: u64 = 2 * SMALL_INPUT;
 
 /// Reads inputs one after another into the sink, as [`read`] reads each: `indices` are
 /// their input numbers, and `done` hears each input's shape once all of its outcomes
@@ -153,7 +159,7 @@ pub fn read_in_order<S: Sink>(
     while let Some(unit) = units.get(at) {
         let small = units[at..]
             .iter()
-            .take_while(|unit| unit.file_size().is_some_and(|size| size <= SMALL_INPUT))
+            .take_while(|unit| unit.size_hint().is_some_and(|size| size <= SMALL_INPUT))
             .count();
         let (units_here, indices_here) = (&units[at..at + small.max(1)], &indices[at..]);
         if small < 2 {
@@ -178,7 +184,8 @@ fn read_small<S: Sink>(
 ) -> Result<()> {
     let mut small = Small {
         next: 0,
-        count: units.len(),
+        units,
+        options,
         sink,
         done,
         failure: None,
@@ -186,10 +193,19 @@ fn read_small<S: Sink>(
     let parse = |&at: &usize| {
         let mut heard = Heard::default();
         let index = indices.get(at).copied().unwrap_or_default();
-        heard.shape = units
+        let over = Cell::new(false);
+        let read = units
             .get(at)
-            .map(|unit| read_on(unit, index, options, 1, &mut heard));
-        (index, heard)
+            .map(|unit| read_on(unit, index, options, 1, Some(&over), &mut heard));
+        heard.shape = if over.get() {
+            // Too large to hold: read at its turn, the usual way.
+            heard.outcomes = Vec::new();
+            heard.warnings = Vec::new();
+            None
+        } else {
+            read
+        };
+        (at, index, heard)
     };
     json::pipeline::run(&mut small, every_core(), &parse)?;
     small.failure.map_or(Ok(()), Err)
@@ -198,7 +214,8 @@ fn read_small<S: Sink>(
 /// Small inputs as a pipeline: their numbers in, what each said out to the sink.
 struct Small<'a, S> {
     next: usize,
-    count: usize,
+    units: &'a [Unit],
+    options: &'a Options,
     sink: &'a mut S,
     done: &'a mut dyn FnMut(&mut S, usize, Shape) -> Result<()>,
     /// The error that stopped the reading: an input's own, or the one `done` gave.
@@ -207,15 +224,15 @@ struct Small<'a, S> {
 
 impl<S: Sink> json::pipeline::Pipeline for Small<'_, S> {
     type Job = usize;
-    type Done = (usize, Heard);
+    type Done = (usize, usize, Heard);
 
     fn next(&mut self) -> io::Result<Option<usize>> {
         let at = self.next;
         self.next += 1;
-        Ok((at < self.count).then_some(at))
+        Ok((at < self.units.len()).then_some(at))
     }
 
-    fn deliver(&mut self, _: usize, (index, heard): (usize, Heard)) -> bool {
+    fn deliver(&mut self, _: usize, (at, index, heard): (usize, usize, Heard)) -> bool {
         // Inputs read ahead of the one that failed are not heard.
         if self.failure.is_some() {
             return false;
@@ -226,11 +243,12 @@ impl<S: Sink> json::pipeline::Pipeline for Small<'_, S> {
         for message in heard.warnings {
             self.sink.warning(index, message);
         }
-        let result = match heard.shape {
-            Some(Ok(shape)) => (self.done)(self.sink, index, shape),
-            Some(Err(err)) => Err(err),
-            None => Ok(()),
+        let shape = match (heard.shape, self.units.get(at)) {
+            (Some(shape), _) => shape,
+            (None, Some(unit)) => read(unit, index, self.options, &mut *self.sink),
+            (None, None) => return true,
         };
+        let result = shape.and_then(|shape| (self.done)(self.sink, index, shape));
         match result {
             Ok(()) => true,
             Err(err) => {
@@ -241,12 +259,36 @@ impl<S: Sink> json::pipeline::Pipeline for Small<'_, S> {
     }
 }
 
-/// Everything one input said, held until its turn.
+/// Everything one input said, held until its turn; no shape when it was too large to
+/// hold.
 #[derive(Default)]
 struct Heard {
     outcomes: Vec<(Position, Outcome)>,
     warnings: Vec<String>,
     shape: Option<Result<Shape>>,
+}
+
+/// A stream that fails once it has yielded more than `left` bytes, and says so in `over`.
+struct Whole<'a, R> {
+    inner: R,
+    left: u64,
+    over: &'a Cell<bool>,
+}
+
+impl<R: Read> Read for Whole<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let read = self.inner.read(buf)?;
+        match self.left.checked_sub(read as u64) {
+            Some(left) => {
+                self.left = left;
+                Ok(read)
+            }
+            None => {
+                self.over.set(true);
+                Err(io::Error::other("larger than an input read whole"))
+            }
+        }
+    }
 }
 
 impl Sink for Heard {
@@ -259,15 +301,24 @@ impl Sink for Heard {
     }
 }
 
-/// Reads one input to the end with `workers` threads parsing.
+/// Reads one input to the end with `workers` threads parsing. With `over`, the input is
+/// read whole and stops at [`WHOLE_LIMIT`] bytes, setting `over`.
 fn read_on(
     unit: &Unit,
     input: usize,
     options: &Options,
     workers: usize,
+    over: Option<&Cell<bool>>,
     sink: &mut dyn Sink,
 ) -> Result<Shape> {
     let mut stream = unit.open(&options.limits)?;
+    if let Some(over) = over {
+        stream = Box::new(Whole {
+            inner: stream,
+            left: WHOLE_LIMIT,
+            over,
+        });
+    }
     // Shape detection looks at the first bytes in one piece, however the stream is made
     // (a peeked file, a decompressor, a pipe handing over a few bytes at a time).
     let mut head = Vec::with_capacity(DETECTION_BYTES);
@@ -591,5 +642,40 @@ mod tests {
         assert_eq!(error.as_deref(), Some("stopped after 1"));
         assert_eq!(heard.0.last().map(String::as_str), Some("1 done: AzCli"));
         assert!(!heard.0.iter().any(|line| line.contains("input: 2")));
+    }
+
+    #[test]
+    fn a_small_gzip_file_of_a_large_log_is_read_again_the_usual_way() {
+        use std::io::Write as _;
+        // Compressed it is a few kilobytes; decompressed, more than an input read whole.
+        let line = format!("{CONNECT}\n");
+        let copies = usize::try_from(WHOLE_LIMIT).expect("fits") / line.len() + 10;
+        let path = std::env::temp_dir().join(format!(
+            "iothub-triage-{}-large.json.gz",
+            std::process::id()
+        ));
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        for _ in 0..copies {
+            encoder.write_all(line.as_bytes()).expect("compresses");
+        }
+        std::fs::write(&path, encoder.finish().expect("compresses")).expect("writes");
+        let path_text = path.display().to_string();
+        let units = units(&[
+            "fixtures/shapes/PT1H.json",
+            &path_text,
+            "fixtures/broken/malformed-lines.json",
+        ]);
+        assert!(
+            units
+                .iter()
+                .all(|unit| unit.size_hint().is_some_and(|size| size <= SMALL_INPUT))
+        );
+        let (expected, error) = one_by_one(&units);
+        assert_eq!(error, None);
+        assert!(expected.0.len() > copies);
+        let (heard, error) = in_order(&units, None);
+        let _ = std::fs::remove_file(&path);
+        assert_eq!(error, None);
+        assert!(heard == expected, "the same outcomes in the same order");
     }
 }

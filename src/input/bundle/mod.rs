@@ -125,6 +125,15 @@ impl Unit {
         }
     }
 
+    /// How many bytes the input holds, when known before reading it: a plain file's
+    /// size on disk (compressed, for a gzip file), an archive entry's declared size.
+    pub fn size_hint(&self) -> Option<u64> {
+        match &self.kind {
+            UnitKind::Entry { entry, .. } => Some(entry.size),
+            _ => self.file_size(),
+        }
+    }
+
     /// The decompressed content. Decompressed streams fail with an `InvalidData` error once
     /// they pass `limits.max_decompressed`.
     ///
