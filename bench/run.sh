@@ -110,7 +110,7 @@ measure_lines "$file"
 # throughput and peak memory.
 measure_file() {
   local label="$1" file="$2" runs="$3" bytes tool rss
-  bytes=$(stat -c %s "$file")
+  bytes=$(du -sb "$file" | cut -f 1)
   hyperfine --style none --warmup 1 --runs "$runs" --export-json "$DIR/file.json" \
     "$BIN analyze $file --format json" >/dev/null
   tool=$(median "$DIR/file.json")
@@ -126,6 +126,25 @@ for shape in records json-array tables az-cli csv; do
   [ -s "$file" ] || generate 100 "$shape" "$file"
   measure_file "$shape" "$file" "$RUNS"
 done
+
+echo
+echo "== Many small files: the 100 MB of JSON Lines as 100 files of 1 MB (a directory)"
+file="$DIR/fleet-100mb.json"
+[ -s "$file" ] || generate 100 json-lines "$file"
+dir="$DIR/fleet-100mb-split"
+if [ ! -d "$dir" ]; then
+  mkdir -p "$dir"
+  split -n l/100 -d -a 3 --additional-suffix=.json "$file" "$dir/PT1H-"
+fi
+# The same records as the one file, and the same per device+code counts.
+"$BIN" analyze "$file" --format json | jq -c '[.summary.records_analyzed, [.devices[] | [.device_id, [.codes[] | [.code, .count]]]]]' >"$DIR/whole.txt"
+"$BIN" analyze "$dir" --format json | jq -c '[.summary.records_analyzed, [.devices[] | [.device_id, [.codes[] | [.code, .count]]]]]' >"$DIR/split.txt"
+if ! cmp -s "$DIR/whole.txt" "$DIR/split.txt"; then
+  echo "MISMATCH: the 100 files and the one file give different counts" >&2
+  exit 1
+fi
+echo "  output checked: the same records and per device+code counts as the one file"
+measure_file "100 files" "$dir" "$RUNS"
 
 echo
 echo "== Scaling: the same 3,730 devices over 1, 2, 4 and 8 days"
