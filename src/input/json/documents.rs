@@ -5,7 +5,7 @@
 
 use super::fallback::{Resume, take_over};
 use super::fast;
-use super::pipeline::{BlockResult, Lists, Pipeline, run};
+use super::pipeline::{BlockResult, Fold, Lists, Pipeline, folding, run};
 use super::rows::{RowSeed, emit_row_cells};
 use super::walker::{ValueSeed, Walker};
 use crate::input::raw::Outcome;
@@ -29,30 +29,34 @@ pub(super) fn read_documents_in_blocks(
     unit_limit: usize,
 ) -> io::Result<Shape> {
     let lists = Lists::default();
-    let mut documents = Documents {
-        splitter: Splitter::new(reader, block_size, unit_limit),
-        input,
-        sink,
-        lists: &lists,
-        records: 0,
-        shape: None,
-        line: 1,
-        column: 0,
-        failure: None,
-    };
-    run(&mut documents, workers, &|batch| {
-        parse_batch(batch, input, &lists)
-    })?;
-    let Documents {
-        splitter,
-        sink,
-        records,
-        shape,
-        line,
-        column,
-        failure,
-        ..
-    } = documents;
+    let parse = |batch: &Batch| parse_batch(batch, input, &lists);
+    let splitter = Splitter::new(reader, block_size, unit_limit);
+    let (read, splitter, records, shape, line, column, failure) =
+        folding(sink, input, &lists, workers, |fold| {
+            let mut documents = Documents {
+                splitter,
+                fold,
+                records: 0,
+                shape: None,
+                line: 1,
+                column: 0,
+                failure: None,
+            };
+            let read = run(&mut documents, workers, &parse);
+            // The fold is let go of here, so that it ends before the serde walker
+            // takes the sink over.
+            let Documents {
+                splitter,
+                records,
+                shape,
+                line,
+                column,
+                failure,
+                ..
+            } = documents;
+            (read, splitter, records, shape, line, column, failure)
+        });
+    read?;
     let rest = splitter.into_rest();
     let resume = match (failure, rest.resync) {
         (Some(mut failure), _) => {
@@ -74,9 +78,7 @@ pub(super) fn read_documents_in_blocks(
 /// renumbered to run on from the batches before.
 struct Documents<'a, 'r> {
     splitter: Splitter<'r>,
-    input: usize,
-    sink: &'a mut dyn Sink,
-    lists: &'a Lists,
+    fold: Fold<'a>,
     /// Records delivered so far.
     records: u64,
     shape: Option<Shape>,
@@ -101,13 +103,11 @@ impl Pipeline for Documents<'_, '_> {
             return false;
         }
         let base = self.records;
-        for (mut position, mut outcome) in result.heard.outcomes.drain(..) {
-            renumber(&mut position, &mut outcome, |record| base + record);
-            self.sink.outcome(position, outcome);
+        for (position, outcome) in &mut result.heard.outcomes {
+            renumber(position, outcome, |record| base + record);
         }
-        self.lists.give(result.heard.outcomes);
-        for message in result.heard.warnings {
-            self.sink.warning(self.input, message);
+        if !self.fold.hand(std::mem::take(&mut result.heard)) {
+            return false;
         }
         self.records += result.records;
         match self.shape {

@@ -5,7 +5,7 @@
 
 use super::describe_in_line;
 use super::fast;
-use super::pipeline::{BlockResult, Lists, Pipeline, run};
+use super::pipeline::{BlockResult, Fold, Lists, Pipeline, folding, run};
 use super::walker::{ValueSeed, Walker};
 use crate::input::READ;
 use crate::input::fields::clip;
@@ -14,7 +14,6 @@ use crate::input::{Shape, Sink};
 use crate::model::Position;
 use serde::de::DeserializeSeed;
 use std::io::{self, BufRead};
-use std::sync::mpsc;
 
 pub(super) fn read_lines_in_blocks(
     reader: &mut dyn BufRead,
@@ -33,64 +32,27 @@ pub(super) fn read_lines_in_blocks(
         spare: Vec::new(),
     };
     let merged = Merged {
-        input,
         shape: None,
         seen_content: false,
     };
     let lists = Lists::default();
     let parse = |block: &Block| parse_block(block, input, &lists);
-    if workers < 2 {
+    folding(sink, input, &lists, workers, |fold| {
         let mut lines = Lines {
             blocks,
             merged,
-            out: Out::Sink(sink),
-            lists: &lists,
+            fold,
         };
         run(&mut lines, workers, &parse)?;
-        return Ok(lines.merged.shape());
-    }
-    // Folding the outcomes into the sink (the analysis) gets a thread of its own, fed
-    // the blocks in input order, while this one reads and the workers parse.
-    std::thread::scope(|scope| {
-        let (send, receive) = mpsc::sync_channel::<BlockResult>(FOLD_QUEUE);
-        let lists = &lists;
-        let folding = scope.spawn(move || {
-            for result in receive {
-                hand_over(result, input, sink, lists);
-            }
-        });
-        let mut lines = Lines {
-            blocks,
-            merged,
-            out: Out::Thread(send),
-            lists,
-        };
-        let read = run(&mut lines, workers, &parse);
-        let shape = lines.merged.shape();
-        // Closing the queue ends the fold once it has taken everything.
-        drop(lines);
-        if let Err(panic) = folding.join() {
-            std::panic::resume_unwind(panic);
-        }
-        read.map(|()| shape)
+        Ok(lines.merged.shape())
     })
 }
 
-/// Parsed blocks waiting for the fold, at most.
-const FOLD_QUEUE: usize = 4;
-
-/// JSON Lines as a pipeline: blocks of lines in, their outcomes out to the sink.
+/// JSON Lines as a pipeline: blocks of lines in, their outcomes out to the fold.
 struct Lines<'a, 'r> {
     blocks: Blocks<'r>,
     merged: Merged,
-    out: Out<'a>,
-    lists: &'a Lists,
-}
-
-/// Where parsed blocks go: straight to the sink, or to the thread that folds them in.
-enum Out<'a> {
-    Sink(&'a mut dyn Sink),
-    Thread(mpsc::SyncSender<BlockResult>),
+    fold: Fold<'a>,
 }
 
 impl Pipeline for Lines<'_, '_> {
@@ -105,27 +67,7 @@ impl Pipeline for Lines<'_, '_> {
         // Parsed blocks' buffers are filled again.
         self.blocks.spare.push(block.buffer);
         self.merged.note(&result);
-        match &mut self.out {
-            Out::Sink(sink) => {
-                hand_over(result, self.merged.input, &mut **sink, self.lists);
-                true
-            }
-            // Only a fold that ended early (it panicked) refuses: stop reading, and
-            // the panic goes on when the fold is joined.
-            Out::Thread(queue) => queue.send(result).is_ok(),
-        }
-    }
-}
-
-/// Hands a parsed block's outcomes and warnings to the sink, in order, and its list back
-/// to be filled again.
-fn hand_over(mut result: BlockResult, input: usize, sink: &mut dyn Sink, lists: &Lists) {
-    for (position, outcome) in result.outcomes.drain(..) {
-        sink.outcome(position, outcome);
-    }
-    lists.give(result.outcomes);
-    for message in result.warnings {
-        sink.warning(input, message);
+        self.fold.hand(result)
     }
 }
 
@@ -275,7 +217,6 @@ impl Blocks<'_> {
 
 /// The blocks' results, merged in order.
 struct Merged {
-    input: usize,
     shape: Option<Shape>,
     seen_content: bool,
 }

@@ -125,6 +125,86 @@ fn parallel<P: Pipeline>(
     })
 }
 
+/// Where parsed blocks go, in input order: straight into the sink, or to a thread of its
+/// own that folds them in while the reading thread reads and the workers parse.
+pub(super) struct Fold<'a> {
+    out: Out<'a>,
+    input: usize,
+    lists: &'a Lists,
+}
+
+enum Out<'a> {
+    Sink(&'a mut dyn Sink),
+    Thread(mpsc::SyncSender<BlockResult>),
+}
+
+/// Parsed blocks waiting for the fold thread, at most.
+const FOLD_QUEUE: usize = 4;
+
+impl Fold<'_> {
+    /// Hands a parsed block over; false when the fold thread ended early (it panicked:
+    /// reading stops, and the panic goes on when the thread is joined).
+    pub(super) fn hand(&mut self, result: BlockResult) -> bool {
+        match &mut self.out {
+            Out::Sink(sink) => {
+                hand_over(result, self.input, &mut **sink, self.lists);
+                true
+            }
+            Out::Thread(queue) => queue.send(result).is_ok(),
+        }
+    }
+}
+
+/// Runs `read` with a fold into `sink`: on a thread of its own when `workers` parse on
+/// several cores (the analysis is then a stage of the pipeline, not a pause in it).
+/// When `read` returns, the fold has taken everything it was handed.
+pub(super) fn folding<R>(
+    sink: &mut dyn Sink,
+    input: usize,
+    lists: &Lists,
+    workers: usize,
+    read: impl FnOnce(Fold<'_>) -> R,
+) -> R {
+    if workers < 2 {
+        return read(Fold {
+            out: Out::Sink(sink),
+            input,
+            lists,
+        });
+    }
+    std::thread::scope(|scope| {
+        let (send, receive) = mpsc::sync_channel::<BlockResult>(FOLD_QUEUE);
+        let folding = scope.spawn(move || {
+            for result in receive {
+                hand_over(result, input, sink, lists);
+            }
+        });
+        // `read` drops its fold when it returns: the queue closes, and the fold thread
+        // ends once it has taken everything.
+        let value = read(Fold {
+            out: Out::Thread(send),
+            input,
+            lists,
+        });
+        if let Err(panic) = folding.join() {
+            std::panic::resume_unwind(panic);
+        }
+        value
+    })
+}
+
+/// Hands a parsed block's outcomes and warnings to the sink, in order, and its list back
+/// to be filled again.
+fn hand_over(mut result: BlockResult, input: usize, sink: &mut dyn Sink, lists: &Lists) {
+    for (position, outcome) in result.outcomes.drain(..) {
+        sink.outcome(position, outcome);
+    }
+    lists.give(result.outcomes);
+    for message in result.warnings {
+        sink.warning(input, message);
+    }
+}
+
 /// The outcome lists of blocks already handed to the sink, to be filled again. A block's
 /// list is large (a few thousand records), and a large allocation freed on the thread
 /// that folds goes back to the system: a fresh list for every block cost fresh, zeroed
