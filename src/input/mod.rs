@@ -565,6 +565,13 @@ mod tests {
         expand(&sources, &Limits::default(), &mut |_| {}).expect("expands")
     }
 
+    /// Whether every unit is small enough to be read whole, beside others.
+    fn all_small(units: &[Unit]) -> bool {
+        units
+            .iter()
+            .all(|unit| unit.size_hint().is_some_and(|size| size <= SMALL_INPUT))
+    }
+
     /// Each unit read with `read`, one after another, up to the first error.
     fn one_by_one(units: &[Unit]) -> (Transcript, Option<String>) {
         let mut heard = Transcript::default();
@@ -613,11 +620,7 @@ mod tests {
             "fixtures/broken/not-a-log.txt",
             "fixtures/broken/bad-times.json",
         ]);
-        assert!(
-            units
-                .iter()
-                .all(|unit| unit.file_size().is_some_and(|size| size <= SMALL_INPUT))
-        );
+        assert!(all_small(&units));
         let (expected, error) = one_by_one(&units);
         assert!(
             error
@@ -665,11 +668,7 @@ mod tests {
             &path_text,
             "fixtures/broken/malformed-lines.json",
         ]);
-        assert!(
-            units
-                .iter()
-                .all(|unit| unit.size_hint().is_some_and(|size| size <= SMALL_INPUT))
-        );
+        assert!(all_small(&units));
         let (expected, error) = one_by_one(&units);
         assert_eq!(error, None);
         assert!(expected.0.len() > copies);
