@@ -1233,6 +1233,26 @@ fn an_input_over_the_decompression_limit_stops_with_exit_2() {
 }
 
 #[test]
+fn a_small_bomb_among_small_inputs_is_read_again_streamed_and_meets_its_limit() {
+    // 64 KiB compressed, 64 MiB of blanks: small enough to be read beside the others,
+    // too large to be held, so it is read again at its turn and stopped by the limit.
+    triage()
+        .args([
+            "analyze",
+            "fixtures/shapes/PT1H.json",
+            "fixtures/bundles/bomb.gz",
+            "fixtures/insights/offline.json",
+            "--max-decompressed-size",
+            "20MiB",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "fixtures/bundles/bomb.gz: decompressed size exceeds the limit of 20971520 bytes (--max-decompressed-size)",
+        ));
+}
+
+#[test]
 fn the_same_inputs_in_another_order_give_byte_identical_reports() {
     let forward = triage()
         .args([
