@@ -1,8 +1,9 @@
 //! The whole way in, as the command line reads: the fuzz bytes are cut at each `\xFF\xFF`
 //! (never in UTF-8 text) into up to four inputs, each written to a file; `expand` turns
-//! the files into units (gzip and zip recognised from the content), `read` detects each
-//! unit's shape and streams its records into the `Analyzer`, and `finish` builds the
-//! report, which is then rendered as JSON.
+//! the files into units (gzip and zip recognised from the content), `read_in_order`
+//! detects each unit's shape and streams its records into the `Analyzer` (small units
+//! several at a time, as the command line reads them), and `finish` builds the report,
+//! which is then rendered as JSON.
 //!
 //! A sink between `read` and the analyzer counts what each reader handed over, so the
 //! report's counts are checked against them: records_read == skipped + filtered +
@@ -35,12 +36,14 @@ struct Handed {
 struct Counting<'a> {
     analyzer: &'a mut Analyzer,
     handed: Vec<Handed>,
+    /// The input being handed over: the inputs before it are done.
+    current: usize,
 }
 
 impl input::Sink for Counting<'_> {
     fn outcome(&mut self, position: Position, outcome: Outcome) {
-        check(&position, &outcome, self.handed.len() - 1);
-        let handed = self.handed.last_mut().expect("an input is open");
+        check(&position, &outcome, self.current);
+        let handed = self.handed.get_mut(self.current).expect("an input is open");
         match &outcome {
             Outcome::Record(_) => handed.records += 1,
             Outcome::Filtered(_) => handed.filtered += 1,
@@ -90,20 +93,37 @@ fuzz_target!(|data: &[u8]| {
     for message in warnings {
         analyzer.warn(message);
     }
-    let mut handed = Vec::new();
-    for unit in &units {
-        let index = analyzer.begin_input(unit.name.clone());
-        handed.push(Handed::default());
-        let mut counting = Counting {
-            analyzer: &mut analyzer,
-            handed,
-        };
-        let shape = input::read(unit, index, &options, &mut counting);
-        handed = counting.handed;
-        if let Ok(shape) = shape {
-            analyzer.end_input(index, shape);
+    let indices: Vec<usize> = units
+        .iter()
+        .map(|unit| analyzer.begin_input(unit.name.clone()))
+        .collect();
+    let mut counting = Counting {
+        analyzer: &mut analyzer,
+        handed: vec![Handed::default(); units.len()],
+        current: 0,
+    };
+    // As the command line reads (small inputs several at a time, handed over in order),
+    // except that an input that cannot be read does not stop the others: reading starts
+    // again after it.
+    while counting.current < units.len() {
+        let start = counting.current;
+        let read = input::read_in_order(
+            &units[start..],
+            &indices[start..],
+            &options,
+            &mut counting,
+            &mut |counting, index, shape| {
+                counting.analyzer.end_input(index, shape);
+                counting.current += 1;
+                Ok(())
+            },
+        );
+        match read {
+            Ok(()) => break,
+            Err(_) => counting.current += 1,
         }
     }
+    let handed = counting.handed;
     let report = analyzer.finish();
     let summary = &report.summary;
     assert_eq!(report.inputs.len(), units.len());
