@@ -153,7 +153,7 @@ pub fn read_in_order<S: Sink>(
     indices: &[usize],
     options: &Options,
     sink: &mut S,
-    done: &mut dyn FnMut(&mut S, usize, Shape) -> Result<()>,
+    done: &mut Done<'_, S>,
 ) -> Result<()> {
     let mut at = 0;
     while let Some(unit) = units.get(at) {
@@ -174,13 +174,16 @@ pub fn read_in_order<S: Sink>(
     Ok(())
 }
 
+/// What hears that an input is all in the sink: its number and shape.
+pub type Done<'a, S> = dyn FnMut(&mut S, usize, Shape) -> Result<()> + 'a;
+
 /// Small inputs read on other cores, each whole, and handed to the sink in order.
 fn read_small<S: Sink>(
     units: &[Unit],
     indices: &[usize],
     options: &Options,
     sink: &mut S,
-    done: &mut dyn FnMut(&mut S, usize, Shape) -> Result<()>,
+    done: &mut Done<'_, S>,
 ) -> Result<()> {
     let mut small = Small {
         next: 0,
@@ -217,7 +220,7 @@ struct Small<'a, S> {
     units: &'a [Unit],
     options: &'a Options,
     sink: &'a mut S,
-    done: &'a mut dyn FnMut(&mut S, usize, Shape) -> Result<()>,
+    done: &'a mut Done<'a, S>,
     /// The error that stopped the reading: an input's own, or the one `done` gave.
     failure: Option<anyhow::Error>,
 }
