@@ -1,6 +1,8 @@
-//! The work of both carriers, read on this thread, parsed on every core and delivered
-//! back here in input order, with a bounded number of jobs in flight; and what parsing
-//! a job hands back to the sink.
+//! Work read on this thread, parsed on every core and delivered back here in input
+//! order, with a bounded number of jobs in flight: the blocks of both JSON carriers, and
+//! small inputs read whole (`input::read_in_order`). Then what parsing a block hands
+//! back, and the fold that takes it into the sink, on a thread of its own when several
+//! cores parse.
 
 use crate::input::raw::Outcome;
 use crate::input::{Shape, Sink};
