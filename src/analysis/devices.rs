@@ -1,8 +1,11 @@
 //! Every identity's state, found by the record's own `&str` ids without copying them:
-//! a lookup per record must not allocate, and a hub has up to millions of devices.
+//! a lookup per record must not allocate, and a hub has up to millions of devices. Ids
+//! are kept inline in the table (most are under 25 bytes), so comparing one on a lookup
+//! reads the table's own memory rather than a string elsewhere.
 
 use super::DeviceKey;
 use super::device::DeviceState;
+use compact_str::CompactString;
 use rayon::slice::ParallelSliceMut;
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
@@ -10,7 +13,7 @@ use std::collections::BTreeMap;
 /// The devices seen so far, and their modules.
 #[derive(Debug, Default)]
 pub struct Devices {
-    by_id: FxHashMap<String, Identities>,
+    by_id: FxHashMap<CompactString, Identities>,
 }
 
 /// A device id's own state, and its modules' states.
@@ -27,7 +30,7 @@ impl Devices {
         // from a lookup and insert on its miss in one `match`.
         if !self.by_id.contains_key(device_id) {
             self.by_id
-                .insert(device_id.to_string(), Identities::default());
+                .insert(CompactString::from(device_id), Identities::default());
         }
         let Some(identities) = self.by_id.get_mut(device_id) else {
             unreachable!("inserted above")
@@ -49,7 +52,7 @@ impl Devices {
     }
 
     pub fn get_mut(&mut self, key: &DeviceKey) -> Option<&mut DeviceState> {
-        let identities = self.by_id.get_mut(&key.device_id)?;
+        let identities = self.by_id.get_mut(key.device_id.as_str())?;
         match &key.module_id {
             None => identities.device.as_mut(),
             Some(module) => identities.modules.get_mut(module),
@@ -60,11 +63,11 @@ impl Devices {
     pub fn keys(&self) -> impl Iterator<Item = DeviceKey> + '_ {
         self.by_id.iter().flat_map(|(device_id, identities)| {
             let own = identities.device.as_ref().map(|_| DeviceKey {
-                device_id: device_id.clone(),
+                device_id: device_id.to_string(),
                 module_id: None,
             });
             let modules = identities.modules.keys().map(move |module| DeviceKey {
-                device_id: device_id.clone(),
+                device_id: device_id.to_string(),
                 module_id: Some(module.clone()),
             });
             own.into_iter().chain(modules)
@@ -75,6 +78,7 @@ impl Devices {
     pub fn into_sorted(self) -> Vec<(DeviceKey, DeviceState)> {
         let mut all: Vec<(DeviceKey, DeviceState)> = Vec::with_capacity(self.by_id.len());
         for (device_id, identities) in self.by_id {
+            let device_id = device_id.into_string();
             for (module, state) in identities.modules {
                 all.push((
                     DeviceKey {
