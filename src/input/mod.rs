@@ -9,6 +9,7 @@ mod fields;
 #[doc(hidden)]
 pub mod fuzzing;
 mod json;
+mod pipeline;
 #[cfg(test)]
 mod properties;
 mod raw;
@@ -210,7 +211,7 @@ fn read_small<S: Sink>(
         };
         (at, index, heard)
     };
-    json::pipeline::run(&mut small, every_core(), &parse)?;
+    pipeline::run(&mut small, every_core(), &parse)?;
     small.failure.map_or(Ok(()), Err)
 }
 
@@ -225,7 +226,7 @@ struct Small<'a, S> {
     failure: Option<anyhow::Error>,
 }
 
-impl<S: Sink> json::pipeline::Pipeline for Small<'_, S> {
+impl<S: Sink> pipeline::Pipeline for Small<'_, S> {
     type Job = usize;
     type Done = (usize, usize, Heard);
 

@@ -5,9 +5,10 @@
 
 use super::fallback::{Resume, take_over};
 use super::fast;
-use super::pipeline::{BlockResult, Fold, Lists, Pipeline, folding, run};
+use super::fold::{BlockResult, Fold, Lists, folding};
 use super::rows::{RowSeed, emit_row_cells};
 use super::walker::{ValueSeed, Walker};
+use crate::input::pipeline::{Pipeline, run};
 use crate::input::raw::Outcome;
 use crate::input::split::{Batch, Piece, Resync, Splitter, UnitKind};
 use crate::input::{Shape, Sink};

@@ -8,8 +8,8 @@
 //! this reader accepts it must read exactly as the serde reader does; the tests below and
 //! the property tests hold it to that. Declining costs a second parse, never an answer.
 
+use super::fold::BlockResult;
 use super::lines::read_line_with_serde;
-use super::pipeline::BlockResult;
 use super::walker::Walker;
 use crate::input::fields::{Field, KeyKind};
 use crate::input::raw::{Outcome, Properties, RawRecord};

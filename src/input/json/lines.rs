@@ -5,10 +5,11 @@
 
 use super::describe_in_line;
 use super::fast;
-use super::pipeline::{BlockResult, Fold, Lists, Pipeline, folding, run};
+use super::fold::{BlockResult, Fold, Lists, folding};
 use super::walker::{ValueSeed, Walker};
 use crate::input::READ;
 use crate::input::fields::clip;
+use crate::input::pipeline::{Pipeline, run};
 use crate::input::raw::Outcome;
 use crate::input::{Shape, Sink};
 use crate::model::Position;

@@ -5,15 +5,16 @@
 //! element, never loaded whole; lines and elements are parsed in blocks on every core.
 //!
 //! This file holds the two entry points and the words for a parse error. `lines` and
-//! `documents` read their carriers through the `pipeline` that parses on every core;
-//! `walker` turns JSON values into records with serde, `rows` reads a table's rows (also
-//! alone), and `fallback` lets the walker take over a document where the splitter stops.
+//! `documents` read their carriers through the input's `pipeline`, which parses on
+//! every core, and hand the outcomes to the `fold`; `walker` turns JSON values into
+//! records with serde, `rows` reads a table's rows (also alone), and `fallback` lets the
+//! walker take over a document where the splitter stops.
 
 mod documents;
 mod fallback;
 mod fast;
+mod fold;
 mod lines;
-pub(super) mod pipeline;
 mod rows;
 mod walker;
 
@@ -29,8 +30,8 @@ const BLOCK: usize = 1024 * 1024;
 
 /// Reads JSON Lines: each line holds one or more JSON values; a broken line is skipped
 /// and reading goes on with the next, and so is a line longer than `max_record_size`
-/// bytes. Blocks of lines are parsed on `workers` cores, and their outcomes reach the sink in
-/// input order, so the result is the same as reading line by line.
+/// bytes. Blocks of lines are parsed on `workers` cores, and their outcomes reach the
+/// sink in input order, so the result is the same as reading line by line.
 pub fn read_lines(
     reader: &mut dyn BufRead,
     input: usize,
@@ -41,9 +42,9 @@ pub fn read_lines(
     lines::read_lines_in_blocks(reader, input, sink, workers, BLOCK, max_record_size)
 }
 
-/// Reads one or more JSON documents. Their elements are parsed in blocks on `workers` cores,
-/// and their outcomes reach the sink in input order, numbered as one walk through the
-/// documents numbers them. Malformed JSON ends the input: what came before is kept and
+/// Reads one or more JSON documents. Their elements are parsed in blocks on `workers`
+/// cores, and their outcomes reach the sink in input order, numbered as one walk
+/// through the documents numbers them. Malformed JSON ends the input: what came before is kept and
 /// the break is reported with its line and column.
 pub fn read_documents(
     reader: &mut dyn BufRead,
