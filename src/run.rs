@@ -7,6 +7,7 @@ use crate::cli::Cli;
 use crate::config::{AnalyzeConfig, Command, Output, ReportFormat};
 use crate::gate;
 use crate::input::{self, Source};
+use crate::memory;
 use crate::report::escape::terminal;
 use crate::report::options::RenderOptions;
 use crate::report::{self, Report, table::Style};
@@ -71,6 +72,8 @@ fn analyze(config: &AnalyzeConfig, out: &mut dyn Write, err: &mut dyn Write) -> 
         .transpose()?;
     let analyzer = read_all(config, err)?;
     let report = analyzer.finish();
+    // What the analysis worked with goes back before rendering allocates the report's text.
+    memory::release_freed();
     for (format, path) in &config.targets {
         match path {
             None => render(*format, &report, config, out)?,

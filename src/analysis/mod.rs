@@ -9,6 +9,7 @@ mod filter;
 mod timeline;
 
 use crate::input::{Outcome, Shape, Sink};
+use crate::memory;
 use crate::model::{Position, Record};
 use crate::report::{
     CodeSummary, DeviceReport, FilterCount, InputReport, Problem, Report, SeverityCounts, Summary,
@@ -135,6 +136,7 @@ impl Analyzer {
     /// Builds the report. Deterministic: every list has an explicit order.
     pub fn finish(mut self) -> Report {
         self.seen = FxHashSet::default();
+        memory::release_freed();
         let sources: Vec<String> = self.inputs.iter().map(|tally| tally.name.clone()).collect();
         let log_end = self.log_end.unwrap_or_default();
         let (devices, insights, connected_devices) = diagnose(
@@ -243,6 +245,9 @@ fn diagnose(
             )
         },
     );
+    // The device table is gone (sorted into a list), and the reports are built on other
+    // threads than the ones that filled it.
+    memory::release_freed();
     let mut devices: Vec<DeviceReport> = states
         .into_par_iter()
         .zip(diagnoses)
@@ -250,6 +255,8 @@ fn diagnose(
             state.report(key, addresses, diagnosis, &incidents, sources)
         })
         .collect();
+    // The events are gone.
+    memory::release_freed();
     // Worst finding first, benign (info) after real problems, healthy devices last.
     // Device identities are unique, so an unstable sort gives the one order.
     devices.par_sort_unstable_by(|a, b| {

@@ -1,0 +1,16 @@
+//! Hands memory freed between the phases of a run back to the system.
+//!
+//! The binary allocates with mimalloc (`main.rs`), which keeps freed pages for a second
+//! before it returns them: longer than most runs. Each phase of an analysis (reading,
+//! diagnosing, building the reports, rendering) frees most of what the phase before it
+//! built, and often on other threads, whose heaps cannot reuse those pages. Returning
+//! them at each boundary keeps the peak near the data that is alive, not near the sum
+//! of the phases.
+
+/// Returns to the system the pages the allocator holds that nothing uses. A walk over
+/// the allocator's pages: under a millisecond even after a gigabyte of input.
+pub fn release_freed() {
+    // SAFETY: `mi_collect` has no preconditions: it frees nothing in use, only returns
+    // free pages, and may be called from any thread at any time.
+    unsafe { libmimalloc_sys::mi_collect(true) }
+}
