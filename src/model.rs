@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use compact_str::CompactString;
 use serde::Serialize;
 use std::fmt;
-use std::hash::{Hash, Hasher};
+use std::hash::Hash;
 
 /// How bad something is. Ordered: `Info < Low < Medium < High < Critical`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -151,25 +151,6 @@ pub struct Record {
 }
 
 impl Record {
-    /// What makes two records the same event: the identity, time, operation, code,
-    /// level and client address, hashed to 64 bits (8 bytes an event to remember).
-    /// FxHash is fast rather than keyed; input crafted to collide would have a record
-    /// counted as a duplicate (filtered with that reason, not lost).
-    pub fn fingerprint(&self) -> u64 {
-        let mut hasher = rustc_hash::FxHasher::default();
-        (
-            &self.device_id,
-            &self.module_id,
-            self.time,
-            self.operation,
-            &self.code,
-            self.level,
-            &self.masked_ip,
-        )
-            .hash(&mut hasher);
-        hasher.finish()
-    }
-
     /// A successful connect: `deviceConnect` without an error level or code.
     pub fn is_successful_connect(&self) -> bool {
         self.operation == Operation::Connect && !self.level.is_error() && self.code.is_none()

@@ -1298,6 +1298,26 @@ fn exact_duplicate_records_are_counted_once_unless_kept() {
         11
     );
     assert_eq!(device(&report, "pump-0042")["codes"][0]["count"], 1);
+    // Inputs are read in name order; the repeats are counted against the later one.
+    let counts: Vec<(&str, u64, u64)> = report["inputs"]
+        .as_array()
+        .expect("inputs")
+        .iter()
+        .map(|i| {
+            (
+                i["source"].as_str().unwrap_or_default(),
+                i["records_analyzed"].as_u64().unwrap_or_default(),
+                i["records_filtered"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            ("fixtures/bundles/PT1H.json.gz", 11, 1),
+            ("fixtures/shapes/PT1H.json", 0, 12)
+        ]
+    );
     let kept = analyze_json(&[
         "fixtures/shapes/PT1H.json",
         "fixtures/bundles/PT1H.json.gz",

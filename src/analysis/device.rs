@@ -1,7 +1,7 @@
 //! One device's folded state: its compact event list and per-code tallies.
 
 use super::diagnosis::{DeviceDiagnosis, Insight, InsightKind};
-use super::event::{AddressId, Addresses, Event};
+use super::event::{self, AddressId, Addresses, CodeText, Event, MANY_CODE_TEXTS};
 use crate::model::{Operation, Position, Record, Severity};
 use crate::report::{DeviceCode, DeviceReport, LastState, Location};
 use crate::rules;
@@ -58,12 +58,17 @@ pub struct DeviceState {
 impl DeviceState {
     pub fn add(&mut self, record: &Record, sequence: u32, address: Option<AddressId>) {
         let time = record.time;
+        let code_text = match &record.code {
+            Some(code) => self.tally_code(code, time, &record.position),
+            None => 0,
+        };
         // Grown by half, not doubled: a fleet's events are most of the memory, and
         // doubling leaves a quarter of it unused on average.
         if self.events.len() == self.events.capacity() {
             self.events.reserve_exact(self.events.len() / 2 + 4);
         }
-        self.events.push(Event::new(record, sequence, address));
+        self.events
+            .push(Event::new(record, sequence, address, code_text));
         match record.operation {
             Operation::Connect => self.connects += 1,
             Operation::Disconnect => self.disconnects += 1,
@@ -75,27 +80,6 @@ impl DeviceState {
         if self.first_at.as_ref().is_none_or(|(seen, _)| time < *seen) {
             self.first_at = Some((time, record.position.clone()));
         }
-        if let Some(code) = &record.code {
-            match self.codes.iter_mut().find(|(known, _)| known == code) {
-                Some((_, tally)) => {
-                    tally.count += 1;
-                    if time < tally.first {
-                        tally.first = time;
-                        tally.first_at = record.position.clone();
-                    }
-                    tally.last = tally.last.max(time);
-                }
-                None => {
-                    let tally = CodeTally {
-                        count: 1,
-                        first: time,
-                        last: time,
-                        first_at: record.position.clone(),
-                    };
-                    self.codes.push((code.clone(), tally));
-                }
-            }
-        }
         if let Some(address) = address
             && self.addresses.len() < ADDRESSES_KEPT
         {
@@ -105,13 +89,89 @@ impl DeviceState {
         keep_latest(&mut self.sdk_version, time, record.sdk_version.as_deref());
     }
 
+    /// Counts `code` and returns its text's place among the device's codes.
+    fn tally_code(&mut self, code: &CompactString, time: DateTime<Utc>, at: &Position) -> CodeText {
+        let place = match self.codes.iter().position(|(known, _)| known == code) {
+            Some(index) => {
+                let tally = &mut self.codes[index].1;
+                tally.count += 1;
+                if time < tally.first {
+                    tally.first = time;
+                    tally.first_at = at.clone();
+                }
+                tally.last = tally.last.max(time);
+                index
+            }
+            None => {
+                let tally = CodeTally {
+                    count: 1,
+                    first: time,
+                    last: time,
+                    first_at: at.clone(),
+                };
+                self.codes.push((code.clone(), tally));
+                self.codes.len() - 1
+            }
+        };
+        CodeText::try_from(place + 1).unwrap_or(MANY_CODE_TEXTS)
+    }
+
     /// Ends reading: puts the events in time order (arrival breaks ties), as the
-    /// detectors need them.
-    pub fn seal(&mut self) {
+    /// detectors need them, and unless `keep_repeats`, drops the events that exactly
+    /// repeat an earlier one (see [`event::repeats`]), with what they added to the
+    /// tallies. Returns the arrival numbers of the repeats it dropped.
+    pub fn seal(&mut self, keep_repeats: bool) -> Vec<u32> {
         // Arrival numbers are unique, so no two keys are equal and an unstable sort, which
         // needs no scratch memory, gives the one order.
         self.events.sort_unstable_by_key(Event::order_key);
+        let dropped = if keep_repeats {
+            Vec::new()
+        } else {
+            self.drop_repeats()
+        };
         self.events.shrink_to_fit();
+        dropped
+    }
+
+    fn drop_repeats(&mut self) -> Vec<u32> {
+        let repeats = event::repeats(&self.events);
+        let mut dropped = Vec::with_capacity(repeats.len());
+        let mut repeats = repeats.into_iter().peekable();
+        let mut place = 0;
+        let mut events = std::mem::take(&mut self.events);
+        events.retain(|event| {
+            let repeat = repeats.next_if_eq(&place).is_some();
+            place += 1;
+            if repeat {
+                dropped.push(event.sequence);
+                self.untally(event);
+            }
+            !repeat
+        });
+        self.events = events;
+        dropped
+    }
+
+    /// Takes back what [`DeviceState::add`] counted of a repeat. What it kept (first and
+    /// last times, where the first was, the addresses) a repeat cannot have changed: it
+    /// has the time and address of an event that arrived before it. (The protocol and
+    /// SDK version kept are the latest, the later arrival on a tie: a repeat's, which
+    /// logs the same ones as the record it repeats.)
+    fn untally(&mut self, event: &Event) {
+        match event.operation {
+            Operation::Connect => self.connects -= 1,
+            Operation::Disconnect => self.disconnects -= 1,
+            Operation::Other => {}
+        }
+        if event.code_text != 0 || event.level.is_error() {
+            self.error_events -= 1;
+        }
+        if let Some((_, tally)) = usize::from(event.code_text)
+            .checked_sub(1)
+            .and_then(|index| self.codes.get_mut(index))
+        {
+            tally.count -= 1;
+        }
     }
 
     /// The device's events, in time order once [`DeviceState::seal`] ran.
@@ -265,5 +325,101 @@ fn keep_latest(
         }
         Some(_) => {}
         None => *slot = Some((time, value.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Level;
+
+    fn record(line: u64, second: u32, operation: Operation, code: Option<&str>) -> Record {
+        Record {
+            time: DateTime::from_timestamp(1_772_442_000 + i64::from(second), 0)
+                .expect("test time"),
+            device_id: "pump-1".into(),
+            module_id: None,
+            operation,
+            level: if code.is_some() {
+                Level::Error
+            } else {
+                Level::Information
+            },
+            code: code.map(Into::into),
+            protocol: Some("Mqtt".into()),
+            masked_ip: None,
+            sdk_version: None,
+            position: Position::line(0, line),
+        }
+    }
+
+    /// The device read from the records; arrival numbers are the lines.
+    fn state(records: &[Record]) -> DeviceState {
+        let mut state = DeviceState::default();
+        for record in records {
+            let line = record.position.line.unwrap_or_default();
+            state.add(record, u32::try_from(line).expect("test line"), None);
+        }
+        state
+    }
+
+    fn counts(state: &DeviceState) -> (usize, u64, u64, u64, Vec<(String, u64)>) {
+        let codes = state
+            .codes
+            .iter()
+            .map(|(code, tally)| (code.to_string(), tally.count))
+            .collect();
+        (
+            state.events.len(),
+            state.connects,
+            state.disconnects,
+            state.error_events,
+            codes,
+        )
+    }
+
+    #[test]
+    fn sealing_drops_repeats_with_what_they_counted() {
+        use Operation::{Connect, Disconnect};
+        let records = [
+            record(1, 0, Connect, None),
+            record(2, 5, Disconnect, Some("404104")),
+            record(3, 6, Connect, None),
+            // The same export read again: every record repeats.
+            record(4, 0, Connect, None),
+            record(5, 5, Disconnect, Some("404104")),
+            record(6, 6, Connect, None),
+            // The same number written otherwise is another record.
+            record(7, 5, Disconnect, Some("0404104")),
+        ];
+        let mut once = state(&records);
+        assert_eq!(once.seal(false), [4, 5, 6]);
+        assert_eq!(
+            counts(&once),
+            (
+                4,
+                2,
+                2,
+                2,
+                vec![("404104".into(), 1), ("0404104".into(), 1)]
+            )
+        );
+        // The first arrival of each is kept, where the device's first record was.
+        let kept: Vec<u32> = once.events().iter().map(|e| e.sequence).collect();
+        assert_eq!(kept, [1, 2, 7, 3]);
+        assert_eq!(once.first_at.map(|(_, at)| at.line), Some(Some(1)));
+
+        let mut kept = state(&records);
+        assert!(kept.seal(true).is_empty());
+        assert_eq!(
+            counts(&kept),
+            (
+                7,
+                4,
+                3,
+                3,
+                vec![("404104".into(), 2), ("0404104".into(), 1)]
+            )
+        );
     }
 }

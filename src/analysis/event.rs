@@ -11,7 +11,8 @@ use std::num::NonZeroU32;
 pub struct Event {
     pub time: DateTime<Utc>,
     /// Arrival order across all inputs; breaks ties between equal times. (It saturates
-    /// at 4 billion records, where only ties of equal times would order arbitrarily.)
+    /// at 4 billion records, where only ties of equal times would order arbitrarily, and
+    /// a repeat may be counted against another input read since.)
     pub sequence: u32,
     pub operation: Operation,
     pub level: Level,
@@ -19,10 +20,27 @@ pub struct Event {
     pub code: Option<u32>,
     /// The client address, interned in [`Addresses`].
     pub address: Option<AddressId>,
+    /// The `ResultType` exactly as logged, as its place among the device's code texts
+    /// (1 for the first text it logged, 2 for the next, ...; 0 without a code,
+    /// [`MANY_CODE_TEXTS`] past what a `u16` numbers). It tells repeats apart where the
+    /// number cannot: `"0404104"`, or a code that is not a number.
+    pub code_text: CodeText,
 }
 
+/// The place of a code's text among a device's, 1-based; 0: no code.
+pub type CodeText = u16;
+
+/// The place of every text past the 65,534th of a device: such events are never taken
+/// for repeats of each other.
+pub const MANY_CODE_TEXTS: CodeText = CodeText::MAX;
+
 impl Event {
-    pub fn new(record: &Record, sequence: u32, address: Option<AddressId>) -> Event {
+    pub fn new(
+        record: &Record,
+        sequence: u32,
+        address: Option<AddressId>,
+        code_text: CodeText,
+    ) -> Event {
         Event {
             time: record.time,
             sequence,
@@ -30,6 +48,7 @@ impl Event {
             level: record.level,
             code: record.code.as_deref().and_then(|code| code.parse().ok()),
             address,
+            code_text,
         }
     }
 
@@ -53,6 +72,45 @@ impl Event {
     pub fn order_key(&self) -> (DateTime<Utc>, u32) {
         (self.time, self.sequence)
     }
+
+    /// What an exact repeat of this event has the same, besides its device and time.
+    fn repeat_key(&self) -> (Operation, Level, CodeText, Option<AddressId>) {
+        (self.operation, self.level, self.code_text, self.address)
+    }
+}
+
+/// The places, ascending, of the events that exactly repeat an earlier arrival in one
+/// device's `events`, sorted by [`Event::order_key`]: the same time, operation, level,
+/// code text and client address. Azure may deliver a record twice, and overlapping
+/// exports hold the same records. Repeats have equal times, so only the events that
+/// share a time are compared, by sorting them: a device whose events all share one time
+/// costs a sort, not a comparison of every pair.
+pub fn repeats(events: &[Event]) -> Vec<usize> {
+    let mut found = Vec::new();
+    let mut same_time = Vec::new();
+    let mut start = 0;
+    for run in events.chunk_by(|a, b| a.time == b.time) {
+        if run.len() > 1 {
+            same_time.clear();
+            same_time.extend(
+                run.iter()
+                    .enumerate()
+                    .filter(|(_, event)| event.code_text != MANY_CODE_TEXTS)
+                    .map(|(offset, event)| (event.repeat_key(), start + offset)),
+            );
+            // Places break ties: within equal keys, the earliest arrival comes first.
+            same_time.sort_unstable();
+            found.extend(
+                same_time
+                    .windows(2)
+                    .filter(|pair| pair[0].0 == pair[1].0)
+                    .map(|pair| pair[1].1),
+            );
+        }
+        start += run.len();
+    }
+    found.sort_unstable();
+    found
 }
 
 /// Index of an interned client address.
@@ -98,6 +156,52 @@ mod tests {
             "{} bytes",
             std::mem::size_of::<Event>()
         );
+    }
+
+    fn at(second: u32, operation: Operation, code_text: CodeText, address: u32) -> Event {
+        Event {
+            time: chrono::DateTime::from_timestamp(1_772_442_000 + i64::from(second), 0)
+                .expect("test time"),
+            sequence: 0,
+            operation,
+            level: if code_text == 0 {
+                Level::Information
+            } else {
+                Level::Error
+            },
+            code: (code_text != 0).then_some(404_104),
+            address: NonZeroU32::new(address).map(AddressId),
+            code_text,
+        }
+    }
+
+    #[test]
+    fn a_repeat_is_a_later_arrival_of_an_equal_event_at_the_same_time() {
+        use Operation::{Connect, Disconnect};
+        let mut events = vec![
+            at(0, Connect, 0, 1),
+            at(0, Disconnect, 1, 1),
+            // The connect again, after another event of the same time: a repeat.
+            at(0, Connect, 0, 1),
+            // Same number, other text ("0404104"): not a repeat.
+            at(0, Disconnect, 2, 1),
+            // Other address: not a repeat.
+            at(0, Connect, 0, 2),
+            // Past the texts a device can number: never taken for repeats.
+            at(0, Disconnect, MANY_CODE_TEXTS, 1),
+            at(0, Disconnect, MANY_CODE_TEXTS, 1),
+            // A second later: not a repeat of the first connect...
+            at(1, Connect, 0, 1),
+            // ...but this one is, twice.
+            at(1, Connect, 0, 1),
+            at(1, Connect, 0, 1),
+        ];
+        for (sequence, event) in (1..).zip(&mut events) {
+            event.sequence = sequence;
+        }
+        assert_eq!(repeats(&events), [2, 8, 9]);
+        assert_eq!(repeats(&events[..2]), Vec::<usize>::new());
+        assert_eq!(repeats(&[]), Vec::<usize>::new());
     }
 
     #[test]

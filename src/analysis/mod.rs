@@ -17,11 +17,11 @@ use crate::report::{
 };
 use crate::rules;
 use chrono::{DateTime, Utc};
+use device::DeviceState;
 use devices::Devices;
 use diagnosis::{Curve, Insight, Thresholds};
 use event::Addresses;
 use rayon::prelude::*;
-use rustc_hash::FxHashSet;
 use std::collections::BTreeMap;
 
 pub use device::DeviceKey;
@@ -49,9 +49,9 @@ pub struct Analyzer {
     warnings: Vec<Warning>,
     /// Arrival order of analyzed records, to break ties between equal times.
     sequence: u32,
-    /// Fingerprints of the records analyzed, to recognise exact repeats: one table
-    /// for the fleet, let go of when reading ends.
-    seen: FxHashSet<u64>,
+    /// Which input the records from each arrival number on came from, to count a repeat
+    /// found when reading ends against its input.
+    arrivals: Vec<(u32, usize)>,
     thresholds: Thresholds,
     filter: Filter,
     /// The latest time of any valid record in the time window, whatever the other
@@ -115,37 +115,38 @@ impl Analyzer {
         });
     }
 
-    /// Adds an analyzed record; `false` when it exactly repeats one already added (Azure
-    /// may deliver a record twice) and duplicates are not kept.
-    fn record(&mut self, record: &Record) -> bool {
-        if !self.filter.keep_duplicates && !self.seen.insert(record.fingerprint()) {
-            return false;
-        }
+    /// Adds an analyzed record. Exact repeats are found when reading ends, among each
+    /// device's events (see [`DeviceState::seal`]): no table of every record is kept.
+    fn record(&mut self, record: &Record) {
         let state = self
             .devices
             .state(&record.device_id, record.module_id.as_deref());
         self.sequence = self.sequence.saturating_add(1);
+        let input = record.position.input;
+        if self.arrivals.last().is_none_or(|&(_, last)| last != input) {
+            self.arrivals.push((self.sequence, input));
+        }
         let address = record
             .masked_ip
             .as_deref()
             .map(|a| self.addresses.intern(a));
         state.add(record, self.sequence, address);
-        true
     }
 
     /// Builds the report. Deterministic: every list has an explicit order.
     pub fn finish(mut self) -> Report {
-        self.seen = FxHashSet::default();
         memory::release_freed();
+        let mut states = std::mem::take(&mut self.devices).into_sorted();
+        let keep_repeats = self.filter.keep_duplicates;
+        let repeats: Vec<u32> = states
+            .par_iter_mut()
+            .flat_map_iter(|(_, state)| state.seal(keep_repeats))
+            .collect();
+        self.filter_repeats(&repeats);
         let sources: Vec<String> = self.inputs.iter().map(|tally| tally.name.clone()).collect();
         let log_end = self.log_end.unwrap_or_default();
-        let (devices, insights, connected_devices) = diagnose(
-            self.devices,
-            &self.addresses,
-            log_end,
-            &self.thresholds,
-            &sources,
-        );
+        let (devices, insights, connected_devices) =
+            diagnose(states, &self.addresses, log_end, &self.thresholds, &sources);
         let codes = code_summary(&devices);
         let mut devices_by_severity = SeverityCounts::default();
         for severity in devices.iter().filter_map(|d| d.severity) {
@@ -212,14 +213,12 @@ impl Analyzer {
 /// Runs the detectors: fleet-wide first (incidents, the curve), then each device with
 /// the incidents at hand so that its own findings can point at them.
 fn diagnose(
-    states: Devices,
+    states: Vec<(DeviceKey, DeviceState)>,
     addresses: &Addresses,
     log_end: DateTime<Utc>,
     thresholds: &Thresholds,
     sources: &[String],
 ) -> (Vec<DeviceReport>, Vec<Insight>, Curve) {
-    let mut states = states.into_sorted();
-    states.par_iter_mut().for_each(|(_, state)| state.seal());
     let names: Vec<String> = states.iter().map(|(key, _)| key.identity()).collect();
     let fleet: Vec<(&str, &[event::Event])> = names
         .iter()
@@ -306,6 +305,29 @@ enum Verdict {
 }
 
 impl Analyzer {
+    /// Counts the repeats dropped when reading ended as filtered, each against the input
+    /// it came from.
+    fn filter_repeats(&mut self, repeats: &[u32]) {
+        for &sequence in repeats {
+            let runs = self
+                .arrivals
+                .partition_point(|&(first, _)| first <= sequence);
+            // Past 4 billion records arrival numbers saturate and the inputs read since
+            // share the last one: count against the latest of those that has a record
+            // left to give, so the counts still add up.
+            let input = self.arrivals[..runs]
+                .iter()
+                .rev()
+                .map(|&(_, input)| input)
+                .find(|&input| self.inputs.get(input).is_some_and(|t| t.analyzed > 0));
+            if let Some(tally) = input.and_then(|input| self.inputs.get_mut(input)) {
+                tally.analyzed -= 1;
+                tally.filtered += 1;
+                *self.filtered.entry(DUPLICATE.to_string()).or_default() += 1;
+            }
+        }
+    }
+
     /// Filters or analyzes a valid record.
     fn consider(&mut self, record: &Record) -> Verdict {
         if self.filter.in_window(record) {
@@ -313,8 +335,10 @@ impl Analyzer {
         }
         match self.filter.reason(record) {
             Some(reason) => Verdict::Filtered(reason.to_string()),
-            None if self.record(record) => Verdict::Analyzed,
-            None => Verdict::Filtered(DUPLICATE.to_string()),
+            None => {
+                self.record(record);
+                Verdict::Analyzed
+            }
         }
     }
 }
@@ -357,5 +381,44 @@ impl Sink for Analyzer {
     fn warning(&mut self, input: usize, message: String) {
         let source = self.source_name(input);
         self.warnings.push(Warning { source, message });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn analyzer(analyzed: &[u64]) -> Analyzer {
+        let mut analyzer = Analyzer::default();
+        for (input, &count) in analyzed.iter().enumerate() {
+            analyzer.begin_input(format!("input-{input}"));
+            analyzer.inputs[input].analyzed = count;
+        }
+        analyzer
+    }
+
+    fn tallies(analyzer: &Analyzer) -> Vec<(u64, u64)> {
+        let tallies = analyzer.inputs.iter();
+        tallies.map(|t| (t.analyzed, t.filtered)).collect()
+    }
+
+    #[test]
+    fn a_repeat_is_counted_against_the_input_it_came_from() {
+        // Input 0 gave arrivals 1-3, input 1 gave 4-5, input 0 again 6.
+        let mut analyzer = analyzer(&[4, 2]);
+        analyzer.arrivals = vec![(1, 0), (4, 1), (6, 0)];
+        analyzer.filter_repeats(&[5, 6, 3]);
+        assert_eq!(tallies(&analyzer), [(2, 2), (1, 1)]);
+        assert_eq!(analyzer.filtered.get(DUPLICATE), Some(&3));
+    }
+
+    #[test]
+    fn past_four_billion_arrivals_repeats_still_add_up() {
+        // Arrival numbers saturated during input 1: inputs 1 and 2 share the last one.
+        let mut analyzer = analyzer(&[5, 1, 1]);
+        analyzer.arrivals = vec![(1, 0), (u32::MAX - 1, 1), (u32::MAX, 2)];
+        analyzer.filter_repeats(&[u32::MAX, u32::MAX, u32::MAX]);
+        assert_eq!(tallies(&analyzer), [(4, 1), (0, 1), (0, 1)]);
+        assert_eq!(analyzer.filtered.get(DUPLICATE), Some(&3));
     }
 }

@@ -55,7 +55,7 @@ impl Analyzer {
         let Some(state) = self.devices.get_mut(key) else {
             return Err(self.similar_identities(key));
         };
-        state.seal();
+        state.seal(self.filter.keep_duplicates);
         let events = state.events().to_vec();
         let log_end = self.log_end.unwrap_or_default();
         let expected =

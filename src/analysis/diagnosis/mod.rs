@@ -64,6 +64,7 @@ pub(crate) mod testing {
             },
             code,
             address,
+            code_text: 0,
         }
     }
 
