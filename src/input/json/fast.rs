@@ -12,7 +12,7 @@ use super::fold::BlockResult;
 use super::lines::read_line_with_serde;
 use super::walker::Walker;
 use crate::input::fields::{Field, KeyKind};
-use crate::input::raw::{Outcome, Properties, RawRecord};
+use crate::input::raw::{DeviceFields, Outcome, Properties, RawRecord};
 use crate::model::Position;
 use std::borrow::Cow;
 
@@ -26,7 +26,7 @@ pub(super) fn read_record(line: &[u8]) -> Option<RawRecord<'_>> {
     };
     let mut raw = RawRecord::default();
     // What the last non-empty `properties` held; the record's own fields win over it.
-    let mut inner: Option<RawRecord<'_>> = None;
+    let mut inner: Option<DeviceFields<'_>> = None;
     cursor.skip_whitespace();
     cursor.expect(b'{')?;
     cursor.skip_whitespace();
@@ -199,7 +199,7 @@ impl<'a> Cursor<'a> {
 
     /// The `properties` string, read as the JSON it holds: its device fields (an empty
     /// record for `null`), or `None` for the empty string, which counts as absent.
-    fn properties(&mut self) -> Option<Option<RawRecord<'a>>> {
+    fn properties(&mut self) -> Option<Option<DeviceFields<'a>>> {
         self.expect(b'"')?;
         if self.eat(b'"') {
             return Some(None);
@@ -220,11 +220,11 @@ struct Escaped<'c, 'a> {
 impl<'a> Escaped<'_, 'a> {
     /// The whole document: an object or `null`, then nothing but whitespace up to the
     /// end of the outer string.
-    fn document(&mut self) -> Option<RawRecord<'a>> {
+    fn document(&mut self) -> Option<DeviceFields<'a>> {
         self.skip_whitespace();
         let fields = if self.outer.peek()? == b'n' {
             self.outer.literal("null")?;
-            RawRecord::default()
+            DeviceFields::default()
         } else {
             self.object()?
         };
@@ -232,8 +232,8 @@ impl<'a> Escaped<'_, 'a> {
         (self.outer.peek()? == b'"').then_some(fields)
     }
 
-    fn object(&mut self) -> Option<RawRecord<'a>> {
-        let mut fields = RawRecord::default();
+    fn object(&mut self) -> Option<DeviceFields<'a>> {
+        let mut fields = DeviceFields::default();
         self.outer.expect(b'{')?;
         self.skip_whitespace();
         if self.outer.eat(b'}') {
