@@ -135,6 +135,9 @@ impl DeviceState {
 
     fn drop_repeats(&mut self) -> Vec<u32> {
         let repeats = event::repeats(&self.events);
+        if repeats.is_empty() {
+            return Vec::new();
+        }
         let mut dropped = Vec::with_capacity(repeats.len());
         let mut repeats = repeats.into_iter().peekable();
         let mut place = 0;
