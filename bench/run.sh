@@ -39,8 +39,9 @@ median() { # hyperfine JSON export -> median seconds
   jq -r '.results[0].median' "$1"
 }
 
-# Peak memory varies between runs of the same command (transparent huge pages are taken
-# or not), so it is measured $RSS_RUNS times: the median, and the highest seen.
+# Peak memory varies between runs of the same command (the threads' timing decides how
+# much is freed before the next allocation), so it is measured $RSS_RUNS times: the
+# median, and the highest seen.
 peak_rss_mib() { # command... -> "N MiB (max M)"
   local run
   for ((run = 0; run < RSS_RUNS; run++)); do
