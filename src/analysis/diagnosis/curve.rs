@@ -54,6 +54,7 @@ pub struct CurveDrop {
 }
 
 /// One connect or drop that changes a device's state.
+#[derive(Clone, Copy)]
 struct Change {
     time: DateTime<Utc>,
     sequence: u32,
@@ -91,10 +92,42 @@ pub fn connected_curve(devices: &[&[Event]], buckets: usize) -> Curve {
         usize::try_from(index).unwrap_or(usize::MAX).min(count - 1)
     };
 
-    // State changes go straight to their bucket; only a bucket's own need sorting, and
-    // a bucket is small enough to sort in cache.
+    // State changes are counted per bucket first, then written once each where they
+    // stay, bucket after bucket: no list grows and moves, and only a bucket's own need
+    // sorting, in cache.
+    let mut starts = vec![0usize; count + 1];
+    let initial = state_changes(devices, |change| starts[bucket_of(change.time) + 1] += 1);
+    for bucket in 1..=count {
+        starts[bucket] += starts[bucket - 1];
+    }
+    let placeholder = Change {
+        time: start,
+        sequence: 0,
+        connects: false,
+    };
+    let mut changes = vec![placeholder; starts[count]];
+    let mut next = starts.clone();
+    state_changes(devices, |change| {
+        let slot = &mut next[bucket_of(change.time)];
+        changes[*slot] = change;
+        *slot += 1;
+    });
+    for bucket in starts.windows(2) {
+        // Sequences are unique: an unstable sort gives the one order.
+        changes[bucket[0]..bucket[1]].sort_unstable_by_key(|c| (c.time, c.sequence));
+    }
+    let buckets = starts
+        .windows(2)
+        .map(|bucket| &changes[bucket[0]..bucket[1]]);
+    let points = sweep(initial, buckets, start, length);
+    let drops = drops(initial, &points, length, end);
+    Curve { points, drops }
+}
+
+/// Calls `visit` with every connect or drop that changes a device's state, device after
+/// device; returns how many devices were connected when the log started.
+fn state_changes(devices: &[&[Event]], mut visit: impl FnMut(Change)) -> u64 {
     let mut initial = 0u64;
-    let mut changes: Vec<Vec<Change>> = (0..count).map(|_| Vec::new()).collect();
     for events in devices {
         // Unknown until the device's first connect or drop.
         let mut connected: Option<bool> = None;
@@ -117,7 +150,7 @@ pub fn connected_curve(devices: &[&[Event]], buckets: usize) -> Curve {
                 }
             };
             if was != connects {
-                changes[bucket_of(event.time)].push(Change {
+                visit(Change {
                     time: event.time,
                     sequence: event.sequence,
                     connects,
@@ -126,20 +159,14 @@ pub fn connected_curve(devices: &[&[Event]], buckets: usize) -> Curve {
             connected = Some(connects);
         }
     }
-    for bucket in &mut changes {
-        // Sequences are unique: an unstable sort gives the one order.
-        bucket.sort_unstable_by_key(|c| (c.time, c.sequence));
-    }
-    let points = sweep(initial, &changes, start, length);
-    let drops = drops(initial, &points, length, end);
-    Curve { points, drops }
+    initial
 }
 
 /// The count at the end of each bucket, and its lowest and highest within the bucket,
 /// from the changes of each bucket in order.
-fn sweep(
+fn sweep<'a>(
     initial: u64,
-    buckets: &[Vec<Change>],
+    buckets: impl ExactSizeIterator<Item = &'a [Change]>,
     start: DateTime<Utc>,
     length: TimeDelta,
 ) -> Vec<CurvePoint> {
