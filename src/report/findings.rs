@@ -5,6 +5,7 @@
 
 use super::{DeviceReport, Location, Report};
 use crate::model::Severity;
+use rayon::prelude::*;
 use serde::Serialize;
 
 /// One thing to look at.
@@ -40,10 +41,19 @@ pub fn findings(report: &Report) -> Vec<Finding> {
             location: None,
         });
     }
-    for device in &report.devices {
-        device_findings(device, &mut all);
-    }
-    all.sort_by(|a, b| {
+    // Devices are independent: their findings are made on every core, in device order.
+    let devices: Vec<Finding> = report
+        .devices
+        .par_iter()
+        .flat_map_iter(|device| {
+            let mut own = Vec::new();
+            device_findings(device, &mut own);
+            own
+        })
+        .collect();
+    all.extend(devices);
+    // A stable sort: findings that tie keep the order they were made in.
+    all.par_sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
             .then_with(|| a.device.cmp(&b.device))
