@@ -8,7 +8,8 @@
 //! of the phases.
 
 /// Returns to the system the pages the allocator holds that nothing uses. A walk over
-/// the allocator's pages: under a millisecond even after a gigabyte of input.
+/// the allocator's pages: a few milliseconds at most (0.1-2 ms measured after reading a
+/// gigabyte of 100,000 devices' logs).
 pub fn release_freed() {
     // SAFETY: `mi_collect` has no preconditions: it frees nothing in use, only returns
     // free pages, and may be called from any thread at any time.
