@@ -135,7 +135,11 @@ impl Analyzer {
 
     /// Builds the report. Deterministic: every list has an explicit order.
     pub fn finish(mut self) -> Report {
+        // What reading freed (its blocks and outcome lists, the device table's earlier
+        // sizes) goes back before the diagnosis allocates.
         memory::release_freed();
+        // Sealing sorts each device's events and drops exact repeats, which are then
+        // counted as filtered against their inputs.
         let mut states = std::mem::take(&mut self.devices).into_sorted();
         let keep_repeats = self.filter.keep_duplicates;
         let repeats: Vec<u32> = states
