@@ -1,7 +1,7 @@
 //! One device's folded state: its compact event list and per-code tallies.
 
 use super::diagnosis::{DeviceDiagnosis, Insight, InsightKind};
-use super::event::{self, AddressId, Addresses, CodeText, Event, MANY_CODE_TEXTS};
+use super::event::{self, AddressId, Addresses, CodeText, Event, LabelId, Labels, MANY_CODE_TEXTS};
 use crate::model::{Operation, Position, Record, Severity};
 use crate::report::{DeviceCode, DeviceReport, LastState, Location};
 use crate::rules;
@@ -48,15 +48,27 @@ pub struct DeviceState {
     disconnects: u64,
     error_events: u64,
     addresses: BTreeSet<AddressId>,
+    /// The address last added to `addresses`: most devices log one, and checking it
+    /// here spares a look into the set.
+    last_address: Option<AddressId>,
     /// The latest protocol and SDK seen, by event time.
-    protocol: Option<(DateTime<Utc>, String)>,
-    sdk_version: Option<(DateTime<Utc>, String)>,
+    protocol: Option<(DateTime<Utc>, LabelId)>,
+    sdk_version: Option<(DateTime<Utc>, LabelId)>,
     /// Where the device's earliest record is.
     first_at: Option<(DateTime<Utc>, Position)>,
 }
 
+/// A record's texts that the fleet interns: its client address, protocol and SDK.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Interned {
+    pub address: Option<AddressId>,
+    pub protocol: Option<LabelId>,
+    pub sdk_version: Option<LabelId>,
+}
+
 impl DeviceState {
-    pub fn add(&mut self, record: &Record, sequence: u32, address: Option<AddressId>) {
+    pub fn add(&mut self, record: &Record, sequence: u32, interned: Interned) {
+        let address = interned.address;
         let time = record.time;
         let code_text = match &record.code {
             Some(code) => self.tally_code(code, time, &record.position),
@@ -81,12 +93,14 @@ impl DeviceState {
             self.first_at = Some((time, record.position.clone()));
         }
         if let Some(address) = address
+            && self.last_address != Some(address)
             && self.addresses.len() < ADDRESSES_KEPT
         {
             self.addresses.insert(address);
+            self.last_address = Some(address);
         }
-        keep_latest(&mut self.protocol, time, record.protocol.as_deref());
-        keep_latest(&mut self.sdk_version, time, record.sdk_version.as_deref());
+        keep_latest(&mut self.protocol, time, interned.protocol);
+        keep_latest(&mut self.sdk_version, time, interned.sdk_version);
     }
 
     /// Counts `code` and returns its text's place among the device's codes.
@@ -188,6 +202,7 @@ impl DeviceState {
         self,
         key: DeviceKey,
         addresses: &Addresses,
+        labels: &Labels,
         diagnosis: DeviceDiagnosis,
         incidents: &[Insight],
         sources: &[String],
@@ -281,8 +296,8 @@ impl DeviceState {
             first_seen,
             last_seen,
             last_state,
-            protocol: self.protocol.map(|(_, p)| p),
-            sdk_version: self.sdk_version.map(|(_, s)| s),
+            protocol: self.protocol.map(|(_, id)| labels.name(id).to_string()),
+            sdk_version: self.sdk_version.map(|(_, id)| labels.name(id).to_string()),
             ip_addresses,
             location: self.first_at.as_ref().map(|(_, position)| locate(position)),
             insights: diagnosis.insights,
@@ -313,21 +328,16 @@ fn worst_severity(insights: &[Insight], codes: &[DeviceCode]) -> Option<Severity
     from_insights.chain(from_codes).max()
 }
 
+/// Keeps `value` when it is at least as late as the one kept (on a tie, the later
+/// arrival).
 fn keep_latest(
-    slot: &mut Option<(DateTime<Utc>, String)>,
+    slot: &mut Option<(DateTime<Utc>, LabelId)>,
     time: DateTime<Utc>,
-    value: Option<&str>,
+    value: Option<LabelId>,
 ) {
     let Some(value) = value else { return };
-    match slot {
-        Some((seen, current)) if time >= *seen => {
-            *seen = time;
-            if current != value {
-                value.clone_into(current);
-            }
-        }
-        Some(_) => {}
-        None => *slot = Some((time, value.to_string())),
+    if slot.is_none_or(|(seen, _)| time >= seen) {
+        *slot = Some((time, value));
     }
 }
 
@@ -361,7 +371,11 @@ mod tests {
         let mut state = DeviceState::default();
         for record in records {
             let line = record.position.line.unwrap_or_default();
-            state.add(record, u32::try_from(line).expect("test line"), None);
+            state.add(
+                record,
+                u32::try_from(line).expect("test line"),
+                Interned::default(),
+            );
         }
         state
     }
@@ -424,5 +438,39 @@ mod tests {
                 vec![("404104".into(), 2), ("0404104".into(), 1)]
             )
         );
+    }
+
+    #[test]
+    fn every_address_is_kept_once_however_they_alternate() {
+        let mut addresses = Addresses::default();
+        let (a, b) = (addresses.intern("10.0.0.x"), addresses.intern("10.0.1.x"));
+        let mut state = DeviceState::default();
+        for (line, address) in [(1, a), (2, a), (3, b), (4, a), (5, b)] {
+            let interned = Interned {
+                address: Some(address),
+                ..Interned::default()
+            };
+            state.add(&record(line, 0, Operation::Connect, None), 0, interned);
+        }
+        assert_eq!(state.addresses.into_iter().collect::<Vec<_>>(), [a, b]);
+    }
+
+    #[test]
+    fn the_latest_protocol_is_kept_by_time_and_the_later_arrival_on_a_tie() {
+        let mut labels = Labels::default();
+        let (mqtt, amqp, https) = (
+            labels.intern("Mqtt"),
+            labels.intern("Amqp"),
+            labels.intern("Https"),
+        );
+        let mut state = DeviceState::default();
+        for (line, second, protocol) in [(1, 10, mqtt), (2, 5, https), (3, 10, amqp)] {
+            let interned = Interned {
+                protocol: Some(protocol),
+                ..Interned::default()
+            };
+            state.add(&record(line, second, Operation::Connect, None), 0, interned);
+        }
+        assert_eq!(state.protocol.map(|(_, id)| labels.name(id)), Some("Amqp"));
     }
 }

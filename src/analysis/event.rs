@@ -117,29 +117,73 @@ pub fn repeats(events: &[Event]) -> Vec<usize> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct AddressId(NonZeroU32);
 
-/// Client addresses (`maskedIpAddress`), stored once for the whole fleet.
-#[derive(Debug, Default)]
-pub struct Addresses {
-    ids: FxHashMap<String, AddressId>,
+/// Index of an interned protocol or SDK version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LabelId(NonZeroU32);
+
+/// An id an [`Interner`] hands out: a place in its list, from 1, so that an `Option` of
+/// it takes no more room than the id.
+pub trait InternedId: Copy {
+    fn from_place(place: NonZeroU32) -> Self;
+    fn place(self) -> NonZeroU32;
+}
+
+impl InternedId for AddressId {
+    fn from_place(place: NonZeroU32) -> Self {
+        AddressId(place)
+    }
+    fn place(self) -> NonZeroU32 {
+        self.0
+    }
+}
+
+impl InternedId for LabelId {
+    fn from_place(place: NonZeroU32) -> Self {
+        LabelId(place)
+    }
+    fn place(self) -> NonZeroU32 {
+        self.0
+    }
+}
+
+/// Texts that many records repeat, stored once for the whole fleet: a device keeps a
+/// small id, and comparing two is comparing ids, not reading two strings elsewhere.
+#[derive(Debug)]
+pub struct Interner<Id> {
+    ids: FxHashMap<String, Id>,
     names: Vec<String>,
 }
 
-impl Addresses {
-    pub fn intern(&mut self, address: &str) -> AddressId {
-        if let Some(id) = self.ids.get(address) {
+/// Client addresses (`maskedIpAddress`).
+pub type Addresses = Interner<AddressId>;
+
+/// Protocols and SDK versions.
+pub type Labels = Interner<LabelId>;
+
+impl<Id> Default for Interner<Id> {
+    fn default() -> Self {
+        Interner {
+            ids: FxHashMap::default(),
+            names: Vec::new(),
+        }
+    }
+}
+
+impl<Id: InternedId> Interner<Id> {
+    pub fn intern(&mut self, text: &str) -> Id {
+        if let Some(id) = self.ids.get(text) {
             return *id;
         }
-        // Ids start at 1 so that `Option<AddressId>` takes no more room than the id.
-        let index = u32::try_from(self.names.len() + 1).unwrap_or(u32::MAX);
-        let id = AddressId(NonZeroU32::new(index).unwrap_or(NonZeroU32::MAX));
-        self.names.push(address.to_string());
-        self.ids.insert(address.to_string(), id);
+        let place = u32::try_from(self.names.len() + 1).unwrap_or(u32::MAX);
+        let id = Id::from_place(NonZeroU32::new(place).unwrap_or(NonZeroU32::MAX));
+        self.names.push(text.to_string());
+        self.ids.insert(text.to_string(), id);
         id
     }
 
-    pub fn name(&self, id: AddressId) -> &str {
+    pub fn name(&self, id: Id) -> &str {
         self.names
-            .get(id.0.get() as usize - 1)
+            .get(id.place().get() as usize - 1)
             .map_or("", String::as_str)
     }
 }

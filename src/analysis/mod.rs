@@ -17,10 +17,10 @@ use crate::report::{
 };
 use crate::rules;
 use chrono::{DateTime, Utc};
-use device::DeviceState;
+use device::{DeviceState, Interned};
 use devices::Devices;
 use diagnosis::{Curve, Insight, Thresholds};
-use event::Addresses;
+use event::{Addresses, Labels};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 
@@ -43,6 +43,7 @@ pub struct Analyzer {
     inputs: Vec<InputTally>,
     devices: Devices,
     addresses: Addresses,
+    labels: Labels,
     filtered: BTreeMap<String, u64>,
     problems: Vec<Problem>,
     problems_omitted: u64,
@@ -126,11 +127,15 @@ impl Analyzer {
         if self.arrivals.last().is_none_or(|&(_, last)| last != input) {
             self.arrivals.push((self.sequence, input));
         }
-        let address = record
-            .masked_ip
-            .as_deref()
-            .map(|a| self.addresses.intern(a));
-        state.add(record, self.sequence, address);
+        let interned = Interned {
+            address: record
+                .masked_ip
+                .as_deref()
+                .map(|a| self.addresses.intern(a)),
+            protocol: record.protocol.as_deref().map(|p| self.labels.intern(p)),
+            sdk_version: record.sdk_version.as_deref().map(|s| self.labels.intern(s)),
+        };
+        state.add(record, self.sequence, interned);
     }
 
     /// Builds the report. Deterministic: every list has an explicit order.
@@ -149,8 +154,14 @@ impl Analyzer {
         self.filter_repeats(&repeats);
         let sources: Vec<String> = self.inputs.iter().map(|tally| tally.name.clone()).collect();
         let log_end = self.log_end.unwrap_or_default();
-        let (devices, insights, connected_devices) =
-            diagnose(states, &self.addresses, log_end, &self.thresholds, &sources);
+        let (devices, insights, connected_devices) = diagnose(
+            states,
+            &self.addresses,
+            &self.labels,
+            log_end,
+            &self.thresholds,
+            &sources,
+        );
         let codes = code_summary(&devices);
         let mut devices_by_severity = SeverityCounts::default();
         for severity in devices.iter().filter_map(|d| d.severity) {
@@ -219,6 +230,7 @@ impl Analyzer {
 fn diagnose(
     states: Vec<(DeviceKey, DeviceState)>,
     addresses: &Addresses,
+    labels: &Labels,
     log_end: DateTime<Utc>,
     thresholds: &Thresholds,
     sources: &[String],
@@ -255,7 +267,7 @@ fn diagnose(
         .into_par_iter()
         .zip(diagnoses)
         .map(|((key, state), diagnosis)| {
-            state.report(key, addresses, diagnosis, &incidents, sources)
+            state.report(key, addresses, labels, diagnosis, &incidents, sources)
         })
         .collect();
     // The events are gone.
