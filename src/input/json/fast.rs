@@ -32,11 +32,11 @@ pub(super) fn read_record(line: &[u8]) -> Option<RawRecord<'_>> {
     cursor.skip_whitespace();
     if !cursor.eat(b'}') {
         loop {
-            let key = cursor.plain_string()?;
+            let key = cursor.key()?;
             cursor.skip_whitespace();
             cursor.expect(b':')?;
             cursor.skip_whitespace();
-            match KeyKind::of(key) {
+            match key {
                 KeyKind::Field(Field::Properties) => match cursor.peek()? {
                     b'"' => {
                         if let Some(fields) = cursor.properties()? {
@@ -142,6 +142,18 @@ impl<'a> Cursor<'a> {
         (self.bytes().get(self.at..end)? == word.as_bytes()).then(|| self.at = end)
     }
 
+    /// A key of the record: one Azure writes is recognised as it is compared, any other
+    /// read as a string and looked up.
+    fn key(&mut self) -> Option<KeyKind> {
+        self.expect(b'"')?;
+        if let Some((length, kind)) = known_key(&self.bytes()[self.at..], OUTER_KEYS) {
+            self.at += length;
+            return Some(kind);
+        }
+        self.at -= 1;
+        self.plain_string().map(KeyKind::of)
+    }
+
     /// A string without escapes, as a slice of the line.
     fn plain_string(&mut self) -> Option<&'a str> {
         self.expect(b'"')?;
@@ -240,14 +252,11 @@ impl<'a> Escaped<'_, 'a> {
             return Some(fields);
         }
         loop {
-            let (key, plain) = self.string()?;
-            if !plain {
-                return None;
-            }
+            let key = self.key()?;
             self.skip_whitespace();
             self.outer.expect(b':')?;
             self.skip_whitespace();
-            match KeyKind::of(key) {
+            match key {
                 KeyKind::Field(field) if field.is_device_field() => {
                     if self.outer.peek()? == b'n' {
                         self.outer.literal("null")?;
@@ -279,6 +288,23 @@ impl<'a> Escaped<'_, 'a> {
                 Some([b'\\', b't' | b'n' | b'r']) => self.outer.at += 2,
                 _ => return,
             }
+        }
+    }
+
+    /// An inner key, plain: one Azure writes is recognised as it is compared, any other
+    /// read as a string and looked up.
+    fn key(&mut self) -> Option<KeyKind> {
+        let bytes = self.outer.bytes();
+        if bytes.get(self.outer.at..self.outer.at + 2)? == b"\\\"" {
+            let rest = &bytes[self.outer.at + 2..];
+            if let Some((length, kind)) = known_key(rest, INNER_KEYS) {
+                self.outer.at += 2 + length;
+                return Some(kind);
+            }
+        }
+        match self.string()? {
+            (key, true) => Some(KeyKind::of(key)),
+            (_, false) => None,
         }
     }
 
@@ -334,6 +360,45 @@ impl<'a> Escaped<'_, 'a> {
             }
         }
     }
+}
+
+/// Keys as Azure writes them, each with the quote that ends it, and what it is (as
+/// [`KeyKind::of`] says: a test holds the tables to it).
+type KnownKeys = [(&'static [u8], KeyKind)];
+
+/// The keys of a record, in the order Azure writes them.
+const OUTER_KEYS: &KnownKeys = &[
+    (b"time\"", KeyKind::Field(Field::Time)),
+    (b"resourceId\"", KeyKind::Field(Field::ResourceId)),
+    (b"operationName\"", KeyKind::Field(Field::Operation)),
+    (b"category\"", KeyKind::Field(Field::Category)),
+    (b"level\"", KeyKind::Field(Field::Level)),
+    (b"resultType\"", KeyKind::Field(Field::ResultType)),
+    (b"resultDescription\"", KeyKind::Other),
+    (b"durationMs\"", KeyKind::Other),
+    (b"properties\"", KeyKind::Field(Field::Properties)),
+    (b"location\"", KeyKind::Other),
+];
+
+/// The keys of `properties`, each ending with an escaped quote.
+const INNER_KEYS: &KnownKeys = &[
+    (b"deviceId\\\"", KeyKind::Field(Field::DeviceId)),
+    (b"moduleId\\\"", KeyKind::Field(Field::ModuleId)),
+    (b"sdkVersion\\\"", KeyKind::Field(Field::SdkVersion)),
+    (b"protocol\\\"", KeyKind::Field(Field::Protocol)),
+    (b"authType\\\"", KeyKind::Other),
+    (b"maskedIpAddress\\\"", KeyKind::Field(Field::MaskedIp)),
+    (b"statusCode\\\"", KeyKind::Other),
+    (b"errorMessage\\\"", KeyKind::Other),
+];
+
+/// The known key `rest` starts with (after its opening quote): its length with its
+/// closing quote, and what it is.
+fn known_key(rest: &[u8], keys: &KnownKeys) -> Option<(usize, KeyKind)> {
+    let first = *rest.first()?;
+    keys.iter()
+        .find(|(key, _)| key[0] == first && rest.starts_with(key))
+        .map(|&(key, kind)| (key.len(), kind))
 }
 
 /// The first quote or backslash. Most strings here are short: the SSE2 searcher, which
@@ -406,6 +471,24 @@ mod tests {
         assert_eq!(quick, serde, "{line}");
         assert_eq!(quick.len(), 1, "{line}");
         Some(quick.remove(0).1)
+    }
+
+    #[test]
+    fn known_keys_are_what_the_lookup_says() {
+        for (key, kind) in OUTER_KEYS {
+            let text = std::str::from_utf8(&key[..key.len() - 1]).expect("ASCII");
+            assert_eq!(KeyKind::of(text), *kind, "{text}");
+        }
+        for (key, kind) in INNER_KEYS {
+            let text = std::str::from_utf8(&key[..key.len() - 2]).expect("ASCII");
+            assert_eq!(KeyKind::of(text), *kind, "{text}");
+            assert!(!kind_is_outer_only(*kind), "{text}");
+        }
+    }
+
+    /// Only device fields are taken from `properties`.
+    fn kind_is_outer_only(kind: KeyKind) -> bool {
+        matches!(kind, KeyKind::Field(field) if !field.is_device_field())
     }
 
     /// Bytes that matter to either reader.
