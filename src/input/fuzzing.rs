@@ -8,7 +8,9 @@ use std::io::BufRead;
 
 pub use super::detect::{NotAnExport, Reader, detect};
 pub use super::json::quick_and_serde;
-pub use super::time::{LocaleTime, parse_naive_iso, parse_zoned};
+pub use super::time::{
+    LocaleTime, parse_any_rfc3339, parse_azure_utc, parse_naive_iso, parse_zoned,
+};
 
 /// Reads one input from any buffered reader, as [`read`](super::read) does once it has
 /// opened a unit: the BOM, the shape (detected or forced by `options.format`), the records.
