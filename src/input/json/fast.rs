@@ -145,12 +145,12 @@ impl<'a> Cursor<'a> {
     /// A key of the record: one Azure writes is recognised as it is compared, any other
     /// read as a string and looked up.
     fn key(&mut self) -> Option<KeyKind> {
-        self.expect(b'"')?;
-        if let Some((length, kind)) = known_key(&self.bytes()[self.at..], OUTER_KEYS) {
-            self.at += length;
+        if let Some([b'"', rest @ ..]) = self.bytes().get(self.at..)
+            && let Some((length, kind)) = known_key(rest, OUTER_KEYS)
+        {
+            self.at += 1 + length;
             return Some(kind);
         }
-        self.at -= 1;
         self.plain_string().map(KeyKind::of)
     }
 
