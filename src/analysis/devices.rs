@@ -6,14 +6,16 @@
 use super::DeviceKey;
 use super::device::DeviceState;
 use compact_str::CompactString;
+use hashbrown::HashMap;
+use hashbrown::hash_map::EntryRef;
 use rayon::slice::ParallelSliceMut;
-use rustc_hash::FxHashMap;
+use rustc_hash::FxBuildHasher;
 use std::collections::BTreeMap;
 
 /// The devices seen so far, and their modules.
 #[derive(Debug, Default)]
 pub struct Devices {
-    by_id: FxHashMap<CompactString, Identities>,
+    by_id: HashMap<CompactString, Identities, FxBuildHasher>,
 }
 
 /// A device id's own state, and its modules' states.
@@ -26,14 +28,12 @@ struct Identities {
 impl Devices {
     /// The state of `device_id` (or its module), created empty the first time.
     pub fn state(&mut self, device_id: &str, module_id: Option<&str>) -> &mut DeviceState {
-        // Insert first, then look up: the borrow checker cannot yet return a reference
-        // from a lookup and insert on its miss in one `match`.
-        if !self.by_id.contains_key(device_id) {
-            self.by_id
-                .insert(CompactString::from(device_id), Identities::default());
-        }
-        let Some(identities) = self.by_id.get_mut(device_id) else {
-            unreachable!("inserted above")
+        // One lookup, which copies the id only when it is new.
+        let identities = match self.by_id.entry_ref(device_id) {
+            EntryRef::Occupied(known) => known.into_mut(),
+            EntryRef::Vacant(new) => {
+                new.insert_with_key(CompactString::from(device_id), Identities::default())
+            }
         };
         match module_id {
             None => identities.device.get_or_insert_with(DeviceState::default),
