@@ -103,6 +103,16 @@ impl DeviceState {
         keep_latest(&mut self.sdk_version, time, interned.sdk_version);
     }
 
+    /// The ids the device's records interned last: its last new address, its latest
+    /// protocol and SDK.
+    pub fn interned(&self) -> Interned {
+        Interned {
+            address: self.last_address,
+            protocol: self.protocol.map(|(_, id)| id),
+            sdk_version: self.sdk_version.map(|(_, id)| id),
+        }
+    }
+
     /// Counts `code` and returns its text's place among the device's codes.
     fn tally_code(&mut self, code: &CompactString, time: DateTime<Utc>, at: &Position) -> CodeText {
         let place = match self.codes.iter().position(|(known, _)| known == code) {

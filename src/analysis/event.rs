@@ -181,6 +181,15 @@ impl<Id: InternedId> Interner<Id> {
         id
     }
 
+    /// The id of `text`, trying `guess` first: comparing with one text costs less than
+    /// a lookup in the table.
+    pub fn intern_guessing(&mut self, text: &str, guess: Option<Id>) -> Id {
+        match guess {
+            Some(id) if self.name(id) == text => id,
+            _ => self.intern(text),
+        }
+    }
+
     pub fn name(&self, id: Id) -> &str {
         self.names
             .get(id.place().get() as usize - 1)
@@ -256,5 +265,19 @@ mod tests {
         assert_eq!(addresses.intern("203.0.113.XXX"), first);
         assert_eq!(addresses.name(first), "203.0.113.XXX");
         assert_eq!(addresses.name(second), "198.51.100.XXX");
+    }
+
+    #[test]
+    fn a_guess_is_taken_only_when_it_names_the_text() {
+        let mut labels = Labels::default();
+        let mqtt = labels.intern("Mqtt");
+        let amqp = labels.intern("Amqp");
+        assert_eq!(labels.intern_guessing("Mqtt", Some(mqtt)), mqtt);
+        // A wrong guess, or none, is looked up (and a new text added) as without one.
+        assert_eq!(labels.intern_guessing("Amqp", Some(mqtt)), amqp);
+        assert_eq!(labels.intern_guessing("Mqtt", None), mqtt);
+        let http = labels.intern_guessing("Http", Some(amqp));
+        assert_eq!(labels.name(http), "Http");
+        assert_eq!(labels.intern("Http"), http);
     }
 }

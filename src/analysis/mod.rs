@@ -127,13 +127,16 @@ impl Analyzer {
         if self.arrivals.last().is_none_or(|&(_, last)| last != input) {
             self.arrivals.push((self.sequence, input));
         }
+        // A device mostly repeats its own address, protocol and SDK: its last ones are
+        // tried before the fleet's tables.
+        let known = state.interned();
         let interned = Interned {
-            address: record
-                .masked_ip
-                .as_deref()
-                .map(|a| self.addresses.intern(a)),
-            protocol: record.protocol.as_deref().map(|p| self.labels.intern(p)),
-            sdk_version: record.sdk_version.as_deref().map(|s| self.labels.intern(s)),
+            address: (record.masked_ip.as_deref())
+                .map(|text| self.addresses.intern_guessing(text, known.address)),
+            protocol: (record.protocol.as_deref())
+                .map(|text| self.labels.intern_guessing(text, known.protocol)),
+            sdk_version: (record.sdk_version.as_deref())
+                .map(|text| self.labels.intern_guessing(text, known.sdk_version)),
         };
         state.add(record, self.sequence, interned);
     }
@@ -314,10 +317,10 @@ fn code_summary(devices: &[DeviceReport]) -> Vec<CodeSummary> {
 }
 
 /// What became of one record, for the tallies.
-enum Verdict {
+enum Verdict<'a> {
     Analyzed,
-    Filtered(String),
-    Skipped(String),
+    Filtered(&'a str),
+    Skipped(&'a str),
 }
 
 impl Analyzer {
@@ -345,24 +348,10 @@ impl Analyzer {
     }
 
     /// Filters or analyzes a valid record.
-    fn consider(&mut self, record: &Record) -> Verdict {
-        if self.filter.in_window(record) {
-            self.log_end = self.log_end.max(Some(record.time));
-        }
-        match self.filter.reason(record) {
-            Some(reason) => Verdict::Filtered(reason.to_string()),
-            None => {
-                self.record(record);
-                Verdict::Analyzed
-            }
-        }
-    }
-}
-
-impl Sink for Analyzer {
-    fn outcome(&mut self, position: Position, outcome: Outcome) {
+    /// Counts an outcome against its input, and analyzes its record.
+    fn take(&mut self, position: &Position, outcome: &Outcome) {
         let verdict = match outcome {
-            Outcome::Record(record) => self.consider(&record),
+            Outcome::Record(record) => self.consider(record),
             Outcome::Filtered(reason) => Verdict::Filtered(reason),
             Outcome::Skipped(message) => Verdict::Skipped(message),
         };
@@ -375,7 +364,13 @@ impl Sink for Analyzer {
             Verdict::Analyzed => tally.analyzed += 1,
             Verdict::Filtered(reason) => {
                 tally.filtered += 1;
-                *self.filtered.entry(reason).or_default() += 1;
+                // Filtered records share a few reasons: a count is found, not made.
+                match self.filtered.get_mut(reason) {
+                    Some(count) => *count += 1,
+                    None => {
+                        self.filtered.insert(reason.to_string(), 1);
+                    }
+                }
             }
             Verdict::Skipped(message) => {
                 tally.skipped += 1;
@@ -385,13 +380,39 @@ impl Sink for Analyzer {
                         source,
                         line: position.line,
                         record: position.record,
-                        message,
+                        message: message.to_string(),
                     });
                 } else {
                     self.problems_omitted += 1;
                 }
             }
         }
+    }
+
+    fn consider(&mut self, record: &Record) -> Verdict<'static> {
+        if self.filter.in_window(record) {
+            self.log_end = self.log_end.max(Some(record.time));
+        }
+        match self.filter.reason(record) {
+            Some(reason) => Verdict::Filtered(reason),
+            None => {
+                self.record(record);
+                Verdict::Analyzed
+            }
+        }
+    }
+}
+
+impl Sink for Analyzer {
+    fn outcome(&mut self, position: Position, outcome: Outcome) {
+        self.take(&position, &outcome);
+    }
+
+    fn outcomes(&mut self, list: &mut Vec<(Position, Outcome)>) {
+        for (position, outcome) in list.iter() {
+            self.take(position, outcome);
+        }
+        list.clear();
     }
 
     fn warning(&mut self, input: usize, message: String) {
@@ -416,6 +437,57 @@ mod tests {
     fn tallies(analyzer: &Analyzer) -> Vec<(u64, u64)> {
         let tallies = analyzer.inputs.iter();
         tallies.map(|t| (t.analyzed, t.filtered)).collect()
+    }
+
+    fn connect(device: &str, line: u64) -> Record {
+        Record {
+            time: DateTime::from_timestamp(1_772_442_000 + line as i64, 0).expect("test time"),
+            device_id: device.into(),
+            module_id: None,
+            operation: crate::model::Operation::Connect,
+            level: crate::model::Level::Information,
+            code: None,
+            protocol: Some("Mqtt".into()),
+            masked_ip: Some("203.0.113.XXX".into()),
+            sdk_version: None,
+            position: Position::line(0, line),
+        }
+    }
+
+    #[test]
+    fn a_list_of_outcomes_counts_as_each_one_would() {
+        let filter = Filter {
+            until: DateTime::from_timestamp(1_772_442_003, 0),
+            ..Filter::default()
+        };
+        let mut analyzer = Analyzer::new(Thresholds::default(), filter);
+        analyzer.begin_input("PT1H.json".into());
+        let mut list = vec![
+            (Position::line(0, 1), Outcome::Record(connect("pump-1", 1))),
+            (Position::line(0, 2), Outcome::Skipped("not JSON".into())),
+            (Position::line(0, 3), Outcome::Record(connect("pump-2", 3))),
+            (
+                Position::line(0, 4),
+                Outcome::Filtered("not a Connections record".into()),
+            ),
+            (Position::line(0, 5), Outcome::Record(connect("pump-2", 5))),
+            (
+                Position::line(0, 6),
+                Outcome::Filtered("not a Connections record".into()),
+            ),
+        ];
+        analyzer.outcomes(&mut list);
+        assert!(list.is_empty());
+        let tally = &analyzer.inputs[0];
+        assert_eq!((tally.analyzed, tally.filtered, tally.skipped), (1, 4, 1));
+        assert_eq!(analyzer.filtered.get("not a Connections record"), Some(&2));
+        assert_eq!(analyzer.filtered.get("at or after --until"), Some(&2));
+        let problems = analyzer.problems();
+        assert_eq!(problems.len(), 1);
+        assert_eq!(
+            (problems[0].place(), problems[0].message.as_str()),
+            ("PT1H.json:2".into(), "not JSON")
+        );
     }
 
     #[test]

@@ -87,6 +87,14 @@ impl Default for Options {
 pub trait Sink: Send {
     fn outcome(&mut self, position: Position, outcome: Outcome);
     fn warning(&mut self, input: usize, message: String);
+
+    /// Takes a block's outcomes in order and leaves the list empty, its memory kept for
+    /// the next block. A sink that can read them where they are spares a copy of each.
+    fn outcomes(&mut self, list: &mut Vec<(Position, Outcome)>) {
+        for (position, outcome) in list.drain(..) {
+            self.outcome(position, outcome);
+        }
+    }
 }
 
 /// A file path or standard input (`-`).

@@ -77,9 +77,7 @@ pub(super) fn folding<R>(
 /// Hands a parsed block's outcomes and warnings to the sink, in order, and its list back
 /// to be filled again.
 fn hand_over(mut result: BlockResult, input: usize, sink: &mut dyn Sink, lists: &Lists) {
-    for (position, outcome) in result.outcomes.drain(..) {
-        sink.outcome(position, outcome);
-    }
+    sink.outcomes(&mut result.outcomes);
     lists.give(result.outcomes);
     for message in result.warnings {
         sink.warning(input, message);
