@@ -18,7 +18,7 @@ use std::borrow::Cow;
 
 /// Reads one record line, or declines.
 pub(super) fn read_record(line: &[u8]) -> Option<RawRecord<'_>> {
-    let text = std::str::from_utf8(line).ok()?;
+    let text = simdutf8::basic::from_utf8(line).ok()?;
     let mut cursor = Cursor {
         text,
         at: 0,
