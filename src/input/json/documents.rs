@@ -245,11 +245,11 @@ fn parse_batch(batch: &Batch, input: usize, lists: &Lists) -> BatchResult {
 /// Parses one element as the serde walker would have at its place in the document.
 fn parse_unit(walker: &mut Walker<'_>, kind: &UnitKind, bytes: &[u8]) -> serde_json::Result<()> {
     if let UnitKind::Value(depth) = kind
-        && let Some(raw) = fast::read_record(bytes)
+        && let Some(mut raw) = fast::read_record(bytes)
     {
         // A plain record object, as the walker's `visit_map` emits one.
         let wrapped = *depth > 0 && !walker.numbered;
-        walker.emit(raw, wrapped);
+        walker.emit(&mut raw, wrapped);
         return Ok(());
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);

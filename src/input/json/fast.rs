@@ -85,11 +85,11 @@ pub type Placed = Vec<(Position, Outcome)>;
 /// outcomes (with their places) this reader gives, then those the serde reader gives.
 /// The tests and the fuzz target that hold this reader to serde compare the two.
 pub fn both_ways(line: &[u8]) -> Option<(Placed, Placed)> {
-    let raw = read_record(line)?;
+    let mut raw = read_record(line)?;
     let mut quick = BlockResult::default();
     let mut walker = Walker::new(0, &mut quick);
     walker.line = Some(1);
-    walker.emit(raw, false);
+    walker.emit(&mut raw, false);
     let mut serde = BlockResult::default();
     let mut walker = Walker::new(0, &mut serde);
     walker.line = Some(1);

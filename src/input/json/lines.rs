@@ -282,7 +282,7 @@ fn parse_block(block: &Block, input: usize, lists: &Lists) -> BlockResult {
         // Records inside a wrapper on one line are numbered within that line.
         walker.records = 0;
         match fast::read_record(text) {
-            Some(raw) => walker.emit(raw, false),
+            Some(mut raw) => walker.emit(&mut raw, false),
             None => read_line_with_serde(&mut walker, text, number),
         }
     }

@@ -58,7 +58,7 @@ impl<'s> Walker<'s> {
         }
     }
 
-    pub(super) fn emit(&mut self, mut raw: RawRecord<'_>, wrapped: bool) {
+    pub(super) fn emit(&mut self, raw: &mut RawRecord<'_>, wrapped: bool) {
         let position = self.position(wrapped);
         if raw.table_name.is_some() {
             self.saw(Shape::AzCli);
@@ -150,7 +150,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
             }
         } else {
             let wrapped = self.depth > 0 && !self.walker.numbered;
-            self.walker.emit(raw, wrapped);
+            self.walker.emit(&mut raw, wrapped);
         }
         Ok(())
     }
