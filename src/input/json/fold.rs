@@ -19,8 +19,9 @@ enum Out<'a> {
     Thread(mpsc::SyncSender<BlockResult>),
 }
 
-/// Parsed blocks waiting for the fold thread, at most.
-const FOLD_QUEUE: usize = 4;
+/// Parsed blocks waiting for the fold thread, at most: as many as are being parsed, so
+/// a stalled fold does not stop the workers at once.
+const FOLD_QUEUE: usize = 8;
 
 impl Fold<'_> {
     /// Hands a parsed block over; false when the fold thread ended early (it panicked:
@@ -92,7 +93,7 @@ fn hand_over(mut result: BlockResult, input: usize, sink: &mut dyn Sink, lists: 
 pub(super) struct Lists(Mutex<Vec<Vec<(Position, Outcome)>>>);
 
 /// Lists kept for reuse, at most: more than the blocks in flight at once.
-const LISTS_KEPT: usize = 16;
+const LISTS_KEPT: usize = 24;
 
 impl Lists {
     /// An empty list with room for `capacity` outcomes, reused when one is at hand.
