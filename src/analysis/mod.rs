@@ -347,7 +347,6 @@ impl Analyzer {
         }
     }
 
-    /// Filters or analyzes a valid record.
     /// Counts an outcome against its input, and analyzes its record.
     fn take(&mut self, position: &Position, outcome: &Outcome) {
         let verdict = match outcome {
@@ -389,6 +388,7 @@ impl Analyzer {
         }
     }
 
+    /// Filters or analyzes a valid record.
     fn consider(&mut self, record: &Record) -> Verdict<'static> {
         if self.filter.in_window(record) {
             self.log_end = self.log_end.max(Some(record.time));
