@@ -58,10 +58,19 @@ fn list<W: Write, T: Serialize + Sync>(
     out.write_all(b",\n  \"")?;
     out.write_all(key.as_bytes())?;
     out.write_all(b"\": [")?;
+    // The room a batch's text is given, per item: a sixteenth more than the most a batch
+    // took so far, so that a text is written once into room of the right size rather
+    // than copied each time it outgrows a guess.
+    let mut room = FIRST_ROOM;
     for (round, batch) in items.chunks(BATCH * threads.max(1)).enumerate() {
-        let rendered: Vec<io::Result<Vec<u8>>> = batch.par_chunks(BATCH).map(items_text).collect();
-        for (index, text) in rendered.into_iter().enumerate() {
+        let rendered: Vec<io::Result<Vec<u8>>> = batch
+            .par_chunks(BATCH)
+            .map(|items| items_text(items, room))
+            .collect();
+        for (index, (text, items)) in rendered.into_iter().zip(batch.chunks(BATCH)).enumerate() {
             let text = text?;
+            let per_item = text.len().div_ceil(items.len());
+            room = room.max(per_item + per_item / 16);
             // Every item's text starts with its separator; the list's first has none.
             let skip = usize::from(round == 0 && index == 0);
             out.write_all(&text[skip..])?;
@@ -70,9 +79,13 @@ fn list<W: Write, T: Serialize + Sync>(
     out.write_all(b"\n  ]")
 }
 
-/// Items of a top-level list, each preceded by `,` and its indented line.
-fn items_text<T: Serialize>(items: &[T]) -> io::Result<Vec<u8>> {
-    let mut text = Vec::with_capacity(items.len() * 2048);
+/// Bytes per item a list's first batch is given: about what a device takes.
+const FIRST_ROOM: usize = 2048;
+
+/// Items of a top-level list, each preceded by `,` and its indented line, in room for
+/// `room` bytes an item.
+fn items_text<T: Serialize>(items: &[T], room: usize) -> io::Result<Vec<u8>> {
+    let mut text = Vec::with_capacity(items.len() * room);
     for item in items {
         text.extend_from_slice(b",\n    ");
         pretty(&mut text, item, 2)?;
