@@ -34,6 +34,11 @@ pub const PROBLEMS_KEPT: usize = 1000;
 /// The filter reason of a record that repeats an earlier one exactly.
 const DUPLICATE: &str = "exact duplicate of an earlier record (same time, device, operation, code)";
 
+/// How many records ahead of the one being taken its device's entry is fetched: the
+/// fetch takes about as long as taking a record or two. (The fold thread's time on
+/// 20,000 devices: 115 ms without, 95 ms with four ahead, 97 ms with eight.)
+const PREFETCH_AHEAD: usize = 4;
+
 /// Buckets of the connected-devices curve.
 pub const CURVE_BUCKETS: usize = 96;
 
@@ -409,7 +414,10 @@ impl Sink for Analyzer {
     }
 
     fn outcomes(&mut self, list: &mut Vec<(Position, Outcome)>) {
-        for (position, outcome) in list.iter() {
+        for (index, (position, outcome)) in list.iter().enumerate() {
+            if let Some((_, Outcome::Record(coming))) = list.get(index + PREFETCH_AHEAD) {
+                self.devices.prefetch(&coming.device_id);
+            }
             self.take(position, outcome);
         }
         list.clear();
