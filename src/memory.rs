@@ -1,4 +1,5 @@
-//! Hands memory freed between the phases of a run back to the system.
+//! Hands memory freed between the phases of a run back to the system, and asks the
+//! processor to fetch memory ahead of its use.
 //!
 //! The binary allocates with mimalloc (`main.rs`), which keeps freed pages for a second
 //! before it returns them: longer than most runs. Each phase of an analysis (reading,

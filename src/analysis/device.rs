@@ -2,6 +2,7 @@
 
 use super::diagnosis::{DeviceDiagnosis, Insight, InsightKind};
 use super::event::{self, AddressId, Addresses, CodeText, Event, LabelId, Labels, MANY_CODE_TEXTS};
+use crate::memory;
 use crate::model::{Operation, Position, Record, Severity};
 use crate::report::{DeviceCode, DeviceReport, LastState, Location};
 use crate::rules;
@@ -101,6 +102,12 @@ impl DeviceState {
         }
         keep_latest(&mut self.protocol, time, interned.protocol);
         keep_latest(&mut self.sdk_version, time, interned.sdk_version);
+    }
+
+    /// Asks the processor to fetch where the next event goes, and the codes.
+    pub fn prefetch(&self) {
+        memory::prefetch(self.events.as_ptr_range().end.cast());
+        memory::prefetch(self.codes.as_ptr().cast());
     }
 
     /// The ids the device's records interned last: its last new address, its latest

@@ -69,7 +69,7 @@ impl Devices {
     /// Asks the processor to fetch the table entry of `device_id` ahead of its record,
     /// without reading the table's entries: a record's device is in no cache when the
     /// fleet is large, and the wait for it is most of what taking the record costs.
-    pub fn prefetch(&self, device_id: &str) {
+    pub fn prefetch_entry(&self, device_id: &str) {
         // The first entry whose tag (7 bits of the hash) matches: almost always the
         // device's own, and a wrong guess costs only a useless fetch.
         if let Some(entry) = self.by_id.find(hash(device_id), |_| true) {
@@ -77,6 +77,17 @@ impl Devices {
             for offset in (0..size_of_val(entry)).step_by(CACHE_LINE) {
                 memory::prefetch(start.wrapping_add(offset));
             }
+        }
+    }
+
+    /// Asks the processor to fetch what adding a record of `device_id` touches beyond
+    /// its entry (see [`DeviceState::prefetch`]); the entry is read, so it should have
+    /// been fetched a while before.
+    pub fn prefetch_state(&self, device_id: &str) {
+        if let Some((_, identities)) = self.by_id.find(hash(device_id), |(id, _)| id == device_id)
+            && let Some(state) = &identities.device
+        {
+            state.prefetch();
         }
     }
 
@@ -163,8 +174,10 @@ mod tests {
             devices.state(&format!("meter-{n}"), None);
         }
         devices.state("meter-7", Some("sensor"));
-        devices.prefetch("meter-7");
-        devices.prefetch("never-seen");
+        for id in ["meter-7", "never-seen"] {
+            devices.prefetch_entry(id);
+            devices.prefetch_state(id);
+        }
         let key = |id: &str, module: Option<&str>| DeviceKey {
             device_id: id.to_string(),
             module_id: module.map(str::to_string),
