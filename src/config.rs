@@ -6,6 +6,7 @@ use crate::analysis::{DeviceKey, Filter};
 use crate::input::{self, Source};
 use crate::model::Severity;
 use crate::synth::{FleetSpec, OutputShape};
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
 /// The report formats.
@@ -79,4 +80,14 @@ pub enum Command {
         shell: clap_complete::Shell,
     },
     Man,
+}
+
+impl Command {
+    /// The threads the command was asked to run on, when it reads logs and was asked.
+    pub fn threads(&self) -> Option<NonZeroUsize> {
+        match self {
+            Command::Analyze(config) | Command::Timeline { config, .. } => config.input.threads,
+            _ => None,
+        }
+    }
 }

@@ -13,6 +13,15 @@ fn main() -> ExitCode {
         Ok(command) => command,
         Err(message) => return fail(&message),
     };
+    // The analysis and the renderers share rayon's pool, one thread a core unless the
+    // command asks for fewer or more; the parsers take their number from the options.
+    if let Some(threads) = command.threads()
+        && let Err(err) = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.get())
+            .build_global()
+    {
+        return fail(&format!("cannot start {threads} threads: {err}"));
+    }
     let mut out = io::BufWriter::new(io::stdout().lock());
     let result = run(command, &mut out, &mut io::stderr());
     match result.and_then(|outcome| out.flush().map(|()| outcome).map_err(Into::into)) {

@@ -1360,3 +1360,46 @@ fn terminal_escapes_in_device_ids_are_shown_not_run() {
         );
     }
 }
+
+#[test]
+fn the_report_is_the_same_on_any_number_of_threads() {
+    // About 2.7 MB of JSON Lines: several blocks, parsed on one thread or on several.
+    let log = triage()
+        .args([
+            "generate",
+            "--seed",
+            "7",
+            "--devices",
+            "100",
+            "--hours",
+            "24",
+        ])
+        .output()
+        .expect("runs")
+        .stdout;
+    assert!(log.len() > 2 << 20, "{} bytes", log.len());
+    let report = |threads: Option<&str>| {
+        let mut command = triage();
+        command.args(["analyze", "-", "--format", "json"]);
+        if let Some(threads) = threads {
+            command.args(["--threads", threads]);
+        }
+        let output = command.write_stdin(log.clone()).output().expect("runs");
+        assert!(output.status.success(), "{threads:?} threads");
+        output.stdout
+    };
+    let every_core = report(None);
+    assert!(String::from_utf8_lossy(&every_core).contains("\"records_analyzed\""));
+    for threads in ["1", "2", "3"] {
+        assert!(report(Some(threads)) == every_core, "{threads} threads");
+    }
+}
+
+#[test]
+fn zero_threads_is_a_usage_error() {
+    triage()
+        .args(["analyze", "fixtures/shapes/PT1H.json", "-j", "0"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--threads"));
+}

@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use clap::Args;
 use globset::{Glob, GlobSetBuilder};
 use std::io::IsTerminal;
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
 #[derive(Debug, Args)]
@@ -80,6 +81,11 @@ pub struct InputArgs {
     /// length, never held in memory. Takes KiB, MiB, GiB suffixes.
     #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
     pub max_record_size: u64,
+
+    /// Threads to read and analyze with [default: one a core]. Fewer leave cores to
+    /// other jobs on a shared machine; the report is the same with any number.
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<NonZeroUsize>,
 }
 
 /// Which records to analyze; the others are counted as filtered.
@@ -176,6 +182,7 @@ impl InputArgs {
             },
             progress: std::io::stderr().is_terminal(),
             max_record_size: self.max_record_size,
+            threads: self.threads,
         }
     }
 }

@@ -24,5 +24,5 @@ pub fn read_from(
     options: &Options,
     sink: &mut dyn Sink,
 ) -> Result<Shape> {
-    super::read_from(reader, input, options, super::every_core(), sink)
+    super::read_from(reader, input, options, options.workers(), sink)
 }

@@ -27,6 +27,7 @@ use detect::Reader;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::cell::Cell;
 use std::io::{self, BufRead, BufReader, Read};
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
 /// The export shapes we recognise, as reported per input.
@@ -67,6 +68,8 @@ pub struct Options {
     /// Longest JSON Lines line read, in bytes (default 64 MiB); a longer one is skipped
     /// without being held in memory.
     pub max_record_size: u64,
+    /// Threads that parse; `None`: one a core.
+    pub threads: Option<NonZeroUsize>,
 }
 
 impl Default for Options {
@@ -78,6 +81,7 @@ impl Default for Options {
             date_order: None,
             tz_offset: None,
             max_record_size: 64 << 20,
+            threads: None,
         }
     }
 }
@@ -136,11 +140,18 @@ const PROGRESS_FROM: u64 = 64 * 1024 * 1024;
 /// (unreadable, not an export, over its limit); a bad record is reported to the sink and
 /// reading goes on.
 pub fn read(unit: &Unit, input: usize, options: &Options, sink: &mut dyn Sink) -> Result<Shape> {
-    read_on(unit, input, options, every_core(), None, sink)
+    read_on(unit, input, options, options.workers(), None, sink)
+}
+
+impl Options {
+    /// How many threads parse: as asked, else one a core.
+    pub fn workers(&self) -> usize {
+        self.threads.map_or_else(every_core, NonZeroUsize::get)
+    }
 }
 
 fn every_core() -> usize {
-    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+    std::thread::available_parallelism().map_or(1, NonZeroUsize::get)
 }
 
 /// Inputs up to this size are read whole on one core each, several at a time; a larger
@@ -219,7 +230,7 @@ fn read_small<S: Sink>(
         };
         (at, index, heard)
     };
-    pipeline::run(&mut small, every_core(), &parse)?;
+    pipeline::run(&mut small, options.workers(), &parse)?;
     small.failure.map_or(Ok(()), Err)
 }
 
