@@ -39,6 +39,11 @@ median() { # hyperfine JSON export -> median seconds
   jq -r '.results[0].median' "$1"
 }
 
+# The fastest and slowest of the runs: on a shared machine they can be a quarter apart.
+spread() { # hyperfine JSON export -> "min-max s"
+  jq -r '.results[0] | "\(.min * 1000 | round / 1000)-\(.max * 1000 | round / 1000) s"' "$1"
+}
+
 # Peak memory varies between runs of the same command (the threads' timing decides how
 # much is freed before the next allocation), so it is measured $RSS_RUNS times: the
 # median, and the highest seen.
@@ -89,9 +94,9 @@ measure_lines() {
   tool=$(median "$DIR/tool.json")
   baseline=$(median "$DIR/jq.json")
   rss=$(peak_rss_mib "$BIN" analyze "$file" --format json)
-  awk -v b="$bytes" -v r="$records" -v t="$tool" -v j="$baseline" -v m="$rss" 'BEGIN {
-    printf "  %6.0f MB, %9d records: median %.3f s = %4.0f MB/s, %5.2f M records/s; peak RSS %s; jq %.2f s; %.1fx jq\n",
-      b / 1e6, r, t, b / 1e6 / t, r / 1e6 / t, m, j, j / t }'
+  awk -v b="$bytes" -v r="$records" -v t="$tool" -v j="$baseline" -v m="$rss" -v s="$(spread "$DIR/tool.json")" 'BEGIN {
+    printf "  %6.0f MB, %9d records: median %.3f s (runs %s) = %4.0f MB/s, %5.2f M records/s; peak RSS %s; jq %.2f s; %.1fx jq\n",
+      b / 1e6, r, t, s, b / 1e6 / t, r / 1e6 / t, m, j, j / t }'
 }
 
 echo "== JSON Lines (PT1H.json), full diagnosis, --format json > /dev/null"
