@@ -58,10 +58,9 @@ fn list<W: Write, T: Serialize + Sync>(
     out.write_all(b",\n  \"")?;
     out.write_all(key.as_bytes())?;
     out.write_all(b"\": [")?;
-    // The room a batch's text is given, per item: a sixteenth more than the batch before
-    // took (the worst devices come first, so batches shrink along the list), so that a
-    // text is written once into room of about its size rather than copied each time it
-    // outgrows a guess.
+    // The room a batch's text is given, per item: a sixteenth more than the most a batch
+    // took so far, so that a text is written once into room of the right size rather
+    // than copied each time it outgrows a guess.
     let mut room = FIRST_ROOM;
     for (round, batch) in items.chunks(BATCH * threads.max(1)).enumerate() {
         let rendered: Vec<io::Result<Vec<u8>>> = batch
@@ -71,7 +70,7 @@ fn list<W: Write, T: Serialize + Sync>(
         for (index, (text, items)) in rendered.into_iter().zip(batch.chunks(BATCH)).enumerate() {
             let text = text?;
             let per_item = text.len().div_ceil(items.len());
-            room = per_item + per_item / 16;
+            room = room.max(per_item + per_item / 16);
             // Every item's text starts with its separator; the list's first has none.
             let skip = usize::from(round == 0 && index == 0);
             out.write_all(&text[skip..])?;
