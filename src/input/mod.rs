@@ -86,6 +86,13 @@ impl Default for Options {
     }
 }
 
+impl Options {
+    /// How many threads parse: as asked, else one a core.
+    pub fn workers(&self) -> usize {
+        self.threads.map_or_else(every_core, NonZeroUsize::get)
+    }
+}
+
 /// Receives what became of each record, and warnings about an input as a whole. A sink
 /// may be handed to another thread, so that folding records runs beside reading them.
 pub trait Sink: Send {
@@ -141,13 +148,6 @@ const PROGRESS_FROM: u64 = 64 * 1024 * 1024;
 /// reading goes on.
 pub fn read(unit: &Unit, input: usize, options: &Options, sink: &mut dyn Sink) -> Result<Shape> {
     read_on(unit, input, options, options.workers(), None, sink)
-}
-
-impl Options {
-    /// How many threads parse: as asked, else one a core.
-    pub fn workers(&self) -> usize {
-        self.threads.map_or_else(every_core, NonZeroUsize::get)
-    }
 }
 
 fn every_core() -> usize {
