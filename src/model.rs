@@ -134,7 +134,7 @@ impl fmt::Display for Position {
 
 /// One `Connections` event, as the analysis sees it. Its texts are short (ids, codes,
 /// addresses) and kept inline, so that a record costs no allocation of its own beyond
-/// the rare long one.
+/// the rare long one. Where it is in its input travels beside it ([`Position`]), once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
     pub time: DateTime<Utc>,
@@ -147,7 +147,6 @@ pub struct Record {
     pub protocol: Option<CompactString>,
     pub masked_ip: Option<CompactString>,
     pub sdk_version: Option<CompactString>,
-    pub position: Position,
 }
 
 impl Record {

@@ -175,7 +175,6 @@ pub fn check(position: &Position, outcome: &Outcome, input: usize) {
     match outcome {
         Outcome::Record(record) => {
             assert!(!record.device_id.is_empty(), "a record without a device");
-            assert_eq!(&record.position, position, "a record placed twice");
         }
         Outcome::Filtered(reason) | Outcome::Skipped(reason) => {
             assert!(!reason.is_empty(), "an outcome without a reason");

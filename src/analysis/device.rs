@@ -68,11 +68,11 @@ pub struct Interned {
 }
 
 impl DeviceState {
-    pub fn add(&mut self, record: &Record, sequence: u32, interned: Interned) {
+    pub fn add(&mut self, record: &Record, at: &Position, sequence: u32, interned: Interned) {
         let address = interned.address;
         let time = record.time;
         let code_text = match &record.code {
-            Some(code) => self.tally_code(code, time, &record.position),
+            Some(code) => self.tally_code(code, time, at),
             None => 0,
         };
         // Grown by half, not doubled: a fleet's events are most of the memory, and
@@ -91,7 +91,7 @@ impl DeviceState {
             self.error_events += 1;
         }
         if self.first_at.as_ref().is_none_or(|(seen, _)| time < *seen) {
-            self.first_at = Some((time, record.position.clone()));
+            self.first_at = Some((time, at.clone()));
         }
         if let Some(address) = address
             && self.last_address != Some(address)
@@ -363,8 +363,14 @@ mod tests {
     use super::*;
     use crate::model::Level;
 
-    fn record(line: u64, second: u32, operation: Operation, code: Option<&str>) -> Record {
-        Record {
+    /// A record of pump-1 on `line` of the first input.
+    fn record(
+        line: u64,
+        second: u32,
+        operation: Operation,
+        code: Option<&str>,
+    ) -> (Position, Record) {
+        let record = Record {
             time: DateTime::from_timestamp(1_772_442_000 + i64::from(second), 0)
                 .expect("test time"),
             device_id: "pump-1".into(),
@@ -379,17 +385,18 @@ mod tests {
             protocol: Some("Mqtt".into()),
             masked_ip: None,
             sdk_version: None,
-            position: Position::line(0, line),
-        }
+        };
+        (Position::line(0, line), record)
     }
 
     /// The device read from the records; arrival numbers are the lines.
-    fn state(records: &[Record]) -> DeviceState {
+    fn state(records: &[(Position, Record)]) -> DeviceState {
         let mut state = DeviceState::default();
-        for record in records {
-            let line = record.position.line.unwrap_or_default();
+        for (at, record) in records {
+            let line = at.line.unwrap_or_default();
             state.add(
                 record,
+                at,
                 u32::try_from(line).expect("test line"),
                 Interned::default(),
             );
@@ -467,7 +474,8 @@ mod tests {
                 address: Some(address),
                 ..Interned::default()
             };
-            state.add(&record(line, 0, Operation::Connect, None), 0, interned);
+            let (at, record) = record(line, 0, Operation::Connect, None);
+            state.add(&record, &at, 0, interned);
         }
         assert_eq!(state.addresses.into_iter().collect::<Vec<_>>(), [a, b]);
     }
@@ -486,7 +494,8 @@ mod tests {
                 protocol: Some(protocol),
                 ..Interned::default()
             };
-            state.add(&record(line, second, Operation::Connect, None), 0, interned);
+            let (at, record) = record(line, second, Operation::Connect, None);
+            state.add(&record, &at, 0, interned);
         }
         assert_eq!(state.protocol.map(|(_, id)| labels.name(id)), Some("Amqp"));
     }

@@ -68,7 +68,7 @@ impl Filter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Operation, Position};
+    use crate::model::Operation;
     use globset::{Glob, GlobSetBuilder};
 
     fn record(device: &str, time: &str, code: Option<&str>, level: Level) -> Record {
@@ -82,7 +82,6 @@ mod tests {
             protocol: None,
             masked_ip: None,
             sdk_version: None,
-            position: Position::line(0, 1),
         }
     }
 

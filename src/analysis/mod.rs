@@ -126,12 +126,12 @@ impl Analyzer {
 
     /// Adds an analyzed record. Exact repeats are found when reading ends, among each
     /// device's events (see [`DeviceState::seal`]): no table of every record is kept.
-    fn record(&mut self, record: &Record) {
+    fn record(&mut self, record: &Record, at: &Position) {
         let state = self
             .devices
             .state(&record.device_id, record.module_id.as_deref());
         self.sequence = self.sequence.saturating_add(1);
-        let input = record.position.input;
+        let input = at.input;
         if self.arrivals.last().is_none_or(|&(_, last)| last != input) {
             self.arrivals.push((self.sequence, input));
         }
@@ -146,7 +146,7 @@ impl Analyzer {
             sdk_version: (record.sdk_version.as_deref())
                 .map(|text| self.labels.intern_guessing(text, known.sdk_version)),
         };
-        state.add(record, self.sequence, interned);
+        state.add(record, at, self.sequence, interned);
     }
 
     /// Builds the report. Deterministic: every list has an explicit order.
@@ -358,7 +358,7 @@ impl Analyzer {
     /// Counts an outcome against its input, and analyzes its record.
     fn take(&mut self, position: &Position, outcome: &Outcome) {
         let verdict = match outcome {
-            Outcome::Record(record) => self.consider(record),
+            Outcome::Record(record) => self.consider(record, position),
             Outcome::Filtered(reason) => Verdict::Filtered(reason),
             Outcome::Skipped(message) => Verdict::Skipped(message),
         };
@@ -397,14 +397,14 @@ impl Analyzer {
     }
 
     /// Filters or analyzes a valid record.
-    fn consider(&mut self, record: &Record) -> Verdict<'static> {
+    fn consider(&mut self, record: &Record, at: &Position) -> Verdict<'static> {
         if self.filter.in_window(record) {
             self.log_end = self.log_end.max(Some(record.time));
         }
         match self.filter.reason(record) {
             Some(reason) => Verdict::Filtered(reason),
             None => {
-                self.record(record);
+                self.record(record, at);
                 Verdict::Analyzed
             }
         }
@@ -464,7 +464,6 @@ mod tests {
             protocol: Some("Mqtt".into()),
             masked_ip: Some("203.0.113.XXX".into()),
             sdk_version: None,
-            position: Position::line(0, line),
         }
     }
 

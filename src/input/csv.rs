@@ -191,7 +191,7 @@ impl RowReader {
             }
         }
         let position = Position::line(self.input, line);
-        let outcome = raw.finish(position.clone());
+        let outcome = raw.finish();
         sink.outcome(position, outcome);
     }
 

@@ -4,7 +4,7 @@
 
 use super::fields::{Field, KeyKind, clip};
 use super::time::parse_rfc3339;
-use crate::model::{Level, Operation, Position, Record};
+use crate::model::{Level, Operation, Record};
 use chrono::{DateTime, Utc};
 use compact_str::CompactString;
 use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
@@ -194,7 +194,7 @@ impl<'a> RawRecord<'a> {
     /// Validates the record and decides whether it is analyzed, filtered or skipped. Its
     /// texts are taken, not copied: the record is spent. (Taken where it lies: a record is
     /// a few hundred bytes, and moving each into this call cost a copy per record.)
-    pub fn finish(&mut self, position: Position) -> Outcome {
+    pub fn finish(&mut self) -> Outcome {
         if let Some(reason) = self.scope() {
             return Outcome::Filtered(reason);
         }
@@ -245,7 +245,6 @@ impl<'a> RawRecord<'a> {
             protocol: text(self.protocol.take()),
             masked_ip: text(self.masked_ip.take()),
             sdk_version: text(self.sdk_version.take()),
-            position,
         })
     }
 
@@ -518,11 +517,11 @@ mod tests {
         let text = value.to_string();
         let streamed = serde_json::from_str::<RawRecord<'_>>(&text)
             .expect("an object")
-            .finish(Position::line(0, 1));
+            .finish();
         let Value::Object(object) = value else {
             unreachable!("test input is an object")
         };
-        let parsed = RawRecord::from_object(object).finish(Position::line(0, 1));
+        let parsed = RawRecord::from_object(object).finish();
         assert_eq!(streamed, parsed, "{text}");
         streamed
     }

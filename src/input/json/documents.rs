@@ -9,7 +9,6 @@ use super::fold::{BlockResult, Fold, Lists, folding};
 use super::rows::{RowSeed, emit_row_cells};
 use super::walker::{ValueSeed, Walker};
 use crate::input::pipeline::{Pipeline, run};
-use crate::input::raw::Outcome;
 use crate::input::split::{Batch, Piece, Resync, Splitter, UnitKind};
 use crate::input::{Shape, Sink};
 use crate::model::Position;
@@ -104,8 +103,8 @@ impl Pipeline for Documents<'_, '_> {
             return false;
         }
         let base = self.records;
-        for (position, outcome) in &mut result.heard.outcomes {
-            renumber(position, outcome, |record| base + record);
+        for (position, _) in &mut result.heard.outcomes {
+            renumber(position, |record| base + record);
         }
         if !self.fold.hand(std::mem::take(&mut result.heard)) {
             return false;
@@ -273,11 +272,8 @@ fn parse_unit(walker: &mut Walker<'_>, kind: &UnitKind, bytes: &[u8]) -> serde_j
 
 /// Moves record numbers: those of a batch (from 1) or of the serde walker (after its
 /// skeleton's dummies) to their place in the input.
-pub(super) fn renumber(position: &mut Position, outcome: &mut Outcome, to: impl Fn(u64) -> u64) {
+pub(super) fn renumber(position: &mut Position, to: impl Fn(u64) -> u64) {
     position.record = position.record.map(&to);
-    if let Outcome::Record(record) = outcome {
-        record.position.record = record.position.record.map(&to);
-    }
 }
 
 #[cfg(test)]
@@ -285,6 +281,7 @@ mod tests {
     use super::super::Heard;
     use super::super::fallback::walk_documents;
     use super::*;
+    use crate::input::Outcome;
     use crate::input::split::UNIT_LIMIT;
 
     /// The documents as serde alone walks them: the reference the splitter is held to.

@@ -105,13 +105,13 @@ struct Renumbered<'s> {
 }
 
 impl Sink for Renumbered<'_> {
-    fn outcome(&mut self, mut position: Position, mut outcome: Outcome) {
+    fn outcome(&mut self, mut position: Position, outcome: Outcome) {
         self.seen += 1;
         if self.seen <= self.dummies {
             return;
         }
         let (base, dummies) = (self.base, self.dummies);
-        renumber(&mut position, &mut outcome, |record| {
+        renumber(&mut position, |record| {
             base + record.saturating_sub(dummies)
         });
         self.sink.outcome(position, outcome);

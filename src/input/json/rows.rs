@@ -49,7 +49,7 @@ pub(super) fn emit_row(walker: &mut Walker<'_>, fields: &[Option<Field>], row: V
                     raw.set_json(*field, value);
                 }
             }
-            raw.finish(position.clone())
+            raw.finish()
         }
         Value::Array(values) => Outcome::Skipped(format!(
             "row has {} values but the table declares {} columns",
@@ -69,7 +69,7 @@ type Row<'a> = Option<(RawRecord<'a>, usize)>;
 pub(super) fn emit_row_cells(walker: &mut Walker<'_>, fields: &[Option<Field>], row: Row<'_>) {
     let position = walker.position(true);
     let outcome = match row {
-        Some((mut raw, count)) if count == fields.len() => raw.finish(position.clone()),
+        Some((mut raw, count)) if count == fields.len() => raw.finish(),
         Some((_, count)) => Outcome::Skipped(format!(
             "row has {count} values but the table declares {} columns",
             fields.len()

@@ -64,7 +64,7 @@ impl<'s> Walker<'s> {
             self.saw(Shape::AzCli);
             raw.clear_python_nones();
         }
-        let outcome = raw.finish(position.clone());
+        let outcome = raw.finish();
         self.sink.outcome(position, outcome);
     }
 
