@@ -9,8 +9,9 @@
 # fuzz/artifacts/<target>/. One fuzzer runs at a time, on one core.
 #
 # Targets are built optimised, with debug assertions and overflow checks, and without a
-# sanitizer: the readers have no unsafe code (the crate's one unsafe block is a call into
-# the allocator), and Address Sanitizer cuts the executions to about a third.
+# sanitizer: the readers have no unsafe code (the crate's two unsafe blocks are a call into
+# the allocator and a prefetch hint), and Address Sanitizer cuts the executions to about a
+# third.
 # FUZZ_SANITIZER=address brings it back.
 set -euo pipefail
 cd "$(dirname "$0")/.."
