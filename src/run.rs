@@ -188,6 +188,7 @@ fn read_all(config: &AnalyzeConfig, err: &mut dyn Write) -> Result<Analyzer> {
             }
         },
     )?;
+    analyzer.note_coverage();
     tell_problems(&analyzer, err)?;
     Ok(analyzer)
 }

@@ -1,14 +1,16 @@
 //! One device's folded state: its compact event list and per-code tallies.
 
-use super::diagnosis::{DeviceDiagnosis, Insight, InsightKind};
-use super::event::{self, AddressId, Addresses, CodeText, Event, LabelId, Labels, MANY_CODE_TEXTS};
+use super::Fleet;
+use super::coverage::Kind;
+use super::diagnosis::{DeviceContext, DeviceDiagnosis, Insight, InsightKind};
+use super::event::{self, AddressId, CodeText, Event, LabelId, MANY_CODE_TEXTS};
 use crate::memory;
-use crate::model::{Operation, Position, Record, Severity};
+use crate::model::{Level, Operation, Position, Record, Severity};
 use crate::report::{DeviceCode, DeviceReport, LastState, Location};
 use crate::rules;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use compact_str::CompactString;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// A device identity: the device, or one of its modules.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -57,6 +59,15 @@ pub struct DeviceState {
     sdk_version: Option<(DateTime<Utc>, LabelId)>,
     /// Where the device's earliest record is.
     first_at: Option<(DateTime<Utc>, Position)>,
+    /// The levels its records carry, one bit each (see [`level_bit`]), for `--level`.
+    levels: u8,
+    /// The inputs its records came from, one bit each: input `n` sets bit `min(n, 63)`.
+    inputs: u64,
+}
+
+/// The bit of a level in [`DeviceState`]'s `levels`.
+pub fn level_bit(level: Level) -> u8 {
+    1 << (level as u8)
 }
 
 /// A record's texts that the fleet interns: its client address, protocol and SDK.
@@ -102,6 +113,30 @@ impl DeviceState {
         }
         keep_latest(&mut self.protocol, time, interned.protocol);
         keep_latest(&mut self.sdk_version, time, interned.sdk_version);
+        self.levels |= level_bit(record.level);
+        self.inputs |= 1 << at.input.min(63);
+    }
+
+    /// Whether the report shows this identity (`--code`, `--level`).
+    pub fn shown_by(&self, filter: &super::Filter) -> bool {
+        let codes = self.codes.iter().map(|(code, _)| code.as_str());
+        filter.shows_identity(codes, self.levels)
+    }
+
+    /// What its diagnosis needs: whether its inputs log successful connects, its SDK.
+    pub fn context<'a>(&self, fleet: &Fleet<'a>) -> DeviceContext<'a> {
+        // An input with successful connects logs them for all its devices.
+        let connects_logged = fleet
+                .with_connects
+                .iter()
+                .enumerate()
+                .any(|(input, &logged)| logged && self.inputs & (1 << input.min(63)) != 0);
+        DeviceContext {
+            addresses: fleet.addresses,
+            log_end: fleet.log_end,
+            connects_logged,
+            sdk_version: self.sdk_version.map(|(_, id)| fleet.labels.name(id)),
+        }
     }
 
     /// Asks the processor to fetch where the next event goes, and the codes.
@@ -150,8 +185,8 @@ impl DeviceState {
     /// Ends reading: puts the events in time order (arrival breaks ties), as the
     /// detectors need them, and unless `keep_repeats`, drops the events that exactly
     /// repeat an earlier one (see [`event::repeats`]), with what they added to the
-    /// tallies. Returns the arrival numbers of the repeats it dropped.
-    pub fn seal(&mut self, keep_repeats: bool) -> Vec<u32> {
+    /// tallies. Returns the arrival numbers of the repeats it dropped, with their kinds.
+    pub fn seal(&mut self, keep_repeats: bool) -> Vec<(u32, Kind)> {
         // Arrival numbers are unique, so no two keys are equal and an unstable sort, which
         // needs no scratch memory, gives the one order.
         self.events.sort_unstable_by_key(Event::order_key);
@@ -164,7 +199,7 @@ impl DeviceState {
         dropped
     }
 
-    fn drop_repeats(&mut self) -> Vec<u32> {
+    fn drop_repeats(&mut self) -> Vec<(u32, Kind)> {
         let repeats = event::repeats(&self.events);
         if repeats.is_empty() {
             return Vec::new();
@@ -177,7 +212,10 @@ impl DeviceState {
             let repeat = repeats.next_if_eq(&place).is_some();
             place += 1;
             if repeat {
-                dropped.push(event.sequence);
+                dropped.push((
+                    event.sequence,
+                    Kind::of(event.operation, event.level, event.code_text != 0),
+                ));
                 self.untally(event);
             }
             !repeat
@@ -218,70 +256,80 @@ impl DeviceState {
     pub fn report(
         self,
         key: DeviceKey,
-        addresses: &Addresses,
-        labels: &Labels,
+        fleet: &Fleet<'_>,
         diagnosis: DeviceDiagnosis,
         incidents: &[Insight],
-        sources: &[String],
     ) -> DeviceReport {
-        let locate = |position: &Position| Location::new(sources, position);
+        let locate = |position: &Position| Location::new(fleet.sources, position);
+        let place = |sequence: u32| fleet.places.get(sequence).map(|p| locate(&p));
         let latest = self.events.last();
-        let last_state = match latest {
-            Some(event) if event.is_successful_connect() => LastState::Connected,
-            _ => LastState::Disconnected,
+        let last_state = match diagnosis.connected_at_end {
+            None => LastState::Unknown,
+            Some(true) => LastState::Connected,
+            Some(false) => LastState::Disconnected,
         };
         let first_seen = self.events.first().map(|e| e.time).unwrap_or_default();
         let last_seen = latest.map(|e| e.time).unwrap_or_default();
 
-        let mut expected: BTreeMap<u32, u64> = BTreeMap::new();
-        let mut in_incident: BTreeMap<u32, u64> = BTreeMap::new();
+        // Per code text: what explains its records, and when the others happened.
+        let mut tallies = vec![Explained::default(); self.codes.len()];
         let mut incident_indices = BTreeSet::new();
-        for (event, is_expected) in self.events.iter().zip(&diagnosis.expected) {
-            let Some(code) = event.code else { continue };
-            if *is_expected {
-                *expected.entry(code).or_default() += 1;
-            } else if is_incident_code(code)
-                && let Some(index) = incidents
-                    .iter()
-                    .position(|i| i.start <= event.time && event.time <= i.end)
-            {
-                *in_incident.entry(code).or_default() += 1;
-                incident_indices.insert(index);
+        for (event, explained) in self.events.iter().zip(&diagnosis.explained) {
+            let Some(tally) = usize::from(event.code_text)
+                .checked_sub(1)
+                .and_then(|index| tallies.get_mut(index))
+            else {
+                continue;
+            };
+            match explained {
+                Some(InsightKind::TokenRenewal) => tally.expected += 1,
+                Some(InsightKind::SideEffect) => tally.side_effect += 1,
+                Some(_) => tally.in_insights += 1,
+                None => match event.code.filter(|&code| is_incident_code(code)).and_then(
+                    |_| {
+                        incidents
+                            .iter()
+                            .position(|i| i.start <= event.time && event.time <= i.end)
+                    },
+                ) {
+                    Some(index) => {
+                        tally.in_incident += 1;
+                        incident_indices.insert(index);
+                    }
+                    None => tally.unexplained.push((event.time, event.sequence)),
+                },
             }
         }
-        let side_effects: u64 = diagnosis
-            .insights
-            .iter()
-            .filter(|i| i.kind == InsightKind::SideEffect)
-            .filter_map(|i| i.evidence.count)
-            .sum();
 
         let mut codes: Vec<DeviceCode> = self
             .codes
             .into_iter()
-            .map(|(code, tally)| {
-                let numeric: Option<u32> = code.parse().ok();
-                let lookup = |map: &BTreeMap<u32, u64>| {
-                    numeric.and_then(|n| map.get(&n).copied()).unwrap_or(0)
-                };
-                let explained = rules::explain(&code);
-                let info = explained.map(|e| e.info);
+            .zip(tallies)
+            .map(|((code, tally), explained)| {
+                let explanation = rules::explain(&code);
+                let info = explanation.map(|e| e.info);
+                let finding_severity = info
+                    .filter(|_| !explained.unexplained.is_empty())
+                    .map(|info| info.severity.min(explained.severity()));
+                let location = explained
+                    .unexplained
+                    .first()
+                    .and_then(|&(_, sequence)| place(sequence))
+                    .unwrap_or_else(|| locate(&tally.first_at));
                 DeviceCode {
                     name: info.map_or("NotAnErrorCode", |i| i.name),
                     class: info.map(|i| i.class.as_str()),
                     severity: info.map(|i| i.severity),
-                    known: explained.is_some_and(|e| e.known),
+                    known: explanation.is_some_and(|e| e.known),
                     count: tally.count,
-                    expected: lookup(&expected),
-                    in_incident: lookup(&in_incident),
-                    side_effect: if numeric == Some(SIDE_EFFECT_CODE) {
-                        side_effects.min(tally.count)
-                    } else {
-                        0
-                    },
+                    expected: explained.expected,
+                    in_incident: explained.in_incident,
+                    side_effect: explained.side_effect,
+                    in_insights: explained.in_insights,
+                    finding_severity,
                     first_seen: tally.first,
                     last_seen: tally.last,
-                    location: locate(&tally.first_at),
+                    location,
                     root_cause: info
                         .map_or("The ResultType is not a numeric IoT Hub error code.", |i| {
                             i.root_cause
@@ -295,11 +343,15 @@ impl DeviceState {
             .collect();
         codes.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.code.cmp(&b.code)));
 
-        let severity = worst_severity(&diagnosis.insights, &codes);
+        let mut insights = diagnosis.insights;
+        for insight in &mut insights {
+            insight.location = insight.first_event.and_then(place);
+        }
+        let severity = worst_severity(&insights, &codes);
         let mut ip_addresses: Vec<String> = self
             .addresses
             .iter()
-            .map(|id| addresses.name(*id).to_string())
+            .map(|id| fleet.addresses.name(*id).to_string())
             .collect();
         ip_addresses.sort();
         DeviceReport {
@@ -313,11 +365,15 @@ impl DeviceState {
             first_seen,
             last_seen,
             last_state,
-            protocol: self.protocol.map(|(_, id)| labels.name(id).to_string()),
-            sdk_version: self.sdk_version.map(|(_, id)| labels.name(id).to_string()),
+            protocol: self
+                .protocol
+                .map(|(_, id)| fleet.labels.name(id).to_string()),
+            sdk_version: self
+                .sdk_version
+                .map(|(_, id)| fleet.labels.name(id).to_string()),
             ip_addresses,
             location: self.first_at.as_ref().map(|(_, position)| locate(position)),
-            insights: diagnosis.insights,
+            insights,
             incidents: incident_indices.into_iter().collect(),
             gaps: diagnosis.gaps,
             codes,
@@ -325,24 +381,56 @@ impl DeviceState {
     }
 }
 
-/// The code a `side_effect` insight explains.
-const SIDE_EFFECT_CODE: u32 = 409_002;
+/// What explains the records of one code of a device.
+#[derive(Debug, Clone, Default)]
+struct Explained {
+    expected: u64,
+    side_effect: u64,
+    in_insights: u64,
+    in_incident: u64,
+    /// Time and arrival number of each record nothing explains.
+    unexplained: Vec<(DateTime<Utc>, u32)>,
+}
+
+/// Records of a code further apart than this are separate episodes of trouble.
+const EPISODE_GAP: TimeDelta = TimeDelta::minutes(10);
+
+/// Episodes from this many on make trouble that recurs.
+const RECURRING_EPISODES: usize = 3;
+
+impl Explained {
+    /// Isolated errors are low; errors in three episodes or more recur, medium. (A device
+    /// that does not recover is offline or a credential failure, which explain them.)
+    fn severity(&self) -> Severity {
+        let episodes = 1 + self
+            .unexplained
+            .windows(2)
+            .filter(|pair| pair[1].0 - pair[0].0 > EPISODE_GAP)
+            .count();
+        if episodes >= RECURRING_EPISODES {
+            Severity::Medium
+        } else {
+            Severity::Low
+        }
+    }
+}
 
 /// Codes a hub incident explains: server faults and upgrade disconnects.
 fn is_incident_code(code: u32) -> bool {
     (500_000..=599_999).contains(&code) || code == 400_029 || code == 400_030
 }
 
-/// The device's worst finding: its insights, and its codes insofar as nothing else
-/// (token renewal, a hub incident, a side effect) explains them. `None` for a device
-/// with nothing to report.
+/// The device's worst finding: its insights, and its codes insofar as nothing explains
+/// them; `info` for a device whose only errors a hub incident explains. `None` for a
+/// device with nothing to report.
 fn worst_severity(insights: &[Insight], codes: &[DeviceCode]) -> Option<Severity> {
     let from_insights = insights.iter().map(|i| i.severity);
-    let from_codes = codes
+    let from_codes = codes.iter().filter_map(|c| c.finding_severity);
+    let victim = codes
         .iter()
-        .filter(|c| c.count > c.expected + c.in_incident + c.side_effect)
-        .filter_map(|c| c.severity);
-    from_insights.chain(from_codes).max()
+        .any(|c| c.in_incident > 0)
+        .then_some(Severity::Info);
+    from_insights.chain(from_codes).chain(victim).max()
 }
 
 /// Keeps `value` when it is at least as late as the one kept (on a tie, the later
@@ -361,7 +449,7 @@ fn keep_latest(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Level;
+    use crate::analysis::event::{Addresses, Labels};
 
     /// A record of pump-1 on `line` of the first input.
     fn record(
@@ -434,7 +522,8 @@ mod tests {
             record(7, 5, Disconnect, Some("0404104")),
         ];
         let mut once = state(&records);
-        assert_eq!(once.seal(false), [4, 5, 6]);
+        let dropped: Vec<u32> = once.seal(false).iter().map(|(seq, _)| *seq).collect();
+        assert_eq!(dropped, [4, 5, 6]);
         assert_eq!(
             counts(&once),
             (

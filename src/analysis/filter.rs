@@ -1,7 +1,9 @@
-//! Which valid records the user asked to analyze (`--device`, `--since`, `--until`,
-//! `--code`, `--level`). A record left out here is counted as filtered, with the reason,
-//! like any other out-of-scope record.
+//! What the user asked to see. `--device`, `--since` and `--until` choose the records
+//! analyzed: a record left out is counted as filtered, with the reason, like any other
+//! out-of-scope record. `--code` and `--level` choose which identities the report shows,
+//! never the evidence: a device's diagnosis is the same with them and without.
 
+use super::device::level_bit;
 use crate::model::{Level, Record};
 use chrono::{DateTime, Utc};
 use globset::GlobSet;
@@ -16,9 +18,9 @@ pub struct Filter {
     pub since: Option<DateTime<Utc>>,
     /// Records before this time.
     pub until: Option<DateTime<Utc>>,
-    /// Records whose `ResultType` is one of these.
+    /// Show the identities with a record whose `ResultType` is one of these.
     pub codes: BTreeSet<String>,
-    /// Records with one of these levels.
+    /// Show the identities with a record of one of these levels.
     pub levels: BTreeSet<Level>,
     /// Analyze exact repeats of a record too (by default they are filtered).
     pub keep_duplicates: bool,
@@ -50,18 +52,20 @@ impl Filter {
                 return Some("device not selected by --device");
             }
         }
-        if !self.codes.is_empty()
-            && !record
-                .code
-                .as_ref()
-                .is_some_and(|code| self.codes.contains(code.as_str()))
-        {
-            return Some("code not selected by --code");
-        }
-        if !self.levels.is_empty() && !self.levels.contains(&record.level) {
-            return Some("level not selected by --level");
-        }
         None
+    }
+
+    /// Whether the report shows an identity whose records carry `codes` and the levels
+    /// in `levels` (one bit each, see [`level_bit`]).
+    pub fn shows_identity<'a>(
+        &self,
+        mut codes: impl Iterator<Item = &'a str>,
+        levels: u8,
+    ) -> bool {
+        let by_code = self.codes.is_empty() || codes.any(|code| self.codes.contains(code));
+        let wanted = self.levels.iter().fold(0, |mask, &l| mask | level_bit(l));
+        let by_level = self.levels.is_empty() || levels & wanted != 0;
+        by_code && by_level
     }
 }
 
@@ -141,11 +145,11 @@ mod tests {
                     Some("401003"),
                     Level::Error,
                 ),
-                Some("code not selected by --code"),
+                None,
             ),
             (
                 record("pump-1", "2026-03-02T09:30:00Z", None, Level::Error),
-                Some("code not selected by --code"),
+                None,
             ),
             (
                 record(
@@ -154,12 +158,27 @@ mod tests {
                     Some("404104"),
                     Level::Information,
                 ),
-                Some("level not selected by --level"),
+                None,
             ),
         ];
         for (record, reason) in cases {
             assert_eq!(filter.reason(&record), reason, "{record:?}");
         }
+    }
+
+    #[test]
+    fn codes_and_levels_choose_identities_not_records() {
+        let filter = Filter {
+            codes: ["401003".to_string()].into(),
+            levels: [Level::Error].into(),
+            ..Filter::default()
+        };
+        let error = level_bit(Level::Error);
+        let info = level_bit(Level::Information);
+        assert!(filter.shows_identity(["404104", "401003"].into_iter(), error | info));
+        assert!(!filter.shows_identity(["404104"].into_iter(), error));
+        assert!(!filter.shows_identity(["401003"].into_iter(), info));
+        assert!(Filter::default().shows_identity([].into_iter(), 0));
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! Folds the record stream into per-device state (a few words per event, never the raw
 //! text), then turns that state into the [`Report`] the renderers print.
 
+mod coverage;
 mod device;
 mod devices;
 pub mod diagnosis;
 pub mod event;
 mod filter;
+mod places;
 mod timeline;
 
 use crate::input::{Outcome, Shape, Sink};
@@ -15,6 +17,8 @@ use crate::report::{
     CodeSummary, DeviceReport, FilterCount, InputReport, Problem, Report, SeverityCounts, Summary,
     Warning,
 };
+use coverage::{Coverage, Kind};
+use places::Places;
 use crate::rules;
 use chrono::{DateTime, Utc};
 use device::{DeviceState, Interned};
@@ -24,6 +28,7 @@ use event::{Addresses, Labels};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 
+pub use coverage::Coverage as InputCoverage;
 pub use device::DeviceKey;
 pub use filter::Filter;
 pub use timeline::{Session, Timeline, TimelineEvent};
@@ -66,6 +71,8 @@ pub struct Analyzer {
     /// The latest time of any valid record in the time window, whatever the other
     /// filters keep: the end of the log.
     log_end: Option<DateTime<Utc>>,
+    /// Where each analyzed record is, by arrival number: findings point at their evidence.
+    places: Places,
 }
 
 #[derive(Debug, Default)]
@@ -75,6 +82,8 @@ struct InputTally {
     analyzed: u64,
     filtered: u64,
     skipped: u64,
+    /// Which kinds of record the analyzed ones are.
+    coverage: Coverage,
 }
 
 impl Analyzer {
@@ -115,6 +124,19 @@ impl Analyzer {
         &self.warnings
     }
 
+    /// Warns, once, when inputs hold no successful connects (an errors-only export, most
+    /// often): what cannot be told from them, and the query that exports everything.
+    pub fn note_coverage(&mut self) {
+        let inputs: Vec<(&str, Coverage)> = self
+            .inputs
+            .iter()
+            .map(|tally| (tally.name.as_str(), tally.coverage))
+            .collect();
+        if let Some(message) = coverage::warning(&inputs) {
+            self.warn(message);
+        }
+    }
+
     /// A warning about what was named on the command line rather than one input (a file
     /// skipped in a directory, a refused archive entry); the message names the place.
     pub fn warn(&mut self, message: String) {
@@ -131,7 +153,11 @@ impl Analyzer {
             .devices
             .state(&record.device_id, record.module_id.as_deref());
         self.sequence = self.sequence.saturating_add(1);
+        self.places.push(self.sequence, at);
         let input = at.input;
+        if let Some(tally) = self.inputs.get_mut(input) {
+            tally.coverage.add(Kind::of_record(record));
+        }
         if self.arrivals.last().is_none_or(|&(_, last)| last != input) {
             self.arrivals.push((self.sequence, input));
         }
@@ -158,25 +184,38 @@ impl Analyzer {
         // counted as filtered against their inputs.
         let mut states = std::mem::take(&mut self.devices).into_sorted();
         let keep_repeats = self.filter.keep_duplicates;
-        let repeats: Vec<u32> = states
+        let repeats: Vec<(u32, Kind)> = states
             .par_iter_mut()
             .flat_map_iter(|(_, state)| state.seal(keep_repeats))
             .collect();
         self.filter_repeats(&repeats);
         let sources: Vec<String> = self.inputs.iter().map(|tally| tally.name.clone()).collect();
         let log_end = self.log_end.unwrap_or_default();
-        let (devices, insights, connected_devices) = diagnose(
-            states,
-            &self.addresses,
-            &self.labels,
+        let with_connects: Vec<bool> = self
+            .inputs
+            .iter()
+            .map(|tally| tally.coverage.connects_logged())
+            .collect();
+        let fleet = Fleet {
+            addresses: &self.addresses,
+            labels: &self.labels,
             log_end,
-            &self.thresholds,
-            &sources,
-        );
+            thresholds: &self.thresholds,
+            sources: &sources,
+            places: &self.places,
+            with_connects: &with_connects,
+            filter: &self.filter,
+        };
+        let devices_analyzed = states.len() as u64;
+        let (devices, insights, connected_devices) = diagnose(states, &fleet);
         let codes = code_summary(&devices);
         let mut devices_by_severity = SeverityCounts::default();
         for severity in devices.iter().filter_map(|d| d.severity) {
             devices_by_severity.add(severity);
+        }
+        let mut coverage = Coverage::default();
+        for tally in &self.inputs {
+            coverage.merge(&tally.coverage);
         }
 
         let inputs: Vec<InputReport> = self
@@ -189,6 +228,7 @@ impl Analyzer {
                 records_analyzed: tally.analyzed,
                 records_filtered: tally.filtered,
                 records_skipped: tally.skipped,
+                coverage: tally.coverage.report(),
             })
             .collect();
         let analyzed: u64 = inputs.iter().map(|i| i.records_analyzed).sum();
@@ -208,7 +248,9 @@ impl Analyzer {
                 records_skipped: skipped,
                 records_filtered: filtered,
                 records_analyzed: analyzed,
-                devices: devices.len() as u64,
+                devices: devices_analyzed,
+                devices_shown: devices.len() as u64,
+                coverage: coverage.report(),
                 devices_with_errors: devices.iter().filter(|d| d.error_events > 0).count() as u64,
                 devices_by_severity,
                 first_event: devices.iter().map(|d| d.first_seen).min(),
@@ -236,16 +278,27 @@ impl Analyzer {
     }
 }
 
+/// What the diagnosis of every device shares.
+pub(crate) struct Fleet<'a> {
+    pub addresses: &'a Addresses,
+    pub labels: &'a Labels,
+    pub log_end: DateTime<Utc>,
+    pub thresholds: &'a Thresholds,
+    pub sources: &'a [String],
+    pub places: &'a Places,
+    /// Per input: it holds successful connects.
+    pub with_connects: &'a [bool],
+    /// Which identities the report shows.
+    pub filter: &'a Filter,
+}
+
 /// Runs the detectors: fleet-wide first (incidents, the curve), then each device with
 /// the incidents at hand so that its own findings can point at them.
 fn diagnose(
     states: Vec<(DeviceKey, DeviceState)>,
-    addresses: &Addresses,
-    labels: &Labels,
-    log_end: DateTime<Utc>,
-    thresholds: &Thresholds,
-    sources: &[String],
+    fleet_context: &Fleet<'_>,
 ) -> (Vec<DeviceReport>, Vec<Insight>, Curve) {
+    let thresholds = fleet_context.thresholds;
     let names: Vec<String> = states.iter().map(|(key, _)| key.identity()).collect();
     let fleet: Vec<(&str, &[event::Event])> = names
         .iter()
@@ -261,10 +314,11 @@ fn diagnose(
             rayon::join(
                 || diagnosis::connected_curve(&timelines, CURVE_BUCKETS),
                 || {
-                    timelines
+                    states
                         .par_iter()
-                        .map(|events| {
-                            diagnosis::diagnose_device(events, addresses, log_end, thresholds)
+                        .map(|(_, state)| {
+                            let context = state.context(fleet_context);
+                            diagnosis::diagnose_device(state.events(), &context, thresholds)
                         })
                         .collect::<Vec<_>>()
                 },
@@ -277,8 +331,9 @@ fn diagnose(
     let mut devices: Vec<DeviceReport> = states
         .into_par_iter()
         .zip(diagnoses)
+        .filter(|((_, state), _)| state.shown_by(fleet_context.filter))
         .map(|((key, state), diagnosis)| {
-            state.report(key, addresses, labels, diagnosis, &incidents, sources)
+            state.report(key, fleet_context, diagnosis, &incidents)
         })
         .collect();
     // The events are gone.
@@ -334,8 +389,8 @@ enum Verdict<'a> {
 impl Analyzer {
     /// Counts the repeats dropped when reading ended as filtered, each against the input
     /// it came from.
-    fn filter_repeats(&mut self, repeats: &[u32]) {
-        for &sequence in repeats {
+    fn filter_repeats(&mut self, repeats: &[(u32, Kind)]) {
+        for &(sequence, kind) in repeats {
             let runs = self
                 .arrivals
                 .partition_point(|&(first, _)| first <= sequence);
@@ -350,6 +405,7 @@ impl Analyzer {
             if let Some(tally) = input.and_then(|input| self.inputs.get_mut(input)) {
                 tally.analyzed -= 1;
                 tally.filtered += 1;
+                tally.coverage.remove(kind);
                 *self.filtered.entry(DUPLICATE.to_string()).or_default() += 1;
             }
         }
@@ -508,7 +564,7 @@ mod tests {
         // Input 0 gave arrivals 1-3, input 1 gave 4-5, input 0 again 6.
         let mut analyzer = analyzer(&[4, 2]);
         analyzer.arrivals = vec![(1, 0), (4, 1), (6, 0)];
-        analyzer.filter_repeats(&[5, 6, 3]);
+        analyzer.filter_repeats(&[(5, Kind::Error), (6, Kind::Error), (3, Kind::Error)]);
         assert_eq!(tallies(&analyzer), [(2, 2), (1, 1)]);
         assert_eq!(analyzer.filtered.get(DUPLICATE), Some(&3));
     }
@@ -518,7 +574,7 @@ mod tests {
         // Arrival numbers saturated during input 1: inputs 1 and 2 share the last one.
         let mut analyzer = analyzer(&[5, 1, 1]);
         analyzer.arrivals = vec![(1, 0), (u32::MAX - 1, 1), (u32::MAX, 2)];
-        analyzer.filter_repeats(&[u32::MAX, u32::MAX, u32::MAX]);
+        analyzer.filter_repeats(&[(u32::MAX, Kind::Error); 3]);
         assert_eq!(tallies(&analyzer), [(4, 1), (0, 1), (0, 1)]);
         assert_eq!(analyzer.filtered.get(DUPLICATE), Some(&3));
     }

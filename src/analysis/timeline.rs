@@ -58,9 +58,24 @@ impl Analyzer {
         state.seal(self.filter.keep_duplicates);
         let events = state.events().to_vec();
         let log_end = self.log_end.unwrap_or_default();
-        let expected =
-            diagnosis::diagnose_device(&events, &self.addresses, log_end, &self.thresholds)
-                .expected;
+        let with_connects: Vec<bool> = self
+            .inputs
+            .iter()
+            .map(|tally| tally.coverage.connects_logged())
+            .collect();
+        let sources: Vec<String> = Vec::new();
+        let fleet = super::Fleet {
+            addresses: &self.addresses,
+            labels: &self.labels,
+            log_end,
+            thresholds: &self.thresholds,
+            sources: &sources,
+            places: &self.places,
+            with_connects: &with_connects,
+            filter: &self.filter,
+        };
+        let context = state.context(&fleet);
+        let expected = diagnosis::diagnose_device(&events, &context, &self.thresholds).expected();
         let mut lines = describe(&events, &expected, &self.addresses);
         let report = self.finish();
         let incidents: Vec<Insight> = report.insights.clone();

@@ -13,12 +13,17 @@ pub struct ThresholdArgs {
     /// and the reconnect) all within this span.
     #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_duration)]
     pub renewal_window: TimeDelta,
-    /// Token renewal: cycles closer than this to another are a reconnect loop instead.
-    #[arg(long, value_name = "DURATION", default_value = "40m", value_parser = parse_duration)]
+    /// Token renewal: the shortest period; a 401003 this soon after a connection began
+    /// is no token expiring.
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
     pub renewal_period_min: TimeDelta,
-    /// Token renewal: the longest interval between cycles still called steady.
-    #[arg(long, value_name = "DURATION", default_value = "100m", value_parser = parse_duration)]
+    /// Token renewal: the longest period.
+    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_duration)]
     pub renewal_period_max: TimeDelta,
+    /// Token renewal: how far a cycle may stray from the period (or a tenth of it,
+    /// whichever is more).
+    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_duration)]
+    pub renewal_jitter: TimeDelta,
     /// Rapid flapping: this many drops within --flap-rapid-window.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub flap_rapid_drops: u32,
@@ -31,9 +36,13 @@ pub struct ThresholdArgs {
     /// Chronic flapping window.
     #[arg(long, value_name = "DURATION", default_value = "60m", value_parser = parse_duration)]
     pub flap_chronic_window: TimeDelta,
-    /// Duplicate identity: this many 400027 disconnects.
-    #[arg(long, value_name = "N", default_value_t = 2)]
-    pub duplicate_min_400027: u32,
+    /// Duplicate identity: this many conflicts (400027, or 409002 that is no side
+    /// effect) within --duplicate-window; fewer are takeovers by a newer connection.
+    #[arg(long, alias = "duplicate-min-400027", value_name = "N", default_value_t = 3)]
+    pub duplicate_min_conflicts: u32,
+    /// Duplicate identity window.
+    #[arg(long, value_name = "DURATION", default_value = "60m", value_parser = parse_duration)]
+    pub duplicate_window: TimeDelta,
     /// Credential failure: this many 401003 with no successful connect after them.
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub credential_min_401003: u32,
@@ -60,11 +69,13 @@ impl ThresholdArgs {
             renewal_window: self.renewal_window,
             renewal_period_min: self.renewal_period_min,
             renewal_period_max: self.renewal_period_max,
+            renewal_jitter: self.renewal_jitter,
             flapping_rapid_drops: self.flap_rapid_drops,
             flapping_rapid_window: self.flap_rapid_window,
             flapping_chronic_drops: self.flap_chronic_drops,
             flapping_chronic_window: self.flap_chronic_window,
-            duplicate_min_400027: self.duplicate_min_400027,
+            duplicate_min_conflicts: self.duplicate_min_conflicts,
+            duplicate_window: self.duplicate_window,
             credential_min_401003: self.credential_min_401003,
             offline_after: self.offline_after,
             side_effect_window: self.side_effect_window,

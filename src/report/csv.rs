@@ -11,7 +11,7 @@ use super::options::RenderOptions;
 use super::{DeviceReport, LastState, Report, format_time};
 use std::io::{self, Write};
 
-const HEADER: [&str; 14] = [
+const HEADER: [&str; 15] = [
     "device_id",
     "module_id",
     "severity",
@@ -22,6 +22,7 @@ const HEADER: [&str; 14] = [
     "expected",
     "in_incident",
     "side_effect",
+    "in_insights",
     "first_seen",
     "last_seen",
     "last_state",
@@ -40,7 +41,7 @@ pub fn render(report: &Report, _options: &RenderOptions, out: &mut dyn Write) ->
 }
 
 /// The device's rows, as text cells in [`HEADER`] order.
-fn rows(device: &DeviceReport) -> Vec<[String; 14]> {
+fn rows(device: &DeviceReport) -> Vec<[String; 15]> {
     let insights: Vec<&str> = device.insights.iter().map(|i| i.kind.as_str()).collect();
     let insights = insights.join(";");
     let severity = device.severity.map(|s| s.to_string()).unwrap_or_default();
@@ -48,8 +49,9 @@ fn rows(device: &DeviceReport) -> Vec<[String; 14]> {
     let last_state = match device.last_state {
         LastState::Connected => "connected",
         LastState::Disconnected => "disconnected",
+        LastState::Unknown => "unknown",
     };
-    let mut rows: Vec<[String; 14]> = device
+    let mut rows: Vec<[String; 15]> = device
         .codes
         .iter()
         .map(|code| {
@@ -64,6 +66,7 @@ fn rows(device: &DeviceReport) -> Vec<[String; 14]> {
                 code.expected.to_string(),
                 code.in_incident.to_string(),
                 code.side_effect.to_string(),
+                code.in_insights.to_string(),
                 format_time(&code.first_seen),
                 format_time(&code.last_seen),
                 last_state.to_string(),
@@ -76,6 +79,7 @@ fn rows(device: &DeviceReport) -> Vec<[String; 14]> {
             device.device_id.clone(),
             module,
             severity,
+            String::new(),
             String::new(),
             String::new(),
             String::new(),

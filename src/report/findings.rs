@@ -24,8 +24,9 @@ pub struct Finding {
 }
 
 /// Every finding of the report, most severe first, then by device and rule. A device's
-/// codes are findings only insofar as nothing (token renewal, a hub incident, a side
-/// effect) explains them.
+/// codes are findings only insofar as nothing (an insight of the device, a hub incident)
+/// explains them: one problem, one finding. Each points at the first record of its
+/// evidence.
 pub fn findings(report: &Report) -> Vec<Finding> {
     let mut all = Vec::new();
     for incident in &report.insights {
@@ -73,14 +74,14 @@ fn device_findings(device: &DeviceReport, all: &mut Vec<Finding>) {
             severity: insight.severity,
             title: format!("{identity}: {}", insight.summary),
             action: insight.action.clone(),
-            location: device.location.clone(),
+            location: insight.location.clone().or_else(|| device.location.clone()),
         });
     }
     for code in &device.codes {
-        let unexplained = code
-            .count
-            .saturating_sub(code.expected + code.in_incident + code.side_effect);
-        let Some(severity) = code.severity.filter(|_| unexplained > 0) else {
+        let unexplained = code.count.saturating_sub(
+            code.expected + code.in_incident + code.side_effect + code.in_insights,
+        );
+        let Some(severity) = code.finding_severity.filter(|_| unexplained > 0) else {
             continue;
         };
         let rule = format!("code/{}", code.code);

@@ -48,9 +48,16 @@ pub struct Summary {
     pub records_skipped: u64,
     pub records_filtered: u64,
     pub records_analyzed: u64,
+    /// What the analyzed records cover, all inputs together.
+    pub coverage: CoverageReport,
+    /// Identities (devices and modules) analyzed.
     pub devices: u64,
+    /// Identities listed under `devices`: all of them, unless `--code` or `--level`
+    /// chose the ones with such records.
+    pub devices_shown: u64,
+    /// Of the identities shown, those with a record carrying an error code or level.
     pub devices_with_errors: u64,
-    /// Devices by their worst finding; healthy devices are not counted.
+    /// Identities shown, by their worst finding; those without a finding are not counted.
     pub devices_by_severity: SeverityCounts,
     #[serde(serialize_with = "rfc3339_opt")]
     pub first_event: Option<DateTime<Utc>>,
@@ -109,6 +116,23 @@ pub struct InputReport {
     pub records_analyzed: u64,
     pub records_filtered: u64,
     pub records_skipped: u64,
+    pub coverage: CoverageReport,
+}
+
+/// Which kinds of record the analyzed ones are, and what follows for the diagnosis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct CoverageReport {
+    /// `all` (successful connects are there), `errors_only` (nothing but errors: an
+    /// export filtered on the level), `no_connects` (no successful connect, other
+    /// records than errors) or `none`.
+    pub records: &'static str,
+    pub successful_connects: u64,
+    /// Records without an error level or code, other than connects.
+    pub information_records: u64,
+    pub error_records: u64,
+    /// `known` when a device's state (connected or not) can be told from the records,
+    /// `unknown` without successful connects.
+    pub device_state: &'static str,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -116,12 +140,14 @@ pub struct InputReport {
 pub enum LastState {
     Connected,
     Disconnected,
+    /// The export holds no successful connects: it cannot show the state.
+    Unknown,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct DeviceReport {
     pub device_id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The module of a module identity (IoT Edge, module clients); `null` for a device.
     pub module_id: Option<String>,
     /// The worst finding not explained away (token renewal, hub incident, side effect);
     /// `null` when there is nothing to report.
@@ -176,11 +202,19 @@ pub struct DeviceCode {
     pub in_incident: u64,
     /// Of `count`: 409002 records that are side effects of another error.
     pub side_effect: u64,
+    /// Of `count`: records another insight of the device explains (flapping, a takeover,
+    /// a duplicate identity, a credential failure, offline).
+    pub in_insights: u64,
+    /// The severity of the finding the records nothing explains make: `low` when they
+    /// are isolated, `medium` when they recur (three episodes or more), never above the
+    /// code's own severity; `null` when everything is explained.
+    pub finding_severity: Option<Severity>,
     #[serde(serialize_with = "rfc3339")]
     pub first_seen: DateTime<Utc>,
     #[serde(serialize_with = "rfc3339")]
     pub last_seen: DateTime<Utc>,
-    /// Where the earliest record with this code is.
+    /// Where the earliest record with this code that nothing explains is (the earliest
+    /// record with it when all are explained).
     pub location: Location,
     pub root_cause: &'static str,
     pub resolution: &'static str,

@@ -155,6 +155,10 @@ fn insight_text(kind: InsightKind) -> (&'static str, &'static str) {
             "Offline: the device disconnected and never came back",
             "Check the device's power, network and logs around the disconnect, and that it retries with back-off.",
         ),
+        InsightKind::Takeover => (
+            "Takeover: a newer connection of the same identity closed the older one",
+            "None if rare: close the client before opening a new connection; if it recurs, look for a second client using the identity.",
+        ),
         InsightKind::SideEffect => (
             "Side effect: 409002 caused by another error of the device",
             "Fix the preceding error; the 409002s follow from the immediate reconnect.",

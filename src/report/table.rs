@@ -344,6 +344,9 @@ fn codes_table(devices: &[&DeviceReport], style: Style) -> Table {
             if code.side_effect > 0 {
                 explained.push(format!("{} side effect", code.side_effect));
             }
+            if code.in_insights > 0 {
+                explained.push(format!("{} in a finding above", code.in_insights));
+            }
             let code_name = if code.known {
                 code.name.to_string()
             } else {

@@ -17,6 +17,7 @@ pub fn render_table(timeline: &Timeline, style: Style, out: &mut dyn Write) -> i
     let state = match device.last_state {
         LastState::Connected => "connected",
         LastState::Disconnected => "disconnected",
+        LastState::Unknown => "unknown (no successful connects in the export)",
     };
     writeln!(
         out,

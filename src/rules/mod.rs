@@ -1,6 +1,7 @@
 //! What every IoT Hub error code means: the code table as sorted data, and the lookup
 //! that also classifies codes the table does not know by their HTTP family.
 
+pub mod sdk;
 mod table;
 
 use crate::model::Severity;

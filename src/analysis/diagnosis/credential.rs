@@ -6,6 +6,8 @@
 //! Counts the `401003`s after the device's last successful connect, leaving out those
 //! that are part of a token renewal cycle. This covers "no successful connect after the
 //! first of them", and also a device that worked, then started failing and never recovered.
+//! Only an export that holds successful connects can show that none followed: on an
+//! errors-only export this is never a finding.
 
 use super::insight::{Evidence, Insight, InsightKind, code_counts, rfc3339, sample_times};
 use super::thresholds::Thresholds;
@@ -15,7 +17,15 @@ use crate::model::Severity;
 const UNAUTHORIZED: u32 = 401_003;
 
 /// `expected` marks the events token renewal explains (same length as `events`).
-pub fn detect(events: &[Event], expected: &[bool], t: &Thresholds) -> Option<Insight> {
+pub fn detect(
+    events: &[Event],
+    expected: &[bool],
+    connects_logged: bool,
+    t: &Thresholds,
+) -> Option<Insight> {
+    if !connects_logged {
+        return None;
+    }
     let after_last_connect = events
         .iter()
         .rposition(Event::is_successful_connect)
@@ -46,6 +56,8 @@ pub fn detect(events: &[Event], expected: &[bool], t: &Thresholds) -> Option<Ins
             .to_string(),
         start,
         end,
+        first_event: failures.first().map(|e| e.sequence),
+        location: None,
         evidence: Evidence {
             count: Some(failures.len() as u64),
             codes: code_counts(failures.iter().filter_map(|e| e.code)),
@@ -63,7 +75,16 @@ mod tests {
 
     fn credential(events: &[Event]) -> Option<Insight> {
         let t = Thresholds::default();
-        detect(events, &token_renewal::detect(events, &t).expected, &t)
+        let context = token_renewal::Context {
+            connects_logged: true,
+            sdk_version: None,
+        };
+        detect(
+            events,
+            &token_renewal::detect(events, context, &t).expected,
+            true,
+            &t,
+        )
     }
 
     #[test]
@@ -84,6 +105,18 @@ mod tests {
              after"
         );
         assert!(insight.action.contains("NTP"));
+    }
+
+    #[test]
+    fn an_errors_only_export_cannot_show_a_credential_failure() {
+        let events = timeline(vec![
+            ev("09:10:00", Connect, Some(401_003), None),
+            ev("09:11:00", Connect, Some(401_003), None),
+            ev("09:12:00", Connect, Some(401_003), None),
+        ]);
+        let t = Thresholds::default();
+        assert_eq!(detect(&events, &[false; 3], false, &t), None);
+        assert!(detect(&events, &[false; 3], true, &t).is_some());
     }
 
     #[test]

@@ -1,8 +1,11 @@
 //! Runs every per-device detector over one device's timeline, in the order their inputs
 //! need: token renewal first (its cycles are not drops), side effects next (their 409002s
-//! are not duplicate evidence), then the rest.
+//! are not conflicts), conflicts (a takeover is no drop), then credentials, the state at
+//! the end and flapping over what is left. Each event is explained by at most one
+//! insight, so that one problem makes one finding: the codes an insight explains do not
+//! add findings of their own.
 
-use super::insight::{Insight, sort_insights};
+use super::insight::{Insight, InsightKind, sort_insights};
 use super::thresholds::Thresholds;
 use super::{credential, duplicate, flapping, gaps, offline, side_effect, token_renewal};
 use crate::analysis::event::{Addresses, Event};
@@ -13,38 +16,122 @@ use chrono::{DateTime, Utc};
 pub struct DeviceDiagnosis {
     /// Most severe first, then earliest, then by kind.
     pub insights: Vec<Insight>,
-    /// Same length as the events: true for events explained as token renewal.
-    pub expected: Vec<bool>,
+    /// Same length as the events: the insight that explains each, if one does.
+    pub explained: Vec<Option<InsightKind>>,
     /// Where the story is incomplete, in plain words.
     pub gaps: Vec<String>,
+    /// Connected at the end of the log: `None` when the export cannot tell (it holds no
+    /// successful connects).
+    pub connected_at_end: Option<bool>,
 }
 
-/// Diagnoses one device. `events` are sorted by [`Event::order_key`]; `log_end` is the
-/// time of the last event of the whole log, all devices.
+impl DeviceDiagnosis {
+    /// Per event: explained as token renewal.
+    pub fn expected(&self) -> Vec<bool> {
+        self.explained
+            .iter()
+            .map(|kind| *kind == Some(InsightKind::TokenRenewal))
+            .collect()
+    }
+}
+
+/// What a device's diagnosis needs besides its events.
+#[derive(Debug, Clone, Copy)]
+pub struct DeviceContext<'a> {
+    pub addresses: &'a Addresses,
+    /// The time of the last event of the whole log, all devices.
+    pub log_end: DateTime<Utc>,
+    /// The export holds successful connects for this device, so their absence is a fact.
+    pub connects_logged: bool,
+    /// The device's latest `sdkVersion`.
+    pub sdk_version: Option<&'a str>,
+}
+
+/// Diagnoses one device. `events` are sorted by [`Event::order_key`].
 pub fn diagnose_device(
     events: &[Event],
-    addresses: &Addresses,
-    log_end: DateTime<Utc>,
+    context: &DeviceContext<'_>,
     t: &Thresholds,
 ) -> DeviceDiagnosis {
-    let renewal = token_renewal::detect(events, t);
+    let connects_logged = context.connects_logged;
+    let mut explained: Vec<Option<InsightKind>> = vec![None; events.len()];
+    let claim = |explained: &mut Vec<Option<InsightKind>>, kind, marks: &[bool]| {
+        for (slot, mark) in explained.iter_mut().zip(marks) {
+            if *mark && slot.is_none() {
+                *slot = Some(kind);
+            }
+        }
+    };
+    let taken = |explained: &[Option<InsightKind>]| -> Vec<bool> {
+        explained.iter().map(Option::is_some).collect()
+    };
+
+    let renewal = token_renewal::detect(
+        events,
+        token_renewal::Context {
+            connects_logged,
+            sdk_version: context.sdk_version,
+        },
+        t,
+    );
+    claim(&mut explained, InsightKind::TokenRenewal, &renewal.expected);
     let side_effects = side_effect::detect(events, t);
+    claim(&mut explained, InsightKind::SideEffect, &side_effects.explained);
+    let conflicts = duplicate::detect(events, &side_effects.explained, context.addresses, t);
+    if let Some(insight) = &conflicts.insight {
+        claim(&mut explained, insight.kind, &conflicts.takeover);
+    }
+    let credential = credential::detect(events, &renewal.expected, connects_logged, t);
+    if let Some(insight) = &credential {
+        let failures: Vec<bool> = events
+            .iter()
+            .map(|e| e.code == Some(401_003) && insight.start <= e.time)
+            .collect();
+        claim(&mut explained, InsightKind::CredentialFailure, &failures);
+    }
+    // A credential failure already says the device never got back in.
+    let offline = offline::detect(
+        events,
+        &conflicts.takeover,
+        context.log_end,
+        connects_logged,
+        t,
+    )
+    .filter(|_| credential.is_none());
+    if let Some((_, range)) = &offline {
+        let mut outage = vec![false; events.len()];
+        for flag in outage.get_mut(range.clone()).into_iter().flatten() {
+            *flag = true;
+        }
+        claim(&mut explained, InsightKind::Offline, &outage);
+    }
+    let flapping = flapping::detect(events, &taken(&explained), connects_logged, t);
+    claim(&mut explained, InsightKind::Flapping, &flapping.drops);
+
     let mut insights: Vec<Insight> = [
         renewal.insight,
-        flapping::detect(events, &renewal.expected, t),
-        duplicate::detect(events, &side_effects.explained, addresses, t),
-        credential::detect(events, &renewal.expected, t),
-        offline::detect(events, log_end, t),
+        flapping.insight,
+        conflicts.insight,
+        credential,
+        offline.map(|(insight, _)| insight),
         side_effects.insight,
     ]
     .into_iter()
     .flatten()
     .collect();
     sort_insights(&mut insights);
+    let connected_at_end = connects_logged.then(|| {
+        !events.is_empty() && offline::outage(events, &conflicts.takeover).is_none()
+    });
     DeviceDiagnosis {
         insights,
-        expected: renewal.expected,
-        gaps: gaps::find(events),
+        explained,
+        gaps: if connects_logged {
+            gaps::find(events)
+        } else {
+            Vec::new()
+        },
+        connected_at_end,
     }
 }
 
@@ -55,14 +142,19 @@ mod tests {
     use crate::analysis::diagnosis::testing::*;
     use crate::model::Severity;
 
+    fn context(addresses: &Addresses, log_end: DateTime<Utc>) -> DeviceContext<'_> {
+        DeviceContext {
+            addresses,
+            log_end,
+            connects_logged: true,
+            sdk_version: None,
+        }
+    }
+
     fn diagnose(events: &[Event]) -> DeviceDiagnosis {
         let log_end = events.last().map_or(at("00:00:00"), |e| e.time);
-        diagnose_device(
-            events,
-            &Addresses::default(),
-            log_end,
-            &Thresholds::default(),
-        )
+        let addresses = Addresses::default();
+        diagnose_device(events, &context(&addresses, log_end), &Thresholds::default())
     }
 
     fn kinds(diagnosis: &DeviceDiagnosis) -> Vec<InsightKind> {
@@ -80,8 +172,8 @@ mod tests {
                 .iter()
                 .all(|i| i.severity < Severity::High)
         );
-        assert_eq!(diagnosis.expected.len(), events.len());
-        assert_eq!(diagnosis.expected.iter().filter(|&&e| e).count(), 36);
+        assert_eq!(diagnosis.explained.len(), events.len());
+        assert_eq!(diagnosis.expected().iter().filter(|&&e| e).count(), 36);
         assert!(diagnosis.gaps.is_empty());
     }
 
@@ -89,7 +181,7 @@ mod tests {
     fn a_three_minute_reconnect_loop_is_flapping_and_not_renewal() {
         let diagnosis = diagnose(&renewals(at("06:00:00"), minutes(3), 10));
         assert_eq!(kinds(&diagnosis), [InsightKind::Flapping]);
-        assert!(diagnosis.expected.iter().all(|&e| !e));
+        assert!(diagnosis.expected().iter().all(|&e| !e));
     }
 
     #[test]
@@ -121,19 +213,16 @@ mod tests {
             events.push(ev(time, Connect, Some(401_003), None));
         }
         let events = timeline(events);
+        let addresses = Addresses::default();
         let diagnosis = diagnose_device(
             &events,
-            &Addresses::default(),
-            at("10:00:00"),
+            &context(&addresses, at("10:00:00")),
             &Thresholds::default(),
         );
+        // The credential failure says it never got back in: no separate offline finding.
         assert_eq!(
             kinds(&diagnosis),
-            [
-                InsightKind::Flapping,
-                InsightKind::CredentialFailure,
-                InsightKind::Offline
-            ]
+            [InsightKind::Flapping, InsightKind::CredentialFailure]
         );
         assert!(
             diagnosis

@@ -1,21 +1,66 @@
 //! Flapping: a device that keeps dropping. Counts drops (disconnects and refused
-//! connects) that token renewal does not explain, in a sliding window: many in a short
-//! window is rapid flapping (high), a few an hour for long is chronic flapping (medium).
-//! The dominant code says where to look.
+//! connects) that nothing else explains (token renewal, a takeover by a newer connection,
+//! a side effect), in a sliding window: many in a short window is rapid flapping (high),
+//! a few an hour for long is chronic flapping (medium). The dominant code says where to
+//! look.
+//!
+//! On an export without successful connects (errors only) the reconnects cannot be
+//! seen, but every error disconnect ends a connection that was up: each is a drop, the
+//! records of one drop (closes a few seconds apart) counting once.
 
 use super::insight::{
     Evidence, Insight, InsightKind, code_counts, duration_words, round1, sample_times,
 };
 use super::thresholds::Thresholds;
 use crate::analysis::event::Event;
-use crate::model::Severity;
+use crate::model::{Operation, Severity};
 use crate::rules;
 use chrono::{DateTime, TimeDelta, Utc};
 
-/// `expected` marks the events token renewal explains (same length as `events`).
+/// Records of one drop on an errors-only export: closes this close together.
+const SAME_DROP: TimeDelta = TimeDelta::seconds(5);
+
+/// The flapping a device shows, and the drops it counted.
+#[derive(Debug)]
+pub struct Flapping {
+    pub insight: Option<Insight>,
+    /// Per event: a drop the insight counts (all false without an insight).
+    pub drops: Vec<bool>,
+}
+
+/// `explained` marks the events something else explains (same length as `events`).
 /// A drop is counted once per lost connection (see [`cycle_drops`]).
-pub fn detect(events: &[Event], expected: &[bool], t: &Thresholds) -> Option<Insight> {
-    let drops = cycle_drops(events, expected);
+pub fn detect(
+    events: &[Event],
+    explained: &[bool],
+    connects_logged: bool,
+    t: &Thresholds,
+) -> Flapping {
+    let drops = if connects_logged {
+        cycle_drops(events, explained)
+    } else {
+        error_drops(events, explained)
+    };
+    let insight = insight(events, &drops, t);
+    // The insight explains every drop of its span, the refused retries and the second
+    // record of a drop included.
+    let mut marked = vec![false; events.len()];
+    if let Some(insight) = &insight {
+        for ((event, flag), explained) in events.iter().zip(&mut marked).zip(explained) {
+            *flag = !explained
+                && event.is_drop()
+                && insight.start <= event.time
+                && event.time <= insight.end + SAME_DROP;
+        }
+    }
+    Flapping {
+        insight,
+        drops: marked,
+    }
+}
+
+fn insight(events: &[Event], drops: &[usize], t: &Thresholds) -> Option<Insight> {
+    let drops: Vec<&Event> = drops.iter().filter_map(|&i| events.get(i)).collect();
     let times: Vec<DateTime<Utc>> = drops.iter().map(|e| e.time).collect();
 
     let rapid = most_in_window(&times, t.flapping_rapid_window);
@@ -56,6 +101,8 @@ pub fn detect(events: &[Event], expected: &[bool], t: &Thresholds) -> Option<Ins
         action,
         start,
         end,
+        first_event: drops.first().map(|e| e.sequence),
+        location: None,
         evidence: Evidence {
             count: Some(worst as u64),
             codes,
@@ -70,24 +117,46 @@ pub fn detect(events: &[Event], expected: &[bool], t: &Thresholds) -> Option<Ins
 /// before any connect, when the device was connected before the log began). Refused
 /// retries while already down are not new cycles, and the two records the hub may write
 /// for one drop (401003 then 404104) count once. Token renewal events are left out.
-fn cycle_drops<'e>(events: &'e [Event], expected: &[bool]) -> Vec<&'e Event> {
+fn cycle_drops(events: &[Event], explained: &[bool]) -> Vec<usize> {
     let mut drops = Vec::new();
     let mut connected = true;
-    for (event, expected) in events
+    for (index, (event, explained)) in events
         .iter()
-        .zip(expected.iter().chain(std::iter::repeat(&false)))
+        .zip(explained.iter().chain(std::iter::repeat(&false)))
+        .enumerate()
     {
-        if *expected {
+        if *explained {
             continue;
         }
         if event.is_successful_connect() {
             connected = true;
         } else if event.is_drop() {
             if connected {
-                drops.push(event);
+                drops.push(index);
             }
             connected = false;
         }
+    }
+    drops
+}
+
+/// On an export without successful connects: every error disconnect that nothing else
+/// explains, the records of one drop counting once.
+fn error_drops(events: &[Event], explained: &[bool]) -> Vec<usize> {
+    let mut drops = Vec::new();
+    let mut last: Option<DateTime<Utc>> = None;
+    for (index, (event, explained)) in events
+        .iter()
+        .zip(explained.iter().chain(std::iter::repeat(&false)))
+        .enumerate()
+    {
+        if *explained || event.operation != Operation::Disconnect || !event.is_error() {
+            continue;
+        }
+        if last.is_none_or(|last| event.time - last > SAME_DROP) {
+            drops.push(index);
+        }
+        last = Some(event.time);
     }
     drops
 }
@@ -172,7 +241,32 @@ mod tests {
 
     fn flapping(events: &[Event]) -> Option<Insight> {
         let t = Thresholds::default();
-        detect(events, &token_renewal::detect(events, &t).expected, &t)
+        let context = token_renewal::Context {
+            connects_logged: true,
+            sdk_version: None,
+        };
+        let expected = token_renewal::detect(events, context, &t).expected;
+        detect(events, &expected, true, &t).insight
+    }
+
+    #[test]
+    fn on_errors_only_each_error_disconnect_is_a_drop_and_one_drop_counts_once() {
+        let mut events = Vec::new();
+        for n in 0..6 {
+            let time = at("09:00:00") + minutes(10 * n);
+            events.push(event(time, Disconnect, Some(401_003), None));
+            events.push(event(time + TimeDelta::seconds(1), Disconnect, Some(404_104), None));
+        }
+        let events = timeline(events);
+        let found = detect(&events, &vec![false; events.len()], false, &Thresholds::default());
+        let insight = found.insight.expect("six drops in an hour");
+        assert_eq!(insight.severity, Severity::Medium);
+        assert_eq!(insight.evidence.count, Some(6));
+        assert!(found.drops.iter().all(|&d| d), "every record explained");
+        // The same records read as a full export: one drop, then refused retries.
+        assert!(detect(&events, &vec![false; events.len()], true, &Thresholds::default())
+            .insight
+            .is_none());
     }
 
     #[test]
@@ -248,8 +342,9 @@ mod tests {
     #[test]
     fn the_two_records_of_one_drop_count_once() {
         let mut events = Vec::new();
+        // Eight minutes apart: too soon after each connect to be a token expiring.
         for n in 0..5 {
-            let time = at("09:00:00") + minutes(10 * n);
+            let time = at("09:00:00") + minutes(8 * n);
             events.push(event(time, Disconnect, Some(401_003), None));
             events.push(event(
                 time + TimeDelta::seconds(1),

@@ -275,6 +275,8 @@ fn insight(devices: &[(&str, &[Event])], hits: &[Hit], active: u64) -> Option<In
         action: action.to_string(),
         start,
         end,
+        first_event: None,
+        location: None,
         evidence: Evidence {
             count: Some(hits.len() as u64),
             codes,

@@ -3,6 +3,7 @@
 //! and serialized as is into the JSON report.
 
 use crate::model::Severity;
+use crate::report::Location;
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use serde::{Serialize, Serializer};
 use std::cmp::Reverse;
@@ -20,18 +21,20 @@ pub enum InsightKind {
     DuplicateIdentity,
     CredentialFailure,
     Offline,
+    Takeover,
     SideEffect,
     HubIncident,
 }
 
 impl InsightKind {
     /// Every kind, in the order of the enum.
-    pub const ALL: [InsightKind; 7] = [
+    pub const ALL: [InsightKind; 8] = [
         InsightKind::TokenRenewal,
         InsightKind::Flapping,
         InsightKind::DuplicateIdentity,
         InsightKind::CredentialFailure,
         InsightKind::Offline,
+        InsightKind::Takeover,
         InsightKind::SideEffect,
         InsightKind::HubIncident,
     ];
@@ -43,6 +46,7 @@ impl InsightKind {
             InsightKind::DuplicateIdentity => "duplicate_identity",
             InsightKind::CredentialFailure => "credential_failure",
             InsightKind::Offline => "offline",
+            InsightKind::Takeover => "takeover",
             InsightKind::SideEffect => "side_effect",
             InsightKind::HubIncident => "hub_incident",
         }
@@ -62,6 +66,13 @@ pub struct Insight {
     pub start: DateTime<Utc>,
     #[serde(serialize_with = "serialize_time")]
     pub end: DateTime<Utc>,
+    /// Arrival number of the first event of the evidence, resolved into `location`
+    /// when the report is built.
+    #[serde(skip)]
+    pub first_event: Option<u32>,
+    /// Where the first record of the evidence is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
     pub evidence: Evidence,
 }
 
@@ -86,6 +97,9 @@ pub struct Evidence {
     /// Token renewal: the median interval between cycles, rounded to 0.1.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub period_minutes: Option<f64>,
+    /// Token renewal: the SDK family the device's `sdkVersion` names.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sdk: Option<String>,
     /// Flapping: drops per hour over the device's flapping span, rounded to 0.1.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_per_hour: Option<f64>,
@@ -241,6 +255,8 @@ mod tests {
             action: "a".into(),
             start: at("09:10:04"),
             end: at("09:30:00"),
+            first_event: Some(7),
+            location: None,
             evidence: Evidence {
                 last_code: Some("404104".into()),
                 times: vec![at("09:10:04")],
@@ -271,6 +287,8 @@ mod tests {
             action: String::new(),
             start,
             end: start,
+            first_event: None,
+            location: None,
             evidence: Evidence::default(),
         };
         let mut insights = vec![

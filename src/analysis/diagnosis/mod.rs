@@ -21,7 +21,7 @@ mod thresholds;
 mod token_renewal;
 
 pub use curve::{Curve, CurveDrop, CurvePoint, connected_curve};
-pub use device::{DeviceDiagnosis, diagnose_device};
+pub use device::{DeviceContext, DeviceDiagnosis, diagnose_device};
 pub use incident::{hub_incidents, in_incident};
 pub use insight::{CodeCount, Evidence, Insight, InsightKind};
 pub use thresholds::Thresholds;
@@ -101,9 +101,10 @@ pub(crate) mod testing {
         ]
     }
 
-    /// `count` renewal cycles, one every `every`, from `start`, after an initial connect.
+    /// `count` renewal cycles, one every `every`, from `start`, after an initial connect
+    /// `every` before the first.
     pub fn renewals(start: DateTime<Utc>, every: TimeDelta, count: i32) -> Vec<Event> {
-        let mut events = vec![event(start - minutes(1), Connect, None, None)];
+        let mut events = vec![event(start - every, Connect, None, None)];
         for cycle in 0..count {
             events.extend(renewal_cycle(start + every * cycle));
         }

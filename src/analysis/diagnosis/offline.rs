@@ -1,6 +1,12 @@
-//! Offline: the device's last event is a drop and nothing follows for a long time before
-//! the end of the log. A clean disconnect (no code) is probably on purpose, so it is
-//! medium; a drop with an error is high.
+//! Offline: the identity is not connected at the end of the log and has not been for a
+//! long time. Connections overlap: a takeover (`400027`/`409002` closing an older
+//! connection for a newer one) leaves the identity connected, so it never makes a device
+//! offline. Refused connects while down keep it down.
+//!
+//! A drop with an error that is not followed by a reconnect is high. A clean disconnect
+//! (no code) is the device closing on purpose: low. Only an export with successful
+//! connects can show that none followed; on an errors-only export the state at the end
+//! is unknown and this is never a finding.
 
 use super::insight::{Evidence, Insight, InsightKind, rfc3339};
 use super::thresholds::Thresholds;
@@ -9,20 +15,56 @@ use crate::analysis::event::Event;
 use crate::model::Severity;
 use chrono::{DateTime, Utc};
 
-/// `log_end` is the time of the last event of the whole log, all devices.
-pub fn detect(events: &[Event], log_end: DateTime<Utc>, t: &Thresholds) -> Option<Insight> {
-    let last = events.last()?;
-    let silent = log_end - last.time;
-    if !last.is_drop() || silent < t.offline_after {
+/// The identity's state at the end of its events: `None` when connected, or the index of
+/// the drop that began the outage still running at the end. `takeover` marks the events
+/// that closed an older connection for a newer one.
+pub fn outage(events: &[Event], takeover: &[bool]) -> Option<usize> {
+    let mut down_since = None;
+    for (index, (event, takeover)) in events
+        .iter()
+        .zip(takeover.iter().chain(std::iter::repeat(&false)))
+        .enumerate()
+    {
+        if event.is_successful_connect() || *takeover {
+            down_since = None;
+        } else if event.is_drop() && down_since.is_none() {
+            down_since = Some(index);
+        }
+    }
+    down_since
+}
+
+/// The offline insight, and the events it explains (the drop and the refused connects
+/// after it). `log_end` is the time of the last event of the whole log, all devices.
+pub fn detect(
+    events: &[Event],
+    takeover: &[bool],
+    log_end: DateTime<Utc>,
+    connects_logged: bool,
+    t: &Thresholds,
+) -> Option<(Insight, std::ops::Range<usize>)> {
+    if !connects_logged {
         return None;
     }
-    let since = rfc3339(last.time);
+    let since = outage(events, takeover)?;
+    let first = events.get(since)?;
+    let last = events.last()?;
+    let silent = log_end - first.time;
+    if silent < t.offline_after {
+        return None;
+    }
+    let at = rfc3339(first.time);
     let minutes = silent.num_minutes();
-    let clean = is_clean_disconnect(last);
+    let refused = events[since..].iter().filter(|e| e.is_drop()).count() - 1;
+    let retries = match refused {
+        0 => String::new(),
+        1 => ", 1 refused connect since".to_string(),
+        n => format!(", {n} refused connects since"),
+    };
     let (severity, how, action) = match last.code {
-        _ if clean => (
-            Severity::Medium,
-            "last event a clean disconnect".to_string(),
+        _ if is_clean_disconnect(first) && refused == 0 => (
+            Severity::Low,
+            "a clean disconnect, not reconnected".to_string(),
             "The device closed its connection itself and did not come back: check whether it \
              was shut down or its application stopped on purpose"
                 .to_string(),
@@ -31,29 +73,35 @@ pub fn detect(events: &[Event], log_end: DateTime<Utc>, t: &Thresholds) -> Optio
             Severity::High,
             format!("last code {code}"),
             format!(
-                "Check the device's power, network and logs around {since}; make sure it keeps \
+                "Check the device's power, network and logs around {at}; make sure it keeps \
                  retrying to connect, with back-off"
             ),
         ),
         None => (
             Severity::High,
             "last event an error without a code".to_string(),
-            format!("Check the device's power, network and logs around {since}"),
+            format!("Check the device's power, network and logs around {at}"),
         ),
     };
-    Some(Insight {
+    let insight = Insight {
         kind: InsightKind::Offline,
         severity,
-        summary: format!("Offline since {since} ({minutes} min before the end of the log), {how}"),
+        summary: format!(
+            "Offline since {at} ({minutes} min before the end of the log), {how}{retries}"
+        ),
         action,
-        start: last.time,
+        start: first.time,
         end: log_end,
+        first_event: Some(first.sequence),
+        location: None,
         evidence: Evidence {
+            count: Some(refused as u64 + 1),
             last_code: last.code.map(|code| code.to_string()),
-            times: vec![last.time],
+            times: vec![first.time],
             ..Evidence::default()
         },
-    })
+    };
+    Some((insight, since..events.len()))
 }
 
 #[cfg(test)]
@@ -62,7 +110,15 @@ mod tests {
     use crate::analysis::diagnosis::testing::*;
 
     fn offline(events: Vec<Event>, log_end: &str) -> Option<Insight> {
-        detect(&timeline(events), at(log_end), &Thresholds::default())
+        let events = timeline(events);
+        let t = Thresholds::default();
+        let conflicts = crate::analysis::diagnosis::duplicate::detect(
+            &events,
+            &vec![false; events.len()],
+            &crate::analysis::event::Addresses::default(),
+            &t,
+        );
+        detect(&events, &conflicts.takeover, at(log_end), true, &t).map(|(i, _)| i)
     }
 
     #[test]
@@ -87,9 +143,9 @@ mod tests {
     }
 
     #[test]
-    fn a_clean_last_disconnect_is_medium_offline_and_a_refused_connect_is_high() {
+    fn a_clean_last_disconnect_is_low_offline_and_a_refused_connect_is_high() {
         let clean = offline(vec![ev("09:00:00", Disconnect, None, None)], "10:00:00");
-        assert_eq!(clean.map(|i| i.severity), Some(Severity::Medium));
+        assert_eq!(clean.map(|i| i.severity), Some(Severity::Low));
         let refused = offline(
             vec![ev("09:00:00", Connect, Some(401_003), None)],
             "10:00:00",
@@ -116,9 +172,51 @@ mod tests {
                 "10:00:00",
             ),
             ("no events", vec![], "10:00:00"),
+            (
+                "taken over by a newer connection (400027)",
+                vec![
+                    ev("07:00:00", Connect, None, None),
+                    ev("08:00:00", Connect, None, None),
+                    ev("08:00:01", Disconnect, Some(400_027), None),
+                ],
+                "10:00:00",
+            ),
+            (
+                "taken over (409002), the newer connect logged after the conflict",
+                vec![
+                    ev("07:00:00", Connect, None, None),
+                    ev("08:00:00", Disconnect, Some(409_002), None),
+                ],
+                "10:00:00",
+            ),
         ];
         for (case, events, log_end) in cases {
             assert_eq!(offline(events, log_end), None, "{case}");
         }
+    }
+
+    #[test]
+    fn refused_connects_keep_a_device_offline_and_are_counted() {
+        let insight = offline(
+            vec![
+                ev("08:00:00", Connect, None, None),
+                ev("09:00:00", Disconnect, Some(404_104), None),
+                ev("09:30:00", Connect, Some(404_001), None),
+                ev("09:55:00", Connect, Some(404_001), None),
+            ],
+            "10:00:00",
+        )
+        .expect("offline");
+        assert_eq!(insight.severity, Severity::High);
+        assert!(insight.summary.ends_with("last code 404001, 2 refused connects since"));
+        assert_eq!(insight.start, at("09:00:00"));
+    }
+
+    #[test]
+    fn an_errors_only_export_cannot_show_a_device_offline() {
+        let events = timeline(vec![ev("09:00:00", Disconnect, Some(404_104), None)]);
+        let t = Thresholds::default();
+        assert!(detect(&events, &[false], at("12:00:00"), false, &t).is_none());
+        assert!(detect(&events, &[false], at("12:00:00"), true, &t).is_some());
     }
 }

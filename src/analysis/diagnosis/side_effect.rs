@@ -23,6 +23,7 @@ pub fn detect(events: &[Event], t: &Thresholds) -> SideEffects {
     let mut explained = vec![false; events.len()];
     let mut causes = Vec::new();
     let mut times = Vec::new();
+    let mut first_event = None;
     // The latest error with a code other than 409002: a 409002 always follows the error
     // nearest before it, and a run of 409002s after one drop all belong to that drop.
     let mut last_cause: Option<(DateTime<Utc>, u32)> = None;
@@ -35,6 +36,7 @@ pub fn detect(events: &[Event], t: &Thresholds) -> SideEffects {
                     *flag = true;
                     causes.push(code);
                     times.push(event.time);
+                    first_event = first_event.or(Some(event.sequence));
                 }
             }
             Some(code) => last_cause = Some((event.time, code)),
@@ -43,11 +45,15 @@ pub fn detect(events: &[Event], t: &Thresholds) -> SideEffects {
     }
     SideEffects {
         explained,
-        insight: insight(&causes, &times),
+        insight: insight(&causes, &times, first_event),
     }
 }
 
-fn insight(causes: &[u32], times: &[DateTime<Utc>]) -> Option<Insight> {
+fn insight(
+    causes: &[u32],
+    times: &[DateTime<Utc>],
+    first_event: Option<u32>,
+) -> Option<Insight> {
     let (&start, &end) = (times.first()?, times.last()?);
     // Evidence codes are the preceding errors, the thing to look at instead.
     let codes = code_counts(causes.iter().copied());
@@ -56,7 +62,7 @@ fn insight(causes: &[u32], times: &[DateTime<Utc>]) -> Option<Insight> {
     let named = named.join("/");
     Some(Insight {
         kind: InsightKind::SideEffect,
-        severity: Severity::Low,
+        severity: Severity::Info,
         summary: format!(
             "409002 x{}: side effect of {named}, not a cause",
             times.len()
@@ -67,6 +73,8 @@ fn insight(causes: &[u32], times: &[DateTime<Utc>]) -> Option<Insight> {
         ),
         start,
         end,
+        first_event,
+        location: None,
         evidence: Evidence {
             count: Some(times.len() as u64),
             codes,
@@ -92,7 +100,7 @@ mod tests {
         let found = detect(&events, &Thresholds::default());
         assert_eq!(found.explained, [false, true, false]);
         let insight = found.insight.expect("side effect");
-        assert_eq!(insight.severity, Severity::Low);
+        assert_eq!(insight.severity, Severity::Info);
         assert_eq!(insight.evidence.caused_by.as_deref(), Some("404104"));
         assert_eq!(insight.evidence.count, Some(1));
         assert_eq!(

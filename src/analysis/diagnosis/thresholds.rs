@@ -9,12 +9,15 @@ pub struct Thresholds {
     /// Default 2 min. A token renewal cycle (`401003` → `404104` → successful connect, or
     /// an informational disconnect → successful connect) must fit within this span.
     pub renewal_window: TimeDelta,
-    /// Default 40 min. Renewal cycles closer than this to another cycle are a reconnect
-    /// loop, not renewal; intervals from here to `renewal_period_max` count as steady.
+    /// Default 10 min. The shortest renewal period: a connection closed by 401003 sooner
+    /// after it began is not a token expiring (configured short tokens renew every 15 min).
     pub renewal_period_min: TimeDelta,
-    /// Default 100 min. Upper end of a steady renewal interval (SDKs renew every ~60-70
-    /// min; .NET and Java at token lifetime + 10 min grace).
+    /// Default 24 h. The longest renewal period (SDKs renew every 48-70 min by default;
+    /// tokens may be configured to last a day).
     pub renewal_period_max: TimeDelta,
+    /// Default 2 min. How far a cycle may stray from the device's renewal period (or a
+    /// tenth of the period, whichever is more) and still be part of the cadence.
+    pub renewal_jitter: TimeDelta,
     /// Default 10. Drops within `flapping_rapid_window` that make a device flap rapidly (high).
     pub flapping_rapid_drops: u32,
     /// Default 5 min. Window for `flapping_rapid_drops`.
@@ -24,8 +27,12 @@ pub struct Thresholds {
     pub flapping_chronic_drops: u32,
     /// Default 60 min. Window for `flapping_chronic_drops`.
     pub flapping_chronic_window: TimeDelta,
-    /// Default 2. `400027` events that make a device a duplicate identity.
-    pub duplicate_min_400027: u32,
+    /// Default 3. Conflicts (`400027`, or `409002` that is no side effect) within
+    /// `duplicate_window` that make two clients fighting over one identity; fewer are
+    /// takeovers by a newer connection of the same device.
+    pub duplicate_min_conflicts: u32,
+    /// Default 60 min. Window for `duplicate_min_conflicts`.
+    pub duplicate_window: TimeDelta,
     /// Default 3. `401003` events after the last successful connect that make a credential failure.
     pub credential_min_401003: u32,
     /// Default 15 min. How long before the end of the log a device's last drop must be
@@ -45,13 +52,15 @@ impl Default for Thresholds {
     fn default() -> Thresholds {
         Thresholds {
             renewal_window: TimeDelta::minutes(2),
-            renewal_period_min: TimeDelta::minutes(40),
-            renewal_period_max: TimeDelta::minutes(100),
+            renewal_period_min: TimeDelta::minutes(10),
+            renewal_period_max: TimeDelta::hours(24),
+            renewal_jitter: TimeDelta::minutes(2),
             flapping_rapid_drops: 10,
             flapping_rapid_window: TimeDelta::minutes(5),
             flapping_chronic_drops: 4,
             flapping_chronic_window: TimeDelta::minutes(60),
-            duplicate_min_400027: 2,
+            duplicate_min_conflicts: 3,
+            duplicate_window: TimeDelta::minutes(60),
             credential_min_401003: 3,
             offline_after: TimeDelta::minutes(15),
             side_effect_window: TimeDelta::seconds(60),

@@ -1,0 +1,96 @@
+//! Where each analyzed record is, by arrival number, in eight bytes: a finding points at
+//! the first record of its evidence, and the events themselves stay a few words each.
+
+use crate::model::Position;
+
+/// At most this many places are kept (512 MiB); the records after them are found by
+/// their device's first record of the code instead.
+const MOST: usize = 1 << 26;
+
+/// Bits of the line or record number; the input and the number's kind take the rest.
+const NUMBER_BITS: u32 = 46;
+const LINE_BIT: u64 = 1 << NUMBER_BITS;
+const INPUT_SHIFT: u32 = NUMBER_BITS + 1;
+/// Inputs are numbered from 1 in the packed form; 0 is "not kept".
+const INPUTS: usize = (1 << (64 - INPUT_SHIFT)) - 1;
+
+/// Places by arrival number (1, 2, ...).
+#[derive(Debug, Default)]
+pub struct Places {
+    packed: Vec<u64>,
+}
+
+impl Places {
+    /// Keeps where the record with arrival number `sequence` is.
+    pub fn push(&mut self, sequence: u32, at: &Position) {
+        let index = sequence as usize - 1;
+        if index != self.packed.len() || index >= MOST {
+            return;
+        }
+        self.packed.push(pack(at));
+    }
+
+    /// Where the record with arrival number `sequence` is, if kept.
+    pub fn get(&self, sequence: u32) -> Option<Position> {
+        let packed = *self.packed.get((sequence as usize).checked_sub(1)?)?;
+        unpack(packed)
+    }
+}
+
+fn pack(at: &Position) -> u64 {
+    if at.input >= INPUTS {
+        return 0;
+    }
+    let input = (at.input as u64 + 1) << INPUT_SHIFT;
+    let number = |n: u64| n.min(LINE_BIT - 1);
+    match (at.line, at.record) {
+        (Some(line), _) => input | LINE_BIT | number(line),
+        (None, Some(record)) => input | number(record),
+        (None, None) => 0,
+    }
+}
+
+fn unpack(packed: u64) -> Option<Position> {
+    let input = (packed >> INPUT_SHIFT).checked_sub(1)? as usize;
+    let number = packed & (LINE_BIT - 1);
+    Some(if packed & LINE_BIT != 0 {
+        Position::line(input, number)
+    } else {
+        Position::record(input, number)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn places_come_back_as_they_were_kept() {
+        let mut places = Places::default();
+        let kept = [
+            Position::line(0, 1),
+            Position::record(3, 17),
+            Position::line(65_000, 1 << 40),
+        ];
+        for (sequence, at) in (1..).zip(&kept) {
+            places.push(sequence, at);
+        }
+        for (sequence, at) in (1..).zip(&kept) {
+            assert_eq!(places.get(sequence).as_ref(), Some(at));
+        }
+        assert_eq!(places.get(0), None);
+        assert_eq!(places.get(4), None);
+    }
+
+    #[test]
+    fn a_record_within_a_line_is_placed_at_its_line() {
+        let mut places = Places::default();
+        let at = Position {
+            input: 1,
+            line: Some(9),
+            record: Some(2),
+        };
+        places.push(1, &at);
+        assert_eq!(places.get(1), Some(Position::line(1, 9)));
+    }
+}

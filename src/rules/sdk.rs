@@ -1,0 +1,146 @@
+//! The Azure IoT device SDK families as `sdkVersion` names them, and the SAS token
+//! renewal period each uses by default. The renewal detector recognises renewal by its
+//! signature; this table only says what period to expect, so a report can tell a default
+//! from a configured token lifetime.
+
+/// One SDK family.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SdkFamily {
+    /// As reports name it: ".NET SDK".
+    pub name: &'static str,
+    /// `sdkVersion` prefixes, matched case-insensitively.
+    pub prefixes: &'static [&'static str],
+    /// The default renewal, in words: "about every 60-70 min".
+    pub renewal: &'static str,
+    /// The default period's range in minutes; `None` where the SDK renews without a
+    /// disconnect the Connections log shows as renewal.
+    pub default_minutes: Option<(f64, f64)>,
+    /// Where the default comes from.
+    pub source: &'static str,
+}
+
+const TROUBLESHOOT: &str = "https://learn.microsoft.com/azure/iot-hub/iot-hub-troubleshoot-connectivity";
+
+/// Every family, in the order their prefixes are tried: longest prefixes first, so that
+/// `azure-iot-device-iothub-py` (Python) is not taken for `azure-iot-device` (Node.js).
+pub const FAMILIES: [SdkFamily; 5] = [
+    SdkFamily {
+        name: "Python SDK",
+        prefixes: &["azure-iot-device-iothub-py"],
+        renewal: "about every 58 min (120 s before a 60-min token expires)",
+        default_minutes: Some((55.0, 61.0)),
+        source: TROUBLESHOOT,
+    },
+    SdkFamily {
+        name: "Java SDK",
+        prefixes: &[
+            "com.microsoft.azure.sdk.iot.iot-device-client",
+            "com.microsoft.azure.iothub-java-client",
+        ],
+        renewal: "about every 60-70 min (token lifetime plus grace)",
+        default_minutes: Some((55.0, 75.0)),
+        source: TROUBLESHOOT,
+    },
+    SdkFamily {
+        name: ".NET SDK",
+        prefixes: &["microsoft.azure.devices.client", ".net"],
+        renewal: "about every 60-70 min (token lifetime plus a 10-min grace)",
+        default_minutes: Some((55.0, 75.0)),
+        source: TROUBLESHOOT,
+    },
+    SdkFamily {
+        name: "Node.js SDK",
+        prefixes: &["azure-iot-device"],
+        renewal: "about every 60 min, with informational disconnects only",
+        default_minutes: Some((55.0, 65.0)),
+        source: TROUBLESHOOT,
+    },
+    SdkFamily {
+        name: "C SDK",
+        prefixes: &["iothubclient", "c"],
+        renewal: "about every 48 min (0.8 of a 60-min token)",
+        default_minutes: Some((44.0, 52.0)),
+        source: "https://github.com/Azure/azure-iot-sdk-c/issues/2274",
+    },
+];
+
+/// The family whose prefix starts `sdk_version`.
+pub fn family(sdk_version: &str) -> Option<&'static SdkFamily> {
+    let lower = sdk_version.trim().to_ascii_lowercase();
+    FAMILIES.iter().find(|family| {
+        family.prefixes.iter().any(|prefix| {
+            lower.starts_with(prefix)
+                // "c" alone names the embedded C SDK: "C/1.1.0", "C + (OSSimplified...)".
+                && (prefix.len() > 1
+                    || lower[prefix.len()..].starts_with(['/', ' ', '+', '(']))
+        })
+    })
+}
+
+impl SdkFamily {
+    /// How a measured period compares with the family's default, in words.
+    pub fn compare(&self, period_minutes: f64) -> String {
+        let Some((low, high)) = self.default_minutes else {
+            return format!("the {} renews {}", self.name, self.renewal);
+        };
+        let name = self.name;
+        if period_minutes < low {
+            format!(
+                "shorter than the {name}'s default ({}): a shorter token lifetime is configured",
+                self.renewal
+            )
+        } else if period_minutes > high {
+            format!(
+                "longer than the {name}'s default ({}): a longer token lifetime is configured",
+                self.renewal
+            )
+        } else {
+            format!("the {name}'s default")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sdk_versions_name_their_family_by_the_longest_prefix() {
+        let cases = [
+            (".NET/1.42.0 (.NET 6.0.25; Linux; X64)", Some(".NET SDK")),
+            ("Microsoft.Azure.Devices.Client/1.36.0", Some(".NET SDK")),
+            (
+                "com.microsoft.azure.sdk.iot.iot-device-client/2.1.5",
+                Some("Java SDK"),
+            ),
+            ("azure-iot-device-iothub-py/2.13.0", Some("Python SDK")),
+            ("azure-iot-device/1.18.2 (node v18.19.0)", Some("Node.js SDK")),
+            ("iothubclient/1.9.0 (native; Linux; x86_64)", Some("C SDK")),
+            ("C/1.1.0 (Eclipse ThreadX)", Some("C SDK")),
+            ("C + (OSSimplified = Eclipse ThreadX)", Some("C SDK")),
+            ("curl/8.0", None),
+            ("", None),
+        ];
+        for (text, name) in cases {
+            assert_eq!(family(text).map(|f| f.name), name, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_period_is_compared_with_the_family_default() {
+        let dotnet = family(".NET/1.42.0").expect(".NET");
+        assert_eq!(dotnet.compare(65.0), "the .NET SDK's default");
+        assert!(dotnet.compare(30.0).starts_with("shorter than the .NET SDK's default"));
+        assert!(dotnet.compare(720.0).starts_with("longer than"));
+    }
+
+    #[test]
+    fn every_family_has_a_source_and_a_sane_default() {
+        for family in FAMILIES {
+            assert!(family.source.starts_with("https://"), "{}", family.name);
+            if let Some((low, high)) = family.default_minutes {
+                assert!(0.0 < low && low < high, "{}", family.name);
+            }
+        }
+    }
+}
