@@ -116,7 +116,7 @@ pub fn warning(inputs: &[(&str, Coverage)]) -> Option<String> {
     }
     let errors_only = lacking.iter().all(|(_, c)| c.errors_only());
     let what = if errors_only {
-        "only error records (an export filtered on Level == \"Error\"?)"
+        "only error records (exported with Level == \"Error\"?)"
     } else {
         "no successful connects"
     };
@@ -135,11 +135,9 @@ pub fn warning(inputs: &[(&str, Coverage)]) -> Option<String> {
         )
     };
     Some(format!(
-        "{which} {what}: whether a device got back in cannot be told from it, so offline \
-         devices and credential failures are not reported for the devices it alone covers, \
-         and their state at the end is unknown. Renewal, flapping, duplicate identities, \
-         side effects and incidents are still found. For a full diagnosis export every level: \
-         {FULL_QUERY}"
+        "{which} {what}: offline devices and credential failures cannot be told from \
+         it and device states are unknown (renewal, flapping, duplicates and incidents are \
+         still found); export every level for a full diagnosis: {FULL_QUERY}"
     ))
 }
 
@@ -161,8 +159,14 @@ mod tests {
         assert_eq!(Kind::of(Connect, Level::Information, false), Kind::Connect);
         assert_eq!(Kind::of(Connect, Level::Information, true), Kind::Error);
         assert_eq!(Kind::of(Connect, Level::Error, false), Kind::Error);
-        assert_eq!(Kind::of(Disconnect, Level::Information, false), Kind::Information);
-        assert_eq!(Kind::of(Disconnect, Level::Unknown, false), Kind::Information);
+        assert_eq!(
+            Kind::of(Disconnect, Level::Information, false),
+            Kind::Information
+        );
+        assert_eq!(
+            Kind::of(Disconnect, Level::Unknown, false),
+            Kind::Information
+        );
     }
 
     #[test]
@@ -180,7 +184,10 @@ mod tests {
         let errors = coverage(0, 0, 5);
         assert_eq!(warning(&[("a.json", full)]), None);
         let all = warning(&[("a.json", errors)]).expect("warning");
-        assert!(all.starts_with("the input holds only error records"), "{all}");
+        assert!(
+            all.starts_with("the input holds only error records"),
+            "{all}"
+        );
         assert!(all.ends_with(FULL_QUERY));
         let some = warning(&[("a.json", full), ("b.json", errors)]).expect("warning");
         assert!(some.starts_with("1 of 2 inputs (b.json) hold only error records"));

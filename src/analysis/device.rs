@@ -127,10 +127,10 @@ impl DeviceState {
     pub fn context<'a>(&self, fleet: &Fleet<'a>) -> DeviceContext<'a> {
         // An input with successful connects logs them for all its devices.
         let connects_logged = fleet
-                .with_connects
-                .iter()
-                .enumerate()
-                .any(|(input, &logged)| logged && self.inputs & (1 << input.min(63)) != 0);
+            .with_connects
+            .iter()
+            .enumerate()
+            .any(|(input, &logged)| logged && self.inputs & (1 << input.min(63)) != 0);
         DeviceContext {
             addresses: fleet.addresses,
             log_end: fleet.log_end,
@@ -285,13 +285,14 @@ impl DeviceState {
                 Some(InsightKind::TokenRenewal) => tally.expected += 1,
                 Some(InsightKind::SideEffect) => tally.side_effect += 1,
                 Some(_) => tally.in_insights += 1,
-                None => match event.code.filter(|&code| is_incident_code(code)).and_then(
-                    |_| {
+                None => match event
+                    .code
+                    .filter(|&code| is_incident_code(code))
+                    .and_then(|_| {
                         incidents
                             .iter()
                             .position(|i| i.start <= event.time && event.time <= i.end)
-                    },
-                ) {
+                    }) {
                     Some(index) => {
                         tally.in_incident += 1;
                         incident_indices.insert(index);

@@ -57,11 +57,7 @@ impl Filter {
 
     /// Whether the report shows an identity whose records carry `codes` and the levels
     /// in `levels` (one bit each, see [`level_bit`]).
-    pub fn shows_identity<'a>(
-        &self,
-        mut codes: impl Iterator<Item = &'a str>,
-        levels: u8,
-    ) -> bool {
+    pub fn shows_identity<'a>(&self, mut codes: impl Iterator<Item = &'a str>, levels: u8) -> bool {
         let by_code = self.codes.is_empty() || codes.any(|code| self.codes.contains(code));
         let wanted = self.levels.iter().fold(0, |mask, &l| mask | level_bit(l));
         let by_level = self.levels.is_empty() || levels & wanted != 0;

@@ -17,14 +17,14 @@ use crate::report::{
     CodeSummary, DeviceReport, FilterCount, InputReport, Problem, Report, SeverityCounts, Summary,
     Warning,
 };
-use coverage::{Coverage, Kind};
-use places::Places;
 use crate::rules;
 use chrono::{DateTime, Utc};
+use coverage::{Coverage, Kind};
 use device::{DeviceState, Interned};
 use devices::Devices;
 use diagnosis::{Curve, Insight, Thresholds};
 use event::{Addresses, Labels};
+use places::Places;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 
@@ -332,9 +332,7 @@ fn diagnose(
         .into_par_iter()
         .zip(diagnoses)
         .filter(|((_, state), _)| state.shown_by(fleet_context.filter))
-        .map(|((key, state), diagnosis)| {
-            state.report(key, fleet_context, diagnosis, &incidents)
-        })
+        .map(|((key, state), diagnosis)| state.report(key, fleet_context, diagnosis, &incidents))
         .collect();
     // The events are gone.
     memory::release_freed();

@@ -38,7 +38,12 @@ pub struct ThresholdArgs {
     pub flap_chronic_window: TimeDelta,
     /// Duplicate identity: this many conflicts (400027, or 409002 that is no side
     /// effect) within --duplicate-window; fewer are takeovers by a newer connection.
-    #[arg(long, alias = "duplicate-min-400027", value_name = "N", default_value_t = 3)]
+    #[arg(
+        long,
+        alias = "duplicate-min-400027",
+        value_name = "N",
+        default_value_t = 3
+    )]
     pub duplicate_min_conflicts: u32,
     /// Duplicate identity window.
     #[arg(long, value_name = "DURATION", default_value = "60m", value_parser = parse_duration)]

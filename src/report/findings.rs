@@ -78,9 +78,9 @@ fn device_findings(device: &DeviceReport, all: &mut Vec<Finding>) {
         });
     }
     for code in &device.codes {
-        let unexplained = code.count.saturating_sub(
-            code.expected + code.in_incident + code.side_effect + code.in_insights,
-        );
+        let unexplained = code
+            .count
+            .saturating_sub(code.expected + code.in_incident + code.side_effect + code.in_insights);
         let Some(severity) = code.finding_severity.filter(|_| unexplained > 0) else {
             continue;
         };

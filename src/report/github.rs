@@ -1,7 +1,8 @@
 //! `--format github`: GitHub Actions workflow commands that turn the top findings into
 //! annotations on the run (and on the log file, when it is in the repository). GitHub
 //! shows ten annotations of each kind per step, so only the [`SHOWN`] most severe
-//! non-info findings are written, then one notice with the totals.
+//! non-info findings are written, each device's worst first so that ten annotations name
+//! as many devices as they can, then one notice with the totals.
 //!
 //! The output is read by the runner line by line, and any line starting with `::` is a
 //! command: every untrusted string is escaped with [`gh_data`] or [`gh_property`], so
@@ -17,16 +18,11 @@ use std::io::{self, Write};
 pub const SHOWN: usize = 10;
 
 pub fn render(report: &Report, _options: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
-    let mut shown = 0;
-    for finding in report
-        .findings
-        .iter()
-        .filter(|f| f.severity > Severity::Info)
-        .take(SHOWN)
-    {
+    let shown = chosen(&report.findings);
+    for finding in &shown {
         annotation(finding, out)?;
-        shown += 1;
     }
+    let shown = shown.len();
     writeln!(
         out,
         "::notice::{}",
@@ -36,6 +32,23 @@ pub fn render(report: &Report, _options: &RenderOptions, out: &mut dyn Write) ->
             if report.findings.len() == 1 { "" } else { "s" }
         ))
     )
+}
+
+/// Up to [`SHOWN`] non-info findings, most severe first: each device's worst before any
+/// device's second.
+fn chosen(findings: &[Finding]) -> Vec<&Finding> {
+    let severe: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.severity > Severity::Info)
+        .collect();
+    let mut seen = std::collections::BTreeSet::new();
+    let (firsts, rest): (Vec<&Finding>, Vec<&Finding>) = severe
+        .into_iter()
+        .partition(|f| f.device.is_none() || seen.insert(f.device.clone()));
+    let mut shown: Vec<&Finding> = firsts.into_iter().chain(rest).take(SHOWN).collect();
+    // Findings are sorted most severe first; a stable sort keeps that among the chosen.
+    shown.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    shown
 }
 
 fn annotation(finding: &Finding, out: &mut dyn Write) -> io::Result<()> {
@@ -79,7 +92,10 @@ mod tests {
     #[test]
     fn only_the_top_ten_non_info_findings_are_annotated() {
         let mut report = samples::analyze("fixtures/shapes/PT1H.json");
-        let template = report.findings.clone();
+        let mut template = report.findings.clone();
+        for finding in &mut template {
+            finding.severity = Severity::High;
+        }
         report.findings = (0..40)
             .map(|n| template[n % template.len()].clone())
             .collect();
@@ -94,6 +110,24 @@ mod tests {
             "::notice::iothub-triage: 40 findings (10 shown)"
         );
         assert!(lines[..SHOWN].iter().all(|l| l.starts_with("::error ")));
+    }
+
+    #[test]
+    fn ten_annotations_name_ten_devices_before_a_second_finding_of_one() {
+        let report = samples::analyze("fixtures/shapes/PT1H.json");
+        let mut findings = Vec::new();
+        for n in 0..12 {
+            for rule in ["insight/flapping", "code/404104"] {
+                let mut finding = report.findings[0].clone();
+                finding.device = Some(format!("dev-{n:02}"));
+                finding.rule = rule.to_string();
+                finding.severity = Severity::Medium;
+                findings.push(finding);
+            }
+        }
+        let shown = chosen(&findings);
+        let devices: std::collections::BTreeSet<_> = shown.iter().map(|f| &f.device).collect();
+        assert_eq!(devices.len(), SHOWN);
     }
 
     #[test]
@@ -120,9 +154,7 @@ mod tests {
             assert!(!line.contains('\r'));
         }
         // The id's own `::error::` stays inside the message, after the newline's escape.
-        assert!(
-            lines[0].starts_with("::warning file=logs/hostile.json,line=1,title=code/404104::")
-        );
+        assert!(lines[0].starts_with("::notice file=logs/hostile.json,line=1,title=code/404104::"));
         assert!(lines[0].contains("%0A::error::x"));
     }
 }

@@ -202,8 +202,14 @@ mod tests {
         let text = rendered(&report, &RenderOptions::default());
         let tests = report.devices.len() + 1;
         assert_eq!(text.matches("<testcase ").count(), tests);
-        assert!(text.contains(&format!(r#"tests="{tests}" failures="2""#)));
-        assert_eq!(text.matches("<failure ").count(), 2);
+        // Nothing in the sample reaches the default gate (high).
+        assert!(text.contains(&format!(r#"tests="{tests}" failures="0""#)));
+        assert_eq!(text.matches("<failure ").count(), 0);
+        let strict = RenderOptions {
+            fail_on: Some(Severity::Low),
+        };
+        let text = rendered(&report, &strict);
+        assert_eq!(text.matches("<failure ").count(), 3);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! means, once. Width follows the terminal; colour only when asked.
 
 use super::escape::terminal;
-use super::{DeviceReport, Report, format_time};
+use super::{DeviceCode, DeviceReport, Report, format_time};
 use crate::analysis::diagnosis::Curve;
 use crate::model::Severity;
 use crate::rules;
@@ -226,7 +226,10 @@ fn findings_table(devices: &[&DeviceReport], report: &Report, style: Style) -> T
     // Devices whose only story is a fleet incident share one row per incident.
     let mut victims: Vec<Vec<String>> = vec![Vec::new(); report.insights.len()];
     for device in devices {
-        if device.insights.is_empty() && device.severity.is_none() && !device.incidents.is_empty() {
+        let only_victim = device.insights.is_empty()
+            && device.codes.iter().all(|c| c.finding_severity.is_none())
+            && !device.incidents.is_empty();
+        if only_victim {
             for index in &device.incidents {
                 if let Some(names) = victims.get_mut(*index) {
                     names.push(terminal(&device.identity()).into_owned());
@@ -246,20 +249,33 @@ fn findings_table(devices: &[&DeviceReport], report: &Report, style: Style) -> T
                 INCIDENT_ACTION.to_string(),
             ));
         }
-        if rows.is_empty() {
-            // No pattern: the codes speak for themselves.
-            let codes: Vec<String> = device
-                .codes
+        // The codes nothing explains speak for themselves, in one row.
+        let residual: Vec<&DeviceCode> = device
+            .codes
+            .iter()
+            .filter(|c| c.finding_severity.is_some())
+            .collect();
+        if let Some(severity) = residual.iter().filter_map(|c| c.finding_severity).max() {
+            let codes: Vec<String> = residual
                 .iter()
-                .map(|c| format!("{} x{} ({})", c.code, c.count, c.name))
+                .map(|c| {
+                    let unexplained = c
+                        .count
+                        .saturating_sub(c.expected + c.in_incident + c.side_effect + c.in_insights);
+                    format!("{} x{unexplained} ({})", terminal(&c.code), c.name)
+                })
                 .collect();
-            let severity = device.severity.unwrap_or(Severity::Info);
             rows.push((
                 severity,
                 format!("Errors without a pattern: {}", codes.join(", ")),
                 "See the codes below.".into(),
             ));
         }
+        if rows.is_empty() {
+            continue;
+        }
+        // Worst first; a stable sort keeps the insights' own order among equals.
+        rows.sort_by_key(|row| std::cmp::Reverse(row.0));
         for (index, (severity, finding, action)) in rows.into_iter().enumerate() {
             let name = if index == 0 {
                 terminal(&device.identity()).into_owned()

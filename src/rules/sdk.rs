@@ -19,7 +19,8 @@ pub struct SdkFamily {
     pub source: &'static str,
 }
 
-const TROUBLESHOOT: &str = "https://learn.microsoft.com/azure/iot-hub/iot-hub-troubleshoot-connectivity";
+const TROUBLESHOOT: &str =
+    "https://learn.microsoft.com/azure/iot-hub/iot-hub-troubleshoot-connectivity";
 
 /// Every family, in the order their prefixes are tried: longest prefixes first, so that
 /// `azure-iot-device-iothub-py` (Python) is not taken for `azure-iot-device` (Node.js).
@@ -114,7 +115,10 @@ mod tests {
                 Some("Java SDK"),
             ),
             ("azure-iot-device-iothub-py/2.13.0", Some("Python SDK")),
-            ("azure-iot-device/1.18.2 (node v18.19.0)", Some("Node.js SDK")),
+            (
+                "azure-iot-device/1.18.2 (node v18.19.0)",
+                Some("Node.js SDK"),
+            ),
             ("iothubclient/1.9.0 (native; Linux; x86_64)", Some("C SDK")),
             ("C/1.1.0 (Eclipse ThreadX)", Some("C SDK")),
             ("C + (OSSimplified = Eclipse ThreadX)", Some("C SDK")),
@@ -130,7 +134,11 @@ mod tests {
     fn a_period_is_compared_with_the_family_default() {
         let dotnet = family(".NET/1.42.0").expect(".NET");
         assert_eq!(dotnet.compare(65.0), "the .NET SDK's default");
-        assert!(dotnet.compare(30.0).starts_with("shorter than the .NET SDK's default"));
+        assert!(
+            dotnet
+                .compare(30.0)
+                .starts_with("shorter than the .NET SDK's default")
+        );
         assert!(dotnet.compare(720.0).starts_with("longer than"));
     }
 

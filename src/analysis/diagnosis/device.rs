@@ -76,7 +76,11 @@ pub fn diagnose_device(
     );
     claim(&mut explained, InsightKind::TokenRenewal, &renewal.expected);
     let side_effects = side_effect::detect(events, t);
-    claim(&mut explained, InsightKind::SideEffect, &side_effects.explained);
+    claim(
+        &mut explained,
+        InsightKind::SideEffect,
+        &side_effects.explained,
+    );
     let conflicts = duplicate::detect(events, &side_effects.explained, context.addresses, t);
     if let Some(insight) = &conflicts.insight {
         claim(&mut explained, insight.kind, &conflicts.takeover);
@@ -120,9 +124,8 @@ pub fn diagnose_device(
     .flatten()
     .collect();
     sort_insights(&mut insights);
-    let connected_at_end = connects_logged.then(|| {
-        !events.is_empty() && offline::outage(events, &conflicts.takeover).is_none()
-    });
+    let connected_at_end = connects_logged
+        .then(|| !events.is_empty() && offline::outage(events, &conflicts.takeover).is_none());
     DeviceDiagnosis {
         insights,
         explained,
@@ -154,7 +157,11 @@ mod tests {
     fn diagnose(events: &[Event]) -> DeviceDiagnosis {
         let log_end = events.last().map_or(at("00:00:00"), |e| e.time);
         let addresses = Addresses::default();
-        diagnose_device(events, &context(&addresses, log_end), &Thresholds::default())
+        diagnose_device(
+            events,
+            &context(&addresses, log_end),
+            &Thresholds::default(),
+        )
     }
 
     fn kinds(diagnosis: &DeviceDiagnosis) -> Vec<InsightKind> {

@@ -148,10 +148,14 @@ fn takeovers(events: &[Event], conflicts: &[&Event]) -> Option<Insight> {
         newer.iter().filter(|n| **n == Some(true)).count(),
         newer.iter().filter(|n| **n == Some(false)).count(),
     ) {
-        (_, 0) if newer.iter().all(Option::is_some) => ", the newer connection from the same \
-                                                       address",
-        (0, _) if newer.iter().all(Option::is_some) => ", the newer connection from another \
-                                                       address",
+        (_, 0) if newer.iter().all(Option::is_some) => {
+            ", the newer connection from the same \
+                                                       address"
+        }
+        (0, _) if newer.iter().all(Option::is_some) => {
+            ", the newer connection from another \
+                                                       address"
+        }
         _ => "",
     };
     let times: Vec<_> = conflicts.iter().map(|e| e.time).collect();

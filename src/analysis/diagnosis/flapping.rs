@@ -255,18 +255,35 @@ mod tests {
         for n in 0..6 {
             let time = at("09:00:00") + minutes(10 * n);
             events.push(event(time, Disconnect, Some(401_003), None));
-            events.push(event(time + TimeDelta::seconds(1), Disconnect, Some(404_104), None));
+            events.push(event(
+                time + TimeDelta::seconds(1),
+                Disconnect,
+                Some(404_104),
+                None,
+            ));
         }
         let events = timeline(events);
-        let found = detect(&events, &vec![false; events.len()], false, &Thresholds::default());
+        let found = detect(
+            &events,
+            &vec![false; events.len()],
+            false,
+            &Thresholds::default(),
+        );
         let insight = found.insight.expect("six drops in an hour");
         assert_eq!(insight.severity, Severity::Medium);
         assert_eq!(insight.evidence.count, Some(6));
         assert!(found.drops.iter().all(|&d| d), "every record explained");
         // The same records read as a full export: one drop, then refused retries.
-        assert!(detect(&events, &vec![false; events.len()], true, &Thresholds::default())
+        assert!(
+            detect(
+                &events,
+                &vec![false; events.len()],
+                true,
+                &Thresholds::default()
+            )
             .insight
-            .is_none());
+            .is_none()
+        );
     }
 
     #[test]

@@ -12,14 +12,19 @@ use super::insight::{Evidence, Insight, InsightKind, rfc3339};
 use super::thresholds::Thresholds;
 use super::token_renewal::is_clean_disconnect;
 use crate::analysis::event::Event;
-use crate::model::Severity;
+use crate::model::{Operation, Severity};
 use chrono::{DateTime, Utc};
+
+/// Records of one drop (`401003` then `404104`): closes this close together.
+const SAME_DROP: chrono::TimeDelta = chrono::TimeDelta::seconds(5);
 
 /// The identity's state at the end of its events: `None` when connected, or the index of
 /// the drop that began the outage still running at the end. `takeover` marks the events
-/// that closed an older connection for a newer one.
+/// that closed an older connection for a newer one. A disconnect means a connection was
+/// up before it, so a second disconnect while down starts the outage anew (the connect
+/// between them is missing from the log); refused connects while down continue it.
 pub fn outage(events: &[Event], takeover: &[bool]) -> Option<usize> {
-    let mut down_since = None;
+    let mut down_since: Option<usize> = None;
     for (index, (event, takeover)) in events
         .iter()
         .zip(takeover.iter().chain(std::iter::repeat(&false)))
@@ -27,6 +32,15 @@ pub fn outage(events: &[Event], takeover: &[bool]) -> Option<usize> {
     {
         if event.is_successful_connect() || *takeover {
             down_since = None;
+        } else if event.operation == Operation::Disconnect {
+            let same_drop = down_since
+                .and_then(|since| events.get(since))
+                .is_some_and(|since| {
+                    since.operation == Operation::Disconnect && event.time - since.time <= SAME_DROP
+                });
+            if !same_drop {
+                down_since = Some(index);
+            }
         } else if event.is_drop() && down_since.is_none() {
             down_since = Some(index);
         }
@@ -55,40 +69,47 @@ pub fn detect(
     }
     let at = rfc3339(first.time);
     let minutes = silent.num_minutes();
-    let refused = events[since..].iter().filter(|e| e.is_drop()).count() - 1;
-    let retries = match refused {
-        0 => String::new(),
-        1 => ", 1 refused connect since".to_string(),
-        n => format!(", {n} refused connects since"),
+    let refused = events[since..]
+        .iter()
+        .filter(|e| e.operation == Operation::Connect && e.is_drop())
+        .count();
+    let retries = match (refused, last.code) {
+        (0, _) => String::new(),
+        (1, Some(code)) => format!(", 1 refused connect since ({code})"),
+        (n, Some(code)) => format!(", {n} refused connects since (last {code})"),
+        (1, None) => ", 1 refused connect since".to_string(),
+        (n, None) => format!(", {n} refused connects since"),
     };
-    let (severity, how, action) = match last.code {
-        _ if is_clean_disconnect(first) && refused == 0 => (
+    let (severity, summary, action) = if is_clean_disconnect(first) && refused == 0 {
+        (
             Severity::Low,
-            "a clean disconnect, not reconnected".to_string(),
+            format!(
+                "Disconnected cleanly at {at} ({minutes} min before the end of the log) and \
+                 not back"
+            ),
             "The device closed its connection itself and did not come back: check whether it \
              was shut down or its application stopped on purpose"
                 .to_string(),
-        ),
-        Some(code) => (
+        )
+    } else {
+        let how = match first.code {
+            Some(code) => format!("dropped with {code}"),
+            None if is_clean_disconnect(first) => "a clean disconnect".to_string(),
+            None => "dropped with an error without a code".to_string(),
+        };
+        (
             Severity::High,
-            format!("last code {code}"),
+            format!("Offline since {at} ({minutes} min before the end of the log), {how}{retries}"),
             format!(
                 "Check the device's power, network and logs around {at}; make sure it keeps \
                  retrying to connect, with back-off"
             ),
-        ),
-        None => (
-            Severity::High,
-            "last event an error without a code".to_string(),
-            format!("Check the device's power, network and logs around {at}"),
-        ),
+        )
     };
     let insight = Insight {
         kind: InsightKind::Offline,
         severity,
-        summary: format!(
-            "Offline since {at} ({minutes} min before the end of the log), {how}{retries}"
-        ),
+        summary,
         action,
         start: first.time,
         end: log_end,
@@ -96,7 +117,7 @@ pub fn detect(
         location: None,
         evidence: Evidence {
             count: Some(refused as u64 + 1),
-            last_code: last.code.map(|code| code.to_string()),
+            last_code: last.code.or(first.code).map(|code| code.to_string()),
             times: vec![first.time],
             ..Evidence::default()
         },
@@ -134,8 +155,8 @@ mod tests {
         assert_eq!(insight.severity, Severity::High);
         assert_eq!(
             insight.summary,
-            "Offline since 2026-03-02T09:10:04Z (47 min before the end of the log), last code \
-             404104"
+            "Offline since 2026-03-02T09:10:04Z (47 min before the end of the log), dropped \
+             with 404104"
         );
         assert_eq!(insight.evidence.last_code.as_deref(), Some("404104"));
         assert_eq!(insight.evidence.times, [at("09:10:04")]);
@@ -173,6 +194,15 @@ mod tests {
             ),
             ("no events", vec![], "10:00:00"),
             (
+                "a second disconnect shows a reconnect the log lost",
+                vec![
+                    ev("07:00:00", Connect, None, None),
+                    ev("08:00:00", Disconnect, Some(500_008), None),
+                    ev("09:59:00", Disconnect, None, None),
+                ],
+                "10:00:00",
+            ),
+            (
                 "taken over by a newer connection (400027)",
                 vec![
                     ev("07:00:00", Connect, None, None),
@@ -208,7 +238,13 @@ mod tests {
         )
         .expect("offline");
         assert_eq!(insight.severity, Severity::High);
-        assert!(insight.summary.ends_with("last code 404001, 2 refused connects since"));
+        assert!(
+            insight
+                .summary
+                .ends_with("dropped with 404104, 2 refused connects since (last 404001)"),
+            "{}",
+            insight.summary
+        );
         assert_eq!(insight.start, at("09:00:00"));
     }
 

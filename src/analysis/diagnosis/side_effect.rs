@@ -49,11 +49,7 @@ pub fn detect(events: &[Event], t: &Thresholds) -> SideEffects {
     }
 }
 
-fn insight(
-    causes: &[u32],
-    times: &[DateTime<Utc>],
-    first_event: Option<u32>,
-) -> Option<Insight> {
+fn insight(causes: &[u32], times: &[DateTime<Utc>], first_event: Option<u32>) -> Option<Insight> {
     let (&start, &end) = (times.first()?, times.last()?);
     // Evidence codes are the preceding errors, the thing to look at instead.
     let codes = code_counts(causes.iter().copied());

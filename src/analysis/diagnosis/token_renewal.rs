@@ -63,8 +63,7 @@ pub fn is_clean_disconnect(event: &Event) -> bool {
 pub fn detect(events: &[Event], context: Context<'_>, t: &Thresholds) -> Renewal {
     let candidates = candidates(events, context.connects_logged, t);
     let other_drops = other_drops(events, &candidates);
-    let (coded, clean): (Vec<Cycle>, Vec<Cycle>) =
-        candidates.into_iter().partition(|c| !c.clean);
+    let (coded, clean): (Vec<Cycle>, Vec<Cycle>) = candidates.into_iter().partition(|c| !c.clean);
     let mut cycles = accept(coded, other_drops, context.connects_logged, t);
     let mut clean = accept(clean, other_drops, context.connects_logged, t);
     let clean_period = period(&clean);
@@ -425,7 +424,9 @@ mod tests {
             .insight
             .expect("renewal");
         assert!(
-            insight.summary.contains("shorter than the .NET SDK's default"),
+            insight
+                .summary
+                .contains("shorter than the .NET SDK's default"),
             "{}",
             insight.summary
         );
