@@ -12,6 +12,8 @@ mod device;
 mod hub;
 mod record;
 mod rng;
+#[cfg(test)]
+mod scenario_tests;
 mod schedule;
 mod shapes;
 mod spec;
@@ -22,20 +24,25 @@ pub use spec::{FleetSpec, Mix, Scenario, default_start};
 use chrono::{DateTime, TimeDelta, Utc};
 use device::Profile;
 use hub::{HOUR, Hub};
-use record::{Event, Renderer, Row};
+use record::{Event, Kind, Renderer, Row};
 use rng::Rng;
 use schedule::DeviceGen;
 use serde::Serialize;
 use std::io::{self, BufWriter, Write};
 
-/// What was written: each device's scenario, the hub incidents, the record count.
+/// What was written: each identity's scenario, the hub incidents, the record count.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Truth {
-    /// Sorted by device id.
+    /// Sorted by id. Module identities of IoT Edge devices are `device/module`
+    /// entries with the device's scenario.
     pub devices: Vec<(String, Scenario)>,
     /// From the first to the last victim disconnect of each incident.
     pub incidents: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+    /// Records written: with `errors_only`, the `Error` records only.
     pub records: u64,
+    /// Whether only `Error` records were written; the devices and incidents above are
+    /// the whole truth either way.
+    pub errors_only: bool,
 }
 
 /// Writes the fleet `spec` describes to `out` in `shape`, and says what it wrote.
@@ -56,6 +63,7 @@ struct Fleet {
     hub: Hub,
     /// Each device's position in id order, to sort events without comparing strings.
     rank: Vec<u32>,
+    errors_only: bool,
 }
 
 impl Fleet {
@@ -77,9 +85,10 @@ impl Fleet {
         let mut devices = Vec::with_capacity(spec.devices);
         for (index, &scenario) in scenarios.iter().enumerate() {
             let mut rng = Rng::stream(spec.seed, index as u64);
-            profiles.push(Profile::new(index, scenario, &mut rng));
+            let profile = Profile::new(index, scenario, &mut rng);
             let device = u32::try_from(index).map_err(|_| too_many())?;
-            devices.push(DeviceGen::new(device, scenario, rng, &hub));
+            devices.push(DeviceGen::new(device, &profile, scenario, rng, &hub));
+            profiles.push(profile);
         }
         let mut by_id: Vec<usize> = (0..profiles.len()).collect();
         by_id.sort_by(|a, b| profiles[*a].id.cmp(&profiles[*b].id));
@@ -95,6 +104,7 @@ impl Fleet {
             devices,
             hub,
             rank,
+            errors_only: spec.errors_only,
         })
     }
 
@@ -114,6 +124,10 @@ impl Fleet {
             let rank = &self.rank;
             hour_events.sort_by_key(|e| (e.at, rank[e.device as usize]));
             for event in &hour_events {
+                // Only disconnects with a code are logged at level Error.
+                if self.errors_only && !matches!(event.kind, Kind::Disconnect(Some(_))) {
+                    continue;
+                }
                 let row = renderer.render(event, &self.profiles[event.device as usize])?;
                 sink(&row)?;
                 records += 1;
@@ -123,21 +137,22 @@ impl Fleet {
     }
 
     fn truth(&self, records: u64) -> Truth {
-        let mut devices: Vec<(u32, String, Scenario)> = self
-            .profiles
-            .iter()
-            .zip(&self.scenarios)
-            .zip(&self.rank)
-            .map(|((profile, scenario), rank)| (*rank, profile.id.clone(), *scenario))
-            .collect();
-        devices.sort_by_key(|(rank, _, _)| *rank);
+        let mut devices: Vec<(String, Scenario)> = Vec::with_capacity(self.profiles.len());
+        for (profile, scenario) in self.profiles.iter().zip(&self.scenarios) {
+            devices.push((profile.id.clone(), *scenario));
+            for module in profile.modules {
+                devices.push((format!("{}/{module}", profile.id), *scenario));
+            }
+        }
+        devices.sort_unstable();
         let at = |seconds: i64| self.start + TimeDelta::seconds(seconds);
         Truth {
-            devices: devices.into_iter().map(|(_, id, s)| (id, s)).collect(),
+            devices,
             incidents: (self.hub.incidents.iter().zip(&self.hub.spans))
                 .filter_map(|(_, span)| span.map(|(first, last)| (at(first), at(last))))
                 .collect(),
             records,
+            errors_only: self.errors_only,
         }
     }
 }
@@ -217,9 +232,10 @@ mod tests {
     }
 
     #[test]
-    fn a_sixty_device_day_has_every_scenario_and_counts_its_lines() {
+    fn a_sixty_device_day_has_every_scenario_of_the_mix_and_counts_its_lines() {
         let (bytes, truth) = written(&FleetSpec::new(7, 60, 24), OutputShape::JsonLines);
-        for scenario in Scenario::ALL {
+        let mix = Mix::default();
+        for scenario in Scenario::ALL.into_iter().filter(|s| mix.share(*s) > 0) {
             assert!(
                 truth.devices.iter().any(|(_, s)| *s == scenario),
                 "{scenario:?}"
