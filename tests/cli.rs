@@ -123,6 +123,34 @@ fn counts_reconcile_and_match_the_records_in_each_fixture() {
 }
 
 #[test]
+fn the_2017_operations_monitoring_schema_has_its_status_type_codes_read_and_diagnosed() {
+    let file = "fixtures/shapes/operations-monitoring-2017.json";
+    let report = analyze_json(&[file]);
+    assert_eq!(report["summary"]["records_analyzed"], 7);
+    assert_eq!(report["summary"]["devices_with_errors"], 2);
+    let codes = |id: &str| -> Vec<(String, u64)> {
+        device(&report, id)["codes"]
+            .as_array()
+            .expect("codes")
+            .iter()
+            .map(|c| {
+                let code = c["code"].as_str().expect("code").to_string();
+                (code, c["count"].as_u64().expect("count"))
+            })
+            .collect()
+    };
+    assert_eq!(
+        codes("thermo-01"),
+        [("401003".to_string(), 1), ("404104".to_string(), 1)]
+    );
+    assert_eq!(codes("door-7"), [("404104".to_string(), 1)]);
+    assert_eq!(codes("boiler-3"), []);
+    // 401003, 404104 a second later, a reconnect: the renewal pattern, not a failure.
+    assert!(kinds(&device(&report, "thermo-01")["insights"]).contains(&"token_renewal"));
+    assert_eq!(device(&report, "thermo-01")["protocol"], "Amqp");
+}
+
+#[test]
 fn other_categories_are_filtered_with_their_reason() {
     let summary = analyze_json(&["fixtures/shapes/PT1H.json"])["summary"].clone();
     assert_eq!(summary["records_filtered"], 1);
