@@ -7,9 +7,14 @@
 //! plus a few words per device, so gigabyte files stream. Each device draws from its
 //! own random stream (see `rng.rs`), so the output depends only on the spec: the same
 //! bytes on every machine and with every dependency version.
+//!
+//! An errors-only fleet plays exactly the same and leaves out, as it writes, every
+//! record that is not of level `Error`. IoT Edge devices log for their module identities
+//! too; the truth names those as `device/module`.
 
 mod device;
 mod hub;
+mod mix;
 mod record;
 mod rng;
 #[cfg(test)]
@@ -18,8 +23,9 @@ mod schedule;
 mod shapes;
 mod spec;
 
+pub use mix::Mix;
 pub use shapes::OutputShape;
-pub use spec::{FleetSpec, Mix, Scenario, default_start};
+pub use spec::{FleetSpec, Scenario, default_start};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use device::Profile;
