@@ -1,7 +1,8 @@
 //! When each device does what. A device plays its scenario as a series of short
-//! episodes (a renewal, a burst, a takeover, a restart...), generated lazily: only episodes that
-//! start before the hour being written are played, so a device holds at most one
-//! episode's events at a time and memory follows the fleet, not the log's length.
+//! episodes (a renewal, a burst, a takeover, a restart...), generated lazily: only
+//! episodes that start before the hour being written are played, so a device holds at
+//! most one episode's events at a time and memory follows the fleet, not the log's
+//! length.
 
 mod plan;
 
