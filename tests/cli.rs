@@ -123,6 +123,34 @@ fn counts_reconcile_and_match_the_records_in_each_fixture() {
 }
 
 #[test]
+fn the_2017_operations_monitoring_schema_has_its_status_type_codes_read_and_diagnosed() {
+    let file = "fixtures/shapes/operations-monitoring-2017.json";
+    let report = analyze_json(&[file]);
+    assert_eq!(report["summary"]["records_analyzed"], 7);
+    assert_eq!(report["summary"]["devices_with_errors"], 2);
+    let codes = |id: &str| -> Vec<(String, u64)> {
+        device(&report, id)["codes"]
+            .as_array()
+            .expect("codes")
+            .iter()
+            .map(|c| {
+                let code = c["code"].as_str().expect("code").to_string();
+                (code, c["count"].as_u64().expect("count"))
+            })
+            .collect()
+    };
+    assert_eq!(
+        codes("thermo-01"),
+        [("401003".to_string(), 1), ("404104".to_string(), 1)]
+    );
+    assert_eq!(codes("door-7"), [("404104".to_string(), 1)]);
+    assert_eq!(codes("boiler-3"), []);
+    // 401003, 404104 a second later, a reconnect: the renewal pattern, not a failure.
+    assert!(kinds(&device(&report, "thermo-01")["insights"]).contains(&"token_renewal"));
+    assert_eq!(device(&report, "thermo-01")["protocol"], "Amqp");
+}
+
+#[test]
 fn other_categories_are_filtered_with_their_reason() {
     let summary = analyze_json(&["fixtures/shapes/PT1H.json"])["summary"].clone();
     assert_eq!(summary["records_filtered"], 1);
@@ -778,6 +806,68 @@ fn a_synthetic_fleet_reads_the_same_in_every_shape() {
         );
         assert_eq!(report["insights"], baseline["insights"], "{shape}");
     }
+}
+
+#[test]
+fn generate_errors_only_writes_error_records_and_a_truth_that_says_so() {
+    let args = [
+        "--seed",
+        "4",
+        "--devices",
+        "40",
+        "--hours",
+        "12",
+        "--mix",
+        "field",
+    ];
+    let (full, full_truth) = generate(&args, "errors-only-full");
+    let mut errors_args = args.to_vec();
+    errors_args.push("--errors-only");
+    let (log, truth) = generate(&errors_args, "errors-only");
+    let text = String::from_utf8(log.clone()).expect("UTF-8");
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(!lines.is_empty());
+    for line in &lines {
+        let record: Value = serde_json::from_str(line).expect("a JSON record");
+        assert_eq!(record["level"], "Error", "{line}");
+        assert_eq!(record["operationName"], "deviceDisconnect", "{line}");
+    }
+    assert_eq!(truth["errors_only"], true);
+    assert_eq!(full_truth["errors_only"], false);
+    assert_eq!(truth["records"], lines.len());
+    assert_eq!(truth["devices"], full_truth["devices"]);
+    assert_eq!(truth["incidents"], full_truth["incidents"]);
+    let full = String::from_utf8(full).expect("UTF-8");
+    let errors_of_full: Vec<&str> = full
+        .lines()
+        .filter(|line| line.contains(r#""level":"Error""#))
+        .collect();
+    assert_eq!(lines, errors_of_full);
+    let report = analyze_bytes(log);
+    assert_eq!(report["summary"]["records_analyzed"], truth["records"]);
+}
+
+#[test]
+fn generate_deals_one_scenario_to_every_device() {
+    let (_, truth) = generate(
+        &[
+            "--devices",
+            "5",
+            "--hours",
+            "2",
+            "--scenario",
+            "edge_modules",
+        ],
+        "one-scenario",
+    );
+    let devices = truth["devices"].as_array().expect("devices");
+    assert_eq!(devices.len(), 20);
+    assert!(devices.iter().all(|entry| entry[1] == "edge_modules"));
+    assert!(devices.iter().any(|entry| {
+        entry[0]
+            .as_str()
+            .is_some_and(|id| id.ends_with("/$edgeHub"))
+    }));
 }
 
 #[test]

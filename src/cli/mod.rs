@@ -7,11 +7,11 @@ mod values;
 
 pub use analyze::{AnalyzeArgs, FilterArgs, GateArgs, InputArgs};
 pub use thresholds::ThresholdArgs;
-pub use values::{ColorArg, FormatArg, ListFormat, ShapeArg};
+pub use values::{ColorArg, FormatArg, ListFormat, MixArg, ShapeArg};
 
 use crate::analysis::DeviceKey;
 use crate::config::{self, Command};
-use crate::synth::{FleetSpec, OutputShape};
+use crate::synth::{FleetSpec, Mix, OutputShape, Scenario};
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use clap_complete::Shell;
 use std::path::PathBuf;
@@ -105,6 +105,33 @@ pub struct GenerateArgs {
     /// Also write the truth (each device's scenario, the incidents) as JSON to this file.
     #[arg(long, value_name = "FILE")]
     pub truth: Option<PathBuf>,
+    /// Share of devices per scenario.
+    #[arg(long, value_enum, default_value_t = MixArg::Default)]
+    pub mix: MixArg,
+    /// Deal only this scenario to every device; repeat it for equal shares of several
+    /// (replaces --mix; incident victims only with 20 devices or more).
+    #[arg(long, value_name = "NAME", value_parser = values::scenario_parser(), conflicts_with = "mix")]
+    pub scenario: Vec<Scenario>,
+    /// Write only the records of level Error, as `AzureDiagnostics | where Category ==
+    /// "Connections" and Level == "Error"` exports them: no connects, no informational
+    /// disconnects. The truth still names every device and says `"errors_only": true`.
+    #[arg(long)]
+    pub errors_only: bool,
+}
+
+impl GenerateArgs {
+    fn spec(&self) -> FleetSpec {
+        let mix = match (self.scenario.as_slice(), self.mix) {
+            ([], MixArg::Default) => Mix::default(),
+            ([], MixArg::Field) => Mix::field(),
+            (scenarios, _) => Mix::of(scenarios),
+        };
+        FleetSpec {
+            mix,
+            errors_only: self.errors_only,
+            ..FleetSpec::new(self.seed, self.devices, self.hours)
+        }
+    }
 }
 
 impl Cli {
@@ -145,7 +172,7 @@ impl Cli {
                 output: analyze::output(ColorArg::Never, 0),
             },
             CliCommand::Generate(args) => Command::Generate {
-                spec: FleetSpec::new(args.seed, args.devices, args.hours),
+                spec: args.spec(),
                 shape: match args.shape {
                     ShapeArg::JsonLines => OutputShape::JsonLines,
                     ShapeArg::Records => OutputShape::Records,
@@ -221,6 +248,41 @@ mod tests {
             [(ReportFormat::Json, Some(PathBuf::from("report.json")))]
         );
         assert!(analyze(&["x.json", "-o", "a.json", "-o", "b.json"]).is_err());
+    }
+
+    fn generate(args: &[&str]) -> Result<FleetSpec, String> {
+        let cli = Cli::try_parse_from(["iothub-triage", "generate"].iter().chain(args))
+            .map_err(|e| e.to_string())?;
+        match cli.into_command()? {
+            Command::Generate { spec, .. } => Ok(spec),
+            other => Err(format!("not generate: {other:?}")),
+        }
+    }
+
+    #[test]
+    fn generate_deals_the_chosen_mix_or_scenarios() {
+        let spec = generate(&[]).expect("parses");
+        assert_eq!((spec.mix, spec.errors_only), (Mix::default(), false));
+        assert_eq!(
+            generate(&["--mix", "field"]).map(|s| s.mix),
+            Ok(Mix::field())
+        );
+        assert_eq!(
+            generate(&["--scenario", "takeover", "--errors-only"]).map(|s| (s.mix, s.errors_only)),
+            Ok((Mix::only(Scenario::Takeover), true))
+        );
+        assert_eq!(
+            generate(&[
+                "--scenario",
+                "token_renewal_c",
+                "--scenario",
+                "edge_modules"
+            ])
+            .map(|s| s.mix),
+            Ok(Mix::of(&[Scenario::TokenRenewalC, Scenario::EdgeModules]))
+        );
+        assert!(generate(&["--scenario", "nonsense"]).is_err());
+        assert!(generate(&["--scenario", "takeover", "--mix", "field"]).is_err());
     }
 
     #[test]

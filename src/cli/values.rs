@@ -4,8 +4,10 @@
 use crate::config::ReportFormat;
 use crate::input::{parse_offset, parse_rfc3339};
 use crate::model::{Level, Severity};
+use crate::synth::Scenario;
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use clap::ValueEnum;
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -126,6 +128,23 @@ pub enum ShapeArg {
     Tables,
     AzCli,
     Csv,
+}
+
+/// Which preset share of scenarios a generated fleet is dealt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MixArg {
+    /// The first eleven scenarios, as every test and benchmark figure was made with.
+    Default,
+    /// Every scenario, the later ones (other SDKs' renewals, takeovers, restarts, IoT
+    /// Edge modules) included.
+    Field,
+}
+
+/// The scenario names of `generate --scenario`, listed in its help.
+pub fn scenario_parser() -> impl TypedValueParser<Value = Scenario> {
+    PossibleValuesParser::new(Scenario::ALL.map(Scenario::name))
+        // The parser above only lets known names through, so the fallback is never used.
+        .map(|name: String| Scenario::from_name(&name).unwrap_or(Scenario::Healthy))
 }
 
 pub fn parse_tz(text: &str) -> Result<i32, String> {

@@ -10,6 +10,9 @@ pub enum Field {
     Category,
     Level,
     ResultType,
+    /// The operations-monitoring schema's code (2016-2017 captures), used where a
+    /// record has no `resultType`.
+    StatusType,
     Properties,
     DeviceId,
     ModuleId,
@@ -45,6 +48,7 @@ impl KeyKind {
             "category" | "Category" => KeyKind::Field(Field::Category),
             "level" | "Level" => KeyKind::Field(Field::Level),
             "resultType" | "ResultType" => KeyKind::Field(Field::ResultType),
+            "statusType" => KeyKind::Field(Field::StatusType),
             "properties" | "properties_s" => KeyKind::Field(Field::Properties),
             "deviceId" => KeyKind::Field(Field::DeviceId),
             "protocol" => KeyKind::Field(Field::Protocol),
@@ -57,7 +61,7 @@ impl KeyKind {
             "resultDescription" | "ResultDescription" | "location" | "location_s" | "authType"
             | "statusCode" | "errorMessage" | "durationMs" | "DurationMs" | "TenantId"
             | "SourceSystem" | "Type" | "SubscriptionId" | "ResourceGroup" | "ResourceProvider"
-            | "Resource" => KeyKind::Other,
+            | "Resource" | "statusDescription" => KeyKind::Other,
             _ => KeyKind::of_any_case(key),
         }
     }
@@ -107,6 +111,7 @@ impl Field {
             b"category" => Field::Category,
             b"level" => Field::Level,
             b"resulttype" => Field::ResultType,
+            b"statustype" => Field::StatusType,
             b"properties" => Field::Properties,
             b"deviceid" | b"device_id" | b"device" => Field::DeviceId,
             b"moduleid" | b"module_id" => Field::ModuleId,
@@ -272,6 +277,8 @@ mod tests {
             "ResourceGroup",
             "ResourceProvider",
             "Resource",
+            "statusType",
+            "statusDescription",
         ];
         for key in keys {
             assert_eq!(KeyKind::of(key), KeyKind::of_any_case(key), "{key}");
@@ -293,6 +300,9 @@ mod tests {
             ("DeviceId", Some(Field::DeviceId)),
             ("resourceid", Some(Field::ResourceId)),
             ("_ResourceId", Some(Field::ResourceId)),
+            ("statusType", Some(Field::StatusType)),
+            ("StatusType_s", Some(Field::StatusType)),
+            ("statusDescription", None),
             ("TenantId", None),
         ];
         for (key, field) in cases {

@@ -54,9 +54,23 @@ struct Valid {
     code: Option<&'static str>,
     /// `resultType` written as a JSON number: valid, read as its text.
     code_as_number: bool,
+    /// Where the code is: `resultType`, or the operations-monitoring `statusType`.
+    status: StatusStyle,
     properties_as_object: bool,
     /// 0: `Z`, 1: seven fraction digits, 2: a `+01:00` offset.
     time_style: u8,
+}
+
+/// The operations-monitoring schema's `statusType` beside (or instead of) `resultType`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StatusStyle {
+    /// No `statusType`: today's records.
+    Absent,
+    /// The code in `statusType` and no `resultType` (null, or the empty cell): the
+    /// 2016-2017 schema.
+    Instead,
+    /// A different code in `statusType` beside the record's `resultType`, which wins.
+    Beside,
 }
 
 /// One line, element or row of an export.
@@ -91,14 +105,27 @@ fn valid() -> impl Strategy<Value = Valid> {
         any::<bool>(),
         any::<bool>(),
         0..3u8,
+        select(
+            &[
+                StatusStyle::Absent,
+                StatusStyle::Instead,
+                StatusStyle::Beside,
+            ][..],
+        ),
     )
         .prop_map(
-            |(device, connect, error_level, code, number, object, time_style)| Valid {
+            |(device, connect, error_level, code, number, object, time_style, status)| Valid {
                 device,
                 connect,
                 error_level,
                 code,
                 code_as_number: number && code.is_some(),
+                // Without a code, a `statusType` beside an empty `resultType` would be
+                // the code: that is `Instead`.
+                status: match status {
+                    StatusStyle::Beside if code.is_none() => StatusStyle::Instead,
+                    other => other,
+                },
                 properties_as_object: object,
                 time_style,
             },
@@ -209,6 +236,8 @@ struct Cells {
     category: Value,
     level: Value,
     code: Value,
+    /// `statusType`; null when the record has none.
+    status: Value,
     properties: Value,
 }
 
@@ -243,9 +272,20 @@ fn cells(record: &Valid, index: usize) -> Cells {
         } else {
             "Information"
         }),
-        code: match record.code {
-            Some(code) if record.code_as_number => json!(code.parse::<u64>().expect("digits")),
-            code => json!(code.unwrap_or("")),
+        code: match (record.status, record.code) {
+            (StatusStyle::Instead, _) => Value::Null,
+            (_, Some(code)) if record.code_as_number => {
+                json!(code.parse::<u64>().expect("digits"))
+            }
+            (_, code) => json!(code.unwrap_or("")),
+        },
+        status: match (record.status, record.code) {
+            (StatusStyle::Absent, _) => Value::Null,
+            (StatusStyle::Beside, _) => json!("400027"),
+            (StatusStyle::Instead, Some(code)) if record.code_as_number => {
+                json!(code.parse::<u64>().expect("digits"))
+            }
+            (StatusStyle::Instead, code) => json!(code.unwrap_or("")),
         },
         properties: if record.properties_as_object {
             properties
@@ -318,11 +358,13 @@ impl Carrier {
                 cells.operation,
                 cells.code,
                 cells.level,
+                cells.status,
                 cells.properties
             ]),
             Carrier::AzCli => {
                 let text = |value: Value| match value {
                     Value::String(text) if text.is_empty() => json!("None"),
+                    Value::Null => json!("None"),
                     Value::Object(_) => json!(value.to_string()),
                     other => other,
                 };
@@ -330,11 +372,22 @@ impl Carrier {
                     "ResourceId": RESOURCE_ID, "Category": cells.category,
                     "OperationName": cells.operation, "ResultType": text(cells.code),
                     "Level": cells.level, "DurationMs": "None",
+                    "statusType_s": text(cells.status),
                     "properties_s": text(cells.properties)})
             }
-            _ => json!({"time": cells.time, "resourceId": RESOURCE_ID,
-                "operationName": cells.operation, "category": cells.category,
-                "level": cells.level, "resultType": cells.code, "properties": cells.properties}),
+            _ => {
+                let mut record = json!({"time": cells.time, "resourceId": RESOURCE_ID,
+                    "operationName": cells.operation, "category": cells.category,
+                    "level": cells.level, "resultType": cells.code, "statusType": cells.status,
+                    "properties": cells.properties});
+                // Old-schema records have no `resultType` at all, today's no `statusType`.
+                if let Value::Object(fields) = &mut record {
+                    fields.retain(|key, value| {
+                        !(value.is_null() && (key == "resultType" || key == "statusType"))
+                    });
+                }
+                record
+            }
         }
     }
 
@@ -354,6 +407,7 @@ impl Carrier {
             "OperationName",
             "ResultType",
             "Level",
+            "statusType",
             "properties_s",
         ]
         .map(|name| json!({"name": name, "type": "string"}));
@@ -529,8 +583,7 @@ fn blank_or_newline(blank: Option<Vec<u8>>) -> Vec<u8> {
 /// A portal CSV export: `properties_s` last, so that a last row cut short can end inside
 /// its quotes.
 fn csv_export(entries: &[Entry], crlf: bool) -> (Vec<u8>, Expected) {
-    let header =
-        "TenantId,TimeGenerated [UTC],OperationName,Category,Level,ResultType,properties_s";
+    let header = "TenantId,TimeGenerated [UTC],OperationName,Category,Level,ResultType,StatusType,properties_s";
     let (mut text, mut expected) = (header.as_bytes().to_vec(), Expected::default());
     text.extend_from_slice(if crlf { b"\r\n" } else { b"\n" });
     for (index, entry) in entries.iter().enumerate() {
@@ -551,11 +604,11 @@ fn csv_export(entries: &[Entry], crlf: bool) -> (Vec<u8>, Expected) {
             }
             (Entry::InvalidJson, _) => {
                 let mut cells = row_cells(self::cells(&valid_example(), index));
-                cells[6] = "{\"deviceId\": oops".into();
+                cells[7] = "{\"deviceId\": oops".into();
                 (csv_row(&cells), Fate::Skipped)
             }
             (Entry::NotAnObject(text), _) => {
-                (csv_row(&[*text; 8].map(String::from)), Fate::Skipped)
+                (csv_row(&[*text; 9].map(String::from)), Fate::Skipped)
             }
             (Entry::RandomBytes(bytes), _) => (without(bytes, b"\0\n\r\""), Fate::Unknown),
             (Entry::EmptyLine, _) => (Vec::new(), Fate::Nothing),
@@ -577,6 +630,7 @@ fn valid_example() -> Valid {
         error_level: false,
         code: None,
         code_as_number: false,
+        status: StatusStyle::Absent,
         properties_as_object: false,
         time_style: 0,
     }
@@ -585,6 +639,8 @@ fn valid_example() -> Valid {
 fn row_cells(cells: Cells) -> Vec<String> {
     let text = |value: Value| match value {
         Value::String(text) => text,
+        // An empty cell, as the portal writes a null.
+        Value::Null => String::new(),
         other => other.to_string(),
     };
     vec![
@@ -594,6 +650,7 @@ fn row_cells(cells: Cells) -> Vec<String> {
         text(cells.category),
         text(cells.level),
         text(cells.code),
+        text(cells.status),
         text(cells.properties),
     ]
 }

@@ -46,6 +46,8 @@ pub struct RawRecord<'a> {
     pub category: Option<Cow<'a, str>>,
     pub level: Option<Cow<'a, str>>,
     pub result_type: Option<Cow<'a, str>>,
+    /// The old schema's `statusType`: the code when `result_type` is absent or blank.
+    pub status_type: Option<Cow<'a, str>>,
     pub properties: Option<Properties<'a>>,
     pub device_id: Option<Cow<'a, str>>,
     pub module_id: Option<Cow<'a, str>>,
@@ -96,6 +98,7 @@ impl<'a> RawRecord<'a> {
             Field::Category => &mut self.category,
             Field::Level => &mut self.level,
             Field::ResultType => &mut self.result_type,
+            Field::StatusType => &mut self.status_type,
             Field::Properties => return None,
             Field::DeviceId => &mut self.device_id,
             Field::ModuleId => &mut self.module_id,
@@ -179,6 +182,7 @@ impl<'a> RawRecord<'a> {
             &mut self.category,
             &mut self.level,
             &mut self.result_type,
+            &mut self.status_type,
             &mut self.resource_id,
             &mut self.resource_type,
         ] {
@@ -228,11 +232,12 @@ impl<'a> RawRecord<'a> {
         let Some(operation) = self.operation.as_deref() else {
             return Outcome::Skipped("no operationName".to_string());
         };
-        let code = self
-            .result_type
-            .as_deref()
+        // A record with both keeps `resultType`; 2016-2017 captures have only `statusType`.
+        let code = [self.result_type.as_deref(), self.status_type.as_deref()]
+            .into_iter()
+            .flatten()
             .map(str::trim)
-            .filter(|c| !c.is_empty())
+            .find(|c| !c.is_empty())
             .map(CompactString::from);
         let text = |value: Option<Cow<'_, str>>| value.as_deref().map(CompactString::from);
         Outcome::Record(Record {
@@ -612,6 +617,42 @@ mod tests {
             matches!(raw.properties, Some(Properties::Text(Cow::Owned(_)))),
             "escaped, so unescaped into a copy"
         );
+    }
+
+    #[test]
+    fn the_operations_monitoring_code_is_read_where_there_is_no_result_type() {
+        let old = |extra: Value| {
+            let mut value = json!({"time": "2026-03-02T09:10:05Z", "operationName": "deviceDisconnect",
+                "category": "Connections", "level": "Error", "deviceId": "pump-0042", "protocol": "Mqtt",
+                "authType": "{\"scope\":\"device\",\"type\":\"sas\",\"issuer\":\"iothub\"}",
+                "durationMs": 0, "statusCode": "401", "statusDescription": "IotHubUnauthorized"});
+            if let (Value::Object(record), Value::Object(extra)) = (&mut value, extra) {
+                record.extend(extra);
+            }
+            match finish(value) {
+                Outcome::Record(record) => (record.device_id.to_string(), record.code),
+                other => panic!("not a record: {other:?}"),
+            }
+        };
+        let code = |text: &str| Some(CompactString::from(text));
+        let device = "pump-0042".to_string();
+        assert_eq!(
+            old(json!({"statusType": "401003"})),
+            (device.clone(), code("401003"))
+        );
+        assert_eq!(
+            old(json!({"statusType": 404104})),
+            (device.clone(), code("404104"))
+        );
+        assert_eq!(
+            old(json!({"resultType": " ", "statusType": "404104"})),
+            (device.clone(), code("404104"))
+        );
+        assert_eq!(
+            old(json!({"resultType": "409002", "statusType": "404104"})),
+            (device.clone(), code("409002"))
+        );
+        assert_eq!(old(json!({"statusType": ""})), (device, None));
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Who the synthetic devices are: id, SDK, protocol, authentication and client
-//! addresses. Fixed per device for the whole log, and shaped like the reference samples.
+//! Who the synthetic devices are: id, SDK, protocol, authentication, client addresses
+//! and, for IoT Edge devices, module identities. Fixed per device for the whole log,
+//! and shaped like the reference samples.
 
 use super::rng::Rng;
 use super::spec::Scenario;
@@ -37,6 +38,18 @@ const SAS: &str =
     r#"{"scope":"device","type":"sas","issuer":"iothub","acceptingIpFilterRule":null}"#;
 const X509: &str = r#"{"scope":"device","type":"x509Certificate","issuer":"external","acceptingIpFilterRule":null}"#;
 
+/// The `authType` of a module identity: the same document with the module scope.
+pub(super) const MODULE_SAS: &str =
+    r#"{"scope":"module","type":"sas","issuer":"iothub","acceptingIpFilterRule":null}"#;
+
+/// The module identities of an IoT Edge device: the two runtime modules, then one
+/// custom module (Microsoft's simulated sensor, or one of two common workloads).
+const EDGE_MODULES: [[&str; 3]; 3] = [
+    ["$edgeAgent", "$edgeHub", "tempSensor"],
+    ["$edgeAgent", "$edgeHub", "opcPublisher"],
+    ["$edgeAgent", "$edgeHub", "modbusReader"],
+];
+
 /// Masked client addresses from the RFC 5737 documentation ranges only.
 const ADDRESSES: [&str; 3] = ["192.0.2.XXX", "198.51.100.XXX", "203.0.113.XXX"];
 
@@ -48,8 +61,11 @@ pub(super) struct Profile {
     pub protocol: &'static str,
     /// `None` is logged as `"authType":null`, as in most real captures.
     pub auth: Option<&'static str>,
-    /// The device's address; the second is the other client of a duplicated identity.
+    /// The device's address; the second is the other client of a duplicated identity,
+    /// or the new address of a device whose connection was taken over.
     pub addresses: [&'static str; 2],
+    /// Module identities logging under this device (IoT Edge), none for most devices.
+    pub modules: &'static [&'static str],
 }
 
 #[derive(Clone, Copy)]
@@ -69,6 +85,12 @@ impl Profile {
             Scenario::TokenRenewalMqtt if rng.chance(300) => Family::Java,
             Scenario::TokenRenewalMqtt => Family::Dotnet,
             Scenario::TokenRenewalNode => Family::Node,
+            Scenario::TokenRenewalShort if rng.chance(300) => Family::Java,
+            Scenario::TokenRenewalShort | Scenario::TokenRenewalNo404104 => Family::Dotnet,
+            Scenario::TokenRenewalC => Family::C,
+            Scenario::TokenRenewalPython => Family::Python,
+            // The IoT Edge runtime and Microsoft's modules are .NET.
+            Scenario::EdgeModules => Family::Dotnet,
             _ => rng.pick(&[
                 Family::Dotnet,
                 Family::Dotnet,
@@ -92,7 +114,14 @@ impl Profile {
         // Token expiry needs a token: those devices use SAS (logged or null), never X.509.
         let uses_sas = matches!(
             scenario,
-            Scenario::TokenRenewalMqtt | Scenario::TokenRenewalNode | Scenario::CredentialFailure
+            Scenario::TokenRenewalMqtt
+                | Scenario::TokenRenewalNode
+                | Scenario::CredentialFailure
+                | Scenario::TokenRenewalShort
+                | Scenario::TokenRenewalC
+                | Scenario::TokenRenewalPython
+                | Scenario::TokenRenewalNo404104
+                | Scenario::FlappingWith401003
         );
         let auth = match family {
             Family::Dotnet | Family::Java => rng.pick(&[Some(SAS), Some(SAS), Some(SAS), None]),
@@ -100,24 +129,39 @@ impl Profile {
             Family::Python if uses_sas => Some(SAS),
             Family::Python => rng.pick(&[Some(X509), Some(SAS)]),
         };
-        // Some gateways speak AMQP; the MQTT-only patterns keep MQTT.
+        // Some gateways speak AMQP; the MQTT-only patterns keep MQTT. Renewal by
+        // disconnecting is what the SDKs do over MQTT (AMQP renews on the open link).
         let mqtt_only = matches!(
             scenario,
-            Scenario::TokenRenewalMqtt | Scenario::TokenRenewalNode | Scenario::DuplicateIdentity
+            Scenario::TokenRenewalMqtt
+                | Scenario::TokenRenewalNode
+                | Scenario::DuplicateIdentity
+                | Scenario::TokenRenewalShort
+                | Scenario::TokenRenewalC
+                | Scenario::TokenRenewalPython
+                | Scenario::TokenRenewalNo404104
         );
-        let protocol = if stem == "gw-edge" && !mqtt_only && rng.chance(600) {
-            "Amqp"
-        } else {
-            "Mqtt"
+        let protocol = match scenario {
+            // edgeHub's upstream protocol is AMQP unless configured otherwise.
+            Scenario::EdgeModules => "Amqp",
+            // Both kinds of takeover (400027 over MQTT, 409002 over AMQP) are wanted.
+            Scenario::Takeover if rng.chance(300) => "Amqp",
+            _ if stem == "gw-edge" && !mqtt_only && rng.chance(600) => "Amqp",
+            _ => "Mqtt",
         };
         let first = rng.below(ADDRESSES.len() as u64) as usize;
         let second = (first + 1 + rng.below(ADDRESSES.len() as u64 - 1) as usize) % ADDRESSES.len();
+        let modules: &'static [&'static str] = match scenario {
+            Scenario::EdgeModules => &EDGE_MODULES[rng.below(EDGE_MODULES.len() as u64) as usize],
+            _ => &[],
+        };
         Profile {
             id: format!("{stem}-{:04}", index + 1),
             sdk,
             protocol,
             auth,
             addresses: [ADDRESSES[first], ADDRESSES[second]],
+            modules,
         }
     }
 }
@@ -150,5 +194,57 @@ mod tests {
             assert!(mqtt.sdk.starts_with(".NET/") || mqtt.sdk.starts_with("com.microsoft"));
             assert_ne!(mqtt.auth, Some(X509));
         }
+        // The prefixes of the reference's section 5.3, longest first for Python.
+        let expected = [
+            (Scenario::TokenRenewalC, &["iothubclient/"][..]),
+            (
+                Scenario::TokenRenewalPython,
+                &["azure-iot-device-iothub-py/"],
+            ),
+            (Scenario::TokenRenewalNo404104, &[".NET/"]),
+            (
+                Scenario::TokenRenewalShort,
+                &[".NET/", "com.microsoft.azure.sdk.iot.iot-device-client/"],
+            ),
+            (Scenario::EdgeModules, &[".NET/"]),
+        ];
+        for (scenario, prefixes) in expected {
+            for index in 0..30 {
+                let profile = Profile::new(index, scenario, &mut rng);
+                assert!(
+                    prefixes.iter().any(|p| profile.sdk.starts_with(p)),
+                    "{scenario:?}: {}",
+                    profile.sdk
+                );
+                assert_eq!(
+                    profile.protocol == "Amqp",
+                    scenario == Scenario::EdgeModules
+                );
+                assert_ne!(profile.auth, Some(X509), "{scenario:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn only_edge_devices_have_modules_and_those_start_with_the_runtime() {
+        let mut rng = Rng::new(4);
+        for scenario in Scenario::ALL {
+            let profile = Profile::new(3, scenario, &mut rng);
+            if scenario == Scenario::EdgeModules {
+                assert_eq!(profile.modules[..2], ["$edgeAgent", "$edgeHub"]);
+                assert_eq!(profile.modules.len(), 3);
+            } else {
+                assert!(profile.modules.is_empty(), "{scenario:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn takeover_devices_use_both_protocols() {
+        let mut rng = Rng::new(6);
+        let protocols: Vec<&str> = (0..100)
+            .map(|index| Profile::new(index, Scenario::Takeover, &mut rng).protocol)
+            .collect();
+        assert!(protocols.contains(&"Amqp") && protocols.contains(&"Mqtt"));
     }
 }

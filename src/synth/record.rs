@@ -2,7 +2,7 @@
 //! identity, the codes the scenarios use, and the `properties` JSON string, all laid
 //! out field for field like the reference samples (section 8).
 
-use super::device::Profile;
+use super::device::{MODULE_SAS, Profile};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use std::io;
@@ -84,6 +84,8 @@ pub(super) struct Event {
     pub kind: Kind,
     /// Which of the device's two addresses the client used.
     pub address: u8,
+    /// 0 for the device identity itself, `n` for its `n`th module (`Profile::modules`).
+    pub module: u8,
 }
 
 /// A rendered record, borrowed from the [`Renderer`]'s buffers; every shape writes these.
@@ -103,6 +105,9 @@ pub(super) struct Row<'a> {
 struct Properties<'a> {
     #[serde(rename = "deviceId")]
     device_id: &'a str,
+    /// Only module identities have one; absent, not null, for devices.
+    #[serde(rename = "moduleId", skip_serializing_if = "Option::is_none")]
+    module_id: Option<&'a str>,
     #[serde(rename = "sdkVersion", skip_serializing_if = "Option::is_none")]
     sdk_version: Option<&'a str>,
     protocol: &'a str,
@@ -190,15 +195,23 @@ impl Renderer {
             Kind::Disconnect(Some(code)) => ("deviceDisconnect", "Error", Some(code)),
         };
         let texts = code.map(Code::texts);
+        let module_id = usize::from(event.module)
+            .checked_sub(1)
+            .and_then(|index| device.modules.get(index).copied());
         let properties = Properties {
             device_id: &device.id,
+            module_id,
             // The hub names the SDK on connects only.
             sdk_version: (event.kind == Kind::Connect).then_some(device.sdk),
             protocol: device.protocol,
             // The samples carry authType on connects and on 401003, null elsewhere.
             auth_type: match code {
                 None | Some(Code::Unauthorized) if event.kind != Kind::Disconnect(None) => {
-                    device.auth
+                    if module_id.is_some() {
+                        Some(MODULE_SAS)
+                    } else {
+                        device.auth
+                    }
                 }
                 _ => None,
             },
@@ -235,10 +248,15 @@ mod tests {
                 r#"{"scope":"device","type":"sas","issuer":"iothub","acceptingIpFilterRule":null}"#,
             ),
             addresses: ["203.0.113.XXX", "192.0.2.XXX"],
+            modules: &["$edgeAgent", "$edgeHub", "tempSensor"],
         }
     }
 
     fn line(at: i64, kind: Kind) -> String {
+        module_line(at, kind, 0)
+    }
+
+    fn module_line(at: i64, kind: Kind, module: u8) -> String {
         let device = pump();
         let mut renderer = Renderer::new(default_start());
         let event = Event {
@@ -246,6 +264,7 @@ mod tests {
             device: 0,
             kind,
             address: 0,
+            module,
         };
         let row = renderer.render(&event, &device).map_err(|e| e.to_string());
         row.and_then(|row| serde_json::to_string(&LogRecord::new(&row)).map_err(|e| e.to_string()))
@@ -279,5 +298,18 @@ mod tests {
             text.contains(r#"\"statusCode\":null,\"errorMessage\":\"\""#),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_module_event_names_its_module_after_the_device_with_the_module_scope() {
+        let text = module_line(60, Kind::Connect, 2);
+        assert!(
+            text.contains(
+                r#"{\"deviceId\":\"pump-0042\",\"moduleId\":\"$edgeHub\",\"sdkVersion\""#
+            ),
+            "{text}"
+        );
+        assert!(text.contains(r#"\"scope\\\":\\\"module\\\""#), "{text}");
+        assert!(!line(60, Kind::Connect).contains("moduleId"));
     }
 }

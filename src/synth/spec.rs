@@ -1,6 +1,8 @@
-//! What a synthetic fleet is made of: the spec (seed, size, duration, start), the
-//! scenarios a device can play, their shares, and how devices are dealt scenarios.
+//! What a synthetic fleet is made of: the spec (seed, size, duration, start, mix), the
+//! scenarios a device can play, and how devices are dealt scenarios from the mix's
+//! shares (see `mix.rs`).
 
+use super::mix::Mix;
 use super::rng::Rng;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -26,6 +28,10 @@ pub struct FleetSpec {
     /// The log starts here; whole seconds are used.
     pub start: DateTime<Utc>,
     pub mix: Mix,
+    /// Write only the records of level `Error`, as the troubleshooting page's query
+    /// (`Category == "Connections" and Level == "Error"`) exports them: the devices
+    /// play the same, but connects and informational disconnects are left out.
+    pub errors_only: bool,
 }
 
 impl FleetSpec {
@@ -37,6 +43,7 @@ impl FleetSpec {
             hours,
             start: default_start(),
             mix: Mix::default(),
+            errors_only: false,
         }
     }
 
@@ -52,6 +59,9 @@ pub fn default_start() -> DateTime<Utc> {
 }
 
 /// What a device does during the log; see the crate's synth docs for each pattern.
+///
+/// The serde names (snake_case) are the names of the truth file and of
+/// `generate --scenario`; [`Scenario::name`] gives the same text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Scenario {
@@ -77,10 +87,33 @@ pub enum Scenario {
     QuietAtEnd,
     /// Healthy, but dropped (500008/500001) with many others in the hub incident.
     IncidentVictim,
+    // The scenarios below come after `IncidentVictim` so that the default mix, which
+    // gives them no share, deals exactly as it did before they existed.
+    /// .NET/Java with a configured short token: 401003, 404104, connect, every 15 or
+    /// 30 min (per device) ±30 s.
+    TokenRenewalShort,
+    /// C SDK renewal every 48 min ±30 s; half of these devices log no 404104.
+    TokenRenewalC,
+    /// Python SDK renewal 120 s before a 60-min expiry: every 58 min ±30 s, with 404104.
+    TokenRenewalPython,
+    /// .NET renewal every 65 min ±1 min logged as 401003 then connect, no 404104.
+    #[serde(rename = "token_renewal_no_404104")]
+    TokenRenewalNo404104,
+    /// Healthy, but once or twice a day a new connection opens before the old one is
+    /// closed: connect, then 400027 (MQTT) or 409002 (AMQP) for the old one within 5 s.
+    Takeover,
+    /// Healthy, restarting cleanly every 12 h ±10 min (informational disconnect, connect).
+    RestartTwiceDaily,
+    /// A rapid flapper whose first 2-3 bursts of each day hold one 401003 drop each.
+    #[serde(rename = "flapping_with_401003")]
+    FlappingWith401003,
+    /// An IoT Edge device with `$edgeAgent`, `$edgeHub` and one custom module, all
+    /// connected and staying connected.
+    EdgeModules,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 11] = [
+    pub const ALL: [Scenario; 19] = [
         Scenario::Healthy,
         Scenario::TokenRenewalMqtt,
         Scenario::TokenRenewalNode,
@@ -92,86 +125,51 @@ impl Scenario {
         Scenario::SideEffect,
         Scenario::QuietAtEnd,
         Scenario::IncidentVictim,
+        Scenario::TokenRenewalShort,
+        Scenario::TokenRenewalC,
+        Scenario::TokenRenewalPython,
+        Scenario::TokenRenewalNo404104,
+        Scenario::Takeover,
+        Scenario::RestartTwiceDaily,
+        Scenario::FlappingWith401003,
+        Scenario::EdgeModules,
     ];
-}
 
-/// Relative shares of devices per scenario (any unit; the default sums to 1000).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Mix {
-    pub healthy: u32,
-    pub token_renewal_mqtt: u32,
-    pub token_renewal_node: u32,
-    pub rapid_flapping: u32,
-    pub chronic_flapping: u32,
-    pub duplicate_identity: u32,
-    pub credential_failure: u32,
-    pub offline: u32,
-    pub side_effect: u32,
-    pub quiet_at_end: u32,
-    pub incident_victim: u32,
-}
-
-impl Default for Mix {
-    /// Mostly quiet or renewing devices, a few of each problem, 15% incident victims.
-    fn default() -> Self {
-        Mix {
-            healthy: 370,
-            token_renewal_mqtt: 200,
-            token_renewal_node: 100,
-            rapid_flapping: 20,
-            chronic_flapping: 40,
-            duplicate_identity: 20,
-            credential_failure: 20,
-            offline: 30,
-            side_effect: 30,
-            quiet_at_end: 20,
-            incident_victim: 150,
+    /// The name in the truth file and on the command line (the serde name).
+    pub fn name(self) -> &'static str {
+        match self {
+            Scenario::Healthy => "healthy",
+            Scenario::TokenRenewalMqtt => "token_renewal_mqtt",
+            Scenario::TokenRenewalNode => "token_renewal_node",
+            Scenario::RapidFlapping => "rapid_flapping",
+            Scenario::ChronicFlapping => "chronic_flapping",
+            Scenario::DuplicateIdentity => "duplicate_identity",
+            Scenario::CredentialFailure => "credential_failure",
+            Scenario::Offline => "offline",
+            Scenario::SideEffect => "side_effect",
+            Scenario::QuietAtEnd => "quiet_at_end",
+            Scenario::IncidentVictim => "incident_victim",
+            Scenario::TokenRenewalShort => "token_renewal_short",
+            Scenario::TokenRenewalC => "token_renewal_c",
+            Scenario::TokenRenewalPython => "token_renewal_python",
+            Scenario::TokenRenewalNo404104 => "token_renewal_no_404104",
+            Scenario::Takeover => "takeover",
+            Scenario::RestartTwiceDaily => "restart_twice_daily",
+            Scenario::FlappingWith401003 => "flapping_with_401003",
+            Scenario::EdgeModules => "edge_modules",
         }
     }
-}
 
-impl Mix {
-    /// Every device plays `scenario` (no incident unless it is `IncidentVictim`).
-    pub fn only(scenario: Scenario) -> Mix {
-        let mut mix = Mix {
-            healthy: 0,
-            token_renewal_mqtt: 0,
-            token_renewal_node: 0,
-            rapid_flapping: 0,
-            chronic_flapping: 0,
-            duplicate_identity: 0,
-            credential_failure: 0,
-            offline: 0,
-            side_effect: 0,
-            quiet_at_end: 0,
-            incident_victim: 0,
-        };
-        *mix.share_mut(scenario) = 1;
-        mix
-    }
-
-    pub fn share(&self, scenario: Scenario) -> u32 {
-        // Through `share_mut`, so the scenario-to-field mapping is written once.
-        let mut copy = *self;
-        *copy.share_mut(scenario)
-    }
-
-    fn share_mut(&mut self, scenario: Scenario) -> &mut u32 {
-        match scenario {
-            Scenario::Healthy => &mut self.healthy,
-            Scenario::TokenRenewalMqtt => &mut self.token_renewal_mqtt,
-            Scenario::TokenRenewalNode => &mut self.token_renewal_node,
-            Scenario::RapidFlapping => &mut self.rapid_flapping,
-            Scenario::ChronicFlapping => &mut self.chronic_flapping,
-            Scenario::DuplicateIdentity => &mut self.duplicate_identity,
-            Scenario::CredentialFailure => &mut self.credential_failure,
-            Scenario::Offline => &mut self.offline,
-            Scenario::SideEffect => &mut self.side_effect,
-            Scenario::QuietAtEnd => &mut self.quiet_at_end,
-            Scenario::IncidentVictim => &mut self.incident_victim,
-        }
+    /// The scenario of that [`name`](Scenario::name).
+    pub fn from_name(name: &str) -> Option<Scenario> {
+        Scenario::ALL.into_iter().find(|s| s.name() == name)
     }
 }
+
+/// How many scenarios there are: the length of every per-scenario table.
+pub(super) const SCENARIOS: usize = Scenario::ALL.len();
+/// Where `IncidentVictim` sits in [`Scenario::ALL`].
+pub(super) const INCIDENT_VICTIM: usize = 10;
 
 /// Each device's scenario, by device index: counts from the shares, then shuffled so
 /// that neither the index nor the id says anything about the scenario.
@@ -191,7 +189,7 @@ pub(super) fn deal(spec: &FleetSpec, rng: &mut Rng) -> Vec<Scenario> {
 }
 
 /// Devices per scenario, in `Scenario::ALL` order, summing to `spec.devices`.
-fn counts(spec: &FleetSpec) -> [usize; 11] {
+fn counts(spec: &FleetSpec) -> [usize; SCENARIOS] {
     let n = spec.devices;
     let weights = Scenario::ALL.map(|s| match s {
         // Without an incident a victim is only a healthy device under a false name.
@@ -199,38 +197,38 @@ fn counts(spec: &FleetSpec) -> [usize; 11] {
         _ => u64::from(spec.mix.share(s)),
     });
     let total: u64 = weights.iter().sum();
-    let mut counts = [0usize; 11];
+    let mut counts = [0usize; SCENARIOS];
     if total == 0 {
         counts[0] = n;
         return counts;
     }
     // Largest remainder, ties to the earlier scenario: integer-only, so exact everywhere.
-    let mut remainders = [0u64; 11];
+    let mut remainders = [0u64; SCENARIOS];
     for (i, w) in weights.iter().enumerate() {
         let scaled = n as u128 * u128::from(*w);
         counts[i] = (scaled / u128::from(total)) as usize;
         remainders[i] = (scaled % u128::from(total)) as u64;
     }
-    let mut order: Vec<usize> = (0..11).collect();
+    let mut order: Vec<usize> = (0..SCENARIOS).collect();
     order.sort_by(|a, b| remainders[*b].cmp(&remainders[*a]).then(a.cmp(b)));
     let short = n - counts.iter().sum::<usize>();
     for &i in order.iter().take(short) {
         counts[i] += 1;
     }
 
-    let mut minimum = [0usize; 11];
+    let mut minimum = [0usize; SCENARIOS];
     for (i, w) in weights.iter().enumerate() {
         if *w > 0 && n >= EVERY_SCENARIO_FROM {
             minimum[i] = 1;
         }
     }
     if spec.has_incidents() {
-        minimum[10] = VICTIMS_MIN.max((n * VICTIMS_MIN_PERCENT).div_ceil(100));
+        minimum[INCIDENT_VICTIM] = VICTIMS_MIN.max((n * VICTIMS_MIN_PERCENT).div_ceil(100));
     }
     // Top up each scenario below its minimum from the one with the most to spare.
-    for i in 0..11 {
+    for i in 0..SCENARIOS {
         while counts[i] < minimum[i] {
-            let donor = (0..11)
+            let donor = (0..SCENARIOS)
                 .filter(|&d| counts[d] > minimum[d])
                 .max_by(|&a, &b| {
                     (counts[a] - minimum[a])
@@ -271,15 +269,49 @@ mod tests {
     }
 
     #[test]
-    fn thirty_devices_cover_every_scenario() {
-        for n in [30, 31, 45, 60, 100] {
-            let spec = FleetSpec::new(1, n, 24);
-            assert!(
-                counts(&spec).iter().all(|c| *c > 0),
-                "{n} devices: {:?}",
-                counts(&spec)
-            );
+    fn thirty_devices_cover_every_scenario_of_the_mix() {
+        for mix in [Mix::default(), Mix::field()] {
+            for n in [30, 31, 45, 60, 100] {
+                let spec = FleetSpec {
+                    mix,
+                    ..FleetSpec::new(1, n, 24)
+                };
+                let counts = counts(&spec);
+                for (scenario, count) in Scenario::ALL.iter().zip(counts) {
+                    assert_eq!(
+                        count > 0,
+                        mix.share(*scenario) > 0,
+                        "{n} devices, {scenario:?}: {counts:?}"
+                    );
+                }
+            }
         }
+    }
+
+    #[test]
+    fn names_are_the_serde_names_and_read_back() {
+        for scenario in Scenario::ALL {
+            assert_eq!(
+                serde_json::to_value(scenario).ok(),
+                Some(serde_json::Value::from(scenario.name()))
+            );
+            assert_eq!(Scenario::from_name(scenario.name()), Some(scenario));
+        }
+        assert_eq!(
+            Scenario::TokenRenewalNo404104.name(),
+            "token_renewal_no_404104"
+        );
+        assert_eq!(Scenario::from_name("Healthy"), None);
+    }
+
+    #[test]
+    fn a_mix_of_scenarios_deals_them_in_equal_parts() {
+        let mut spec = FleetSpec::new(3, 40, 24);
+        spec.mix = Mix::of(&[Scenario::Takeover, Scenario::EdgeModules]);
+        let dealt = deal(&spec, &mut Rng::new(3));
+        let takeovers = dealt.iter().filter(|s| **s == Scenario::Takeover).count();
+        assert_eq!(takeovers, 20);
+        assert_eq!(dealt.len(), 40);
     }
 
     #[test]

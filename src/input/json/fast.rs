@@ -49,6 +49,10 @@ pub(super) fn read_record(line: &[u8]) -> Option<RawRecord<'_>> {
                 KeyKind::Field(field) => match cursor.peek()? {
                     b'"' => raw.set(field, Cow::Borrowed(cursor.plain_string()?)),
                     b'n' => cursor.literal("null")?,
+                    // The operations-monitoring schema writes its code as a bare number.
+                    b'0'..=b'9' if field == Field::StatusType => {
+                        raw.set(field, Cow::Borrowed(cursor.plain_integer()?));
+                    }
                     _ => return None,
                 },
                 // A wrapper, not a record: the serde reader walks it.
@@ -164,6 +168,19 @@ impl<'a> Cursor<'a> {
         }
         self.at = end + 1;
         self.text.get(start..end)
+    }
+
+    /// A whole number without sign, fraction or exponent, small enough for a `u64`:
+    /// serde gives such a number back as the same digits, any other as other text.
+    fn plain_integer(&mut self) -> Option<&'a str> {
+        let start = self.at;
+        let length = number_length(&self.bytes()[start..])?;
+        let digits = self.text.get(start..start + length)?;
+        if length > 19 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        self.at += length;
+        Some(digits)
     }
 
     /// Any string, checked and passed over.
@@ -378,6 +395,14 @@ const OUTER_KEYS: &KnownKeys = &[
     (b"durationMs\"", KeyKind::Other),
     (b"properties\"", KeyKind::Field(Field::Properties)),
     (b"location\"", KeyKind::Other),
+    // The operations-monitoring schema (2016-2017): device fields at the top, the code
+    // in `statusType`. Last, so that they cost today's records nothing.
+    (b"deviceId\"", KeyKind::Field(Field::DeviceId)),
+    (b"protocol\"", KeyKind::Field(Field::Protocol)),
+    (b"authType\"", KeyKind::Other),
+    (b"statusCode\"", KeyKind::Other),
+    (b"statusType\"", KeyKind::Field(Field::StatusType)),
+    (b"statusDescription\"", KeyKind::Other),
 ];
 
 /// The keys of `properties`, each ending with an escaped quote.
@@ -497,13 +522,15 @@ mod tests {
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
 
-        /// Random edits of a real record, wherever they fall: whatever the quick way
-        /// reads, it reads as serde does.
+        /// Random edits of a real record (of today's schema, or of the 2016-2017
+        /// operations-monitoring one), wherever they fall: whatever the quick way reads,
+        /// it reads as serde does.
         #[test]
         fn edited_records_are_read_alike_or_declined(
+            sample in proptest::sample::select(&[SAMPLE, OLD_SAMPLE, OLD_SAMPLE_NUMBER][..]),
             edits in proptest::collection::vec((0usize..1000, 0usize..EDITS.len(), 0u8..3), 1..4)
         ) {
-            let mut line = SAMPLE.as_bytes().to_vec();
+            let mut line = sample.as_bytes().to_vec();
             for (at, byte, kind) in edits {
                 let at = at % (line.len() + 1);
                 let byte = EDITS[byte];
@@ -521,6 +548,50 @@ mod tests {
     }
 
     const SAMPLE: &str = r#"{"time":"2026-03-02T09:10:04Z","resourceId":"/SUBSCRIPTIONS/5F1C/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.DEVICES/IOTHUBS/HUB","operationName":"deviceDisconnect","category":"Connections","level":"Error","resultType":"401003","resultDescription":"IotHubUnauthorized","properties":"{\"deviceId\":\"pump-0042\",\"sdkVersion\":\".NET/1.42.0 (.NET 6.0.25; Linux; X64)\",\"protocol\":\"Mqtt\",\"authType\":\"{\\\"scope\\\":\\\"device\\\",\\\"type\\\":\\\"sas\\\",\\\"acceptingIpFilterRule\\\":null}\",\"maskedIpAddress\":\"203.0.113.XXX\",\"statusCode\":\"401\",\"errorMessage\":\"see \\\"cause\\\" at https:\\/\\/aka.ms\\/iothub401003\"}","location":"westeurope"}"#;
+
+    /// The operations-monitoring schema: no `properties`, the code in `statusType`.
+    const OLD_SAMPLE: &str = r#"{"durationMs":1234,"authType":"{\"scope\":\"device\",\"type\":\"sas\",\"issuer\":\"iothub\"}","protocol":"Amqp","time":"2017-03-02T09:10:04Z","operationName":"deviceDisconnect","category":"Connections","level":"Error","statusCode":"401","statusType":"401003","statusDescription":"IotHubUnauthorized","deviceId":"pump-0042"}"#;
+    /// The same, with the code as a bare number, as the schema's documentation shows it.
+    const OLD_SAMPLE_NUMBER: &str = r#"{"time":"2017-03-02T09:10:05Z","operationName":"deviceDisconnect","category":"Connections","level":"Error","deviceId":"pump-0042","protocol":"Mqtt","statusCode":404,"statusType":404104,"statusDescription":"DeviceConnectionClosedRemotely","durationMs":0}"#;
+
+    #[test]
+    fn the_operations_monitoring_schema_is_read_the_quick_way_with_its_code() {
+        for (line, code) in [(OLD_SAMPLE, "401003"), (OLD_SAMPLE_NUMBER, "404104")] {
+            let Some(Outcome::Record(record)) = agree(line) else {
+                panic!("read the quick way as a record: {line}")
+            };
+            assert_eq!(record.device_id, "pump-0042");
+            assert_eq!(record.code.as_deref(), Some(code));
+        }
+        // `resultType` wins over `statusType`; a blank one does not count.
+        for (line, code) in [
+            (
+                r#"{"time":"2017-03-02T09:10:05Z","operationName":"deviceDisconnect","deviceId":"d","resultType":"409002","statusType":"404104"}"#,
+                "409002",
+            ),
+            (
+                r#"{"time":"2017-03-02T09:10:05Z","operationName":"deviceDisconnect","deviceId":"d","statusType":404104,"resultType":"409002"}"#,
+                "409002",
+            ),
+            (
+                r#"{"time":"2017-03-02T09:10:05Z","operationName":"deviceDisconnect","deviceId":"d","resultType":"","statusType":0}"#,
+                "0",
+            ),
+        ] {
+            let Some(Outcome::Record(record)) = agree(line) else {
+                panic!("read the quick way as a record: {line}")
+            };
+            assert_eq!(record.code.as_deref(), Some(code), "{line}");
+        }
+        // Numbers serde would give back as other text are left to it.
+        for line in [
+            r#"{"time":"2017-03-02T09:10:05Z","statusType":4.04104e5}"#,
+            r#"{"time":"2017-03-02T09:10:05Z","statusType":-404104}"#,
+            r#"{"time":"2017-03-02T09:10:05Z","statusType":123456789012345678901}"#,
+        ] {
+            assert_eq!(read_record(line.as_bytes()), None, "read: {line}");
+        }
+    }
 
     #[test]
     fn the_documented_record_is_read_the_quick_way_as_serde_reads_it() {

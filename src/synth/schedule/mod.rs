@@ -1,11 +1,13 @@
 //! When each device does what. A device plays its scenario as a series of short
-//! episodes (a renewal, a burst, a takeover...), generated lazily: only episodes that
-//! start before the hour being written are played, so a device holds at most one
-//! episode's events at a time and memory follows the fleet, not the log's length.
+//! episodes (a renewal, a burst, a takeover, a restart...), generated lazily: only
+//! episodes that start before the hour being written are played, so a device holds at
+//! most one episode's events at a time and memory follows the fleet, not the log's
+//! length.
 
 mod plan;
 
-use super::hub::{HOUR, Hub, MINUTE};
+use super::device::Profile;
+use super::hub::{DAY, HOUR, Hub, MINUTE};
 use super::record::{Code, Event, Kind};
 use super::rng::Rng;
 use super::spec::Scenario;
@@ -28,8 +30,30 @@ enum Step {
     CredentialFailure,
     Refusal,
     SideEffect,
+    /// A token renewal of the device's [`Renewal`] kind.
+    Renewal,
+    /// A new connection opened before the old one was closed (an application restart
+    /// that left its socket open): connect, then the hub closes the old connection.
+    Reopen,
+    /// A clean restart: informational disconnect, connect 20-60 s later.
+    Restart,
     Done,
 }
+
+/// How a device's SDK renews its SAS token: how often, and whether the device side's
+/// close is logged (as 404104) between the hub's 401003 and the reconnect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Renewal {
+    pub period: i64,
+    /// The period varies by at most this much either way.
+    pub jitter: i64,
+    pub logs_close: bool,
+}
+
+/// A clean restart takes the device this long at most, disconnect to connect.
+const RESTART_LENGTH: i64 = 60;
+/// A renewal episode: 401003, 404104 a second later, connect 10-40 s after that.
+const RENEWAL_LENGTH: i64 = 42;
 
 /// One device's generator.
 #[derive(Debug)]
@@ -46,13 +70,34 @@ pub(super) struct DeviceGen {
     /// Sparse one-off episodes (clean reconnects, incidents, a final drop), latest first.
     agenda: Vec<(i64, Step)>,
     connected_at: i64,
-    /// Duplicate identity: which of the two clients holds the connection.
+    /// Duplicate identity: which of the two clients holds the connection. After a
+    /// takeover from a new address: which address the device now uses.
     holder: u8,
+    /// Logged over AMQP, where a takeover closes the old link with 409002, not 400027.
+    amqp: bool,
+    /// Module identities of an IoT Edge device, connected after the device.
+    modules: u8,
+    /// Token renewal scenarios: how this device renews (drawn at its first connect).
+    renewal: Renewal,
+    /// Takeover: whether the new connection comes from the other address.
+    moves: bool,
+    /// Flapping with 401003: the day of the last burst, and how many of that day's
+    /// bursts still hold a 401003.
+    burst_day: i64,
+    unauthorized_left: i64,
 }
 
 impl DeviceGen {
-    pub(super) fn new(device: u32, scenario: Scenario, mut rng: Rng, hub: &Hub) -> DeviceGen {
-        // Devices come up over the first half hour (less in very short logs).
+    pub(super) fn new(
+        device: u32,
+        profile: &Profile,
+        scenario: Scenario,
+        mut rng: Rng,
+        hub: &Hub,
+    ) -> DeviceGen {
+        // Devices come up over the first half hour (less in very short logs). Scenario
+        // details are drawn at the first connect, after this, so that adding a scenario
+        // never shifts the draws of the others.
         let first = rng.range(0, (hub.end / 4).min(30 * MINUTE));
         DeviceGen {
             device,
@@ -65,6 +110,16 @@ impl DeviceGen {
             agenda: Vec::new(),
             connected_at: first,
             holder: 0,
+            amqp: profile.protocol == "Amqp",
+            modules: u8::try_from(profile.modules.len()).unwrap_or(u8::MAX),
+            renewal: Renewal {
+                period: HOUR,
+                jitter: 0,
+                logs_close: true,
+            },
+            moves: false,
+            burst_day: -1,
+            unauthorized_left: 0,
         }
     }
 
@@ -85,6 +140,11 @@ impl DeviceGen {
     }
 
     fn emit(&mut self, at: i64, kind: Kind, address: u8) {
+        self.emit_as(at, kind, address, 0);
+    }
+
+    /// An event of the device (`module` 0) or of its `module`th module identity.
+    fn emit_as(&mut self, at: i64, kind: Kind, address: u8, module: u8) {
         debug_assert!(
             self.pending.back().is_none_or(|e| e.at <= at),
             "episodes overlap"
@@ -95,6 +155,7 @@ impl DeviceGen {
                 device: self.device,
                 kind,
                 address,
+                module,
             });
         }
     }
@@ -142,7 +203,7 @@ impl DeviceGen {
             }
             Step::CleanReconnect => {
                 let back = at + rng.range(5, 60);
-                self.emit(at, Kind::Disconnect(None), 0);
+                self.emit(at, Kind::Disconnect(None), self.holder);
                 self.connect(back);
             }
             Step::Incident(index) => {
@@ -179,9 +240,17 @@ impl DeviceGen {
             Step::Burst => {
                 // At most 16 cycles of at most 18 s: 12 or more drops inside 5 minutes.
                 let drops = self.rng.range(12, 16);
+                let unauthorized = match self.scenario {
+                    Scenario::FlappingWith401003 => self.unauthorized_drop(at, drops),
+                    _ => None,
+                };
                 let mut clock = at;
-                for _ in 0..drops {
+                for drop in 0..drops {
                     let code = self.rng.chance(850).then_some(Code::ClosedRemotely);
+                    let code = match unauthorized {
+                        Some(chosen) if chosen == drop => Some(Code::Unauthorized),
+                        _ => code,
+                    };
                     self.emit(clock, Kind::Disconnect(code), 0);
                     clock += self.rng.range(2, 6);
                     self.connect(clock);
@@ -224,7 +293,70 @@ impl DeviceGen {
                 self.connect(back);
                 self.repeat(Step::SideEffect, next, 51);
             }
+            Step::Renewal => {
+                let Renewal {
+                    period,
+                    jitter,
+                    logs_close,
+                } = self.renewal;
+                let back = at + 1 + rng.range(10, 40);
+                let next = at + period + rng.range(-jitter, jitter);
+                self.drop_with(at, Code::Unauthorized);
+                if logs_close {
+                    self.drop_with(at + 1, Code::ClosedRemotely);
+                }
+                self.connect(back);
+                self.repeat(Step::Renewal, next, RENEWAL_LENGTH);
+            }
+            Step::Reopen => {
+                // The new connection is logged first; the hub then closes the old one.
+                let closed = at + rng.range(0, 5);
+                let old = self.holder;
+                if self.moves {
+                    self.holder = 1 - old;
+                }
+                let code = if self.amqp {
+                    Code::LinkConflict
+                } else {
+                    Code::ForcefullyClosed
+                };
+                self.connect(at);
+                self.emit(closed, Kind::Disconnect(Some(code)), old);
+            }
+            Step::Restart => {
+                let back = at + rng.range(20, RESTART_LENGTH);
+                let next = at + 12 * HOUR + rng.range(-10 * MINUTE, 10 * MINUTE);
+                self.emit(at, Kind::Disconnect(None), self.holder);
+                self.connect(back);
+                self.repeat(Step::Restart, next, RESTART_LENGTH);
+            }
             Step::Done => {}
+        }
+    }
+
+    /// Flapping with 401003: which drop of a burst of `drops` starting at `at` is a
+    /// 401003, if any. The first 2-3 bursts of each day hold one each (a day holds at
+    /// least four bursts), so a day shows 2-3 of them among many 404104s.
+    fn unauthorized_drop(&mut self, at: i64, drops: i64) -> Option<i64> {
+        if at / DAY != self.burst_day {
+            self.burst_day = at / DAY;
+            self.unauthorized_left = self.rng.range(2, 3);
+        }
+        if self.unauthorized_left == 0 {
+            return None;
+        }
+        self.unauthorized_left -= 1;
+        // Not the first drop: the burst is under way when the token is refused.
+        Some(self.rng.range(1, drops - 1))
+    }
+
+    /// The module identities connect after the device, each a few seconds after the
+    /// one before: edgeAgent starts edgeHub, which then starts the custom modules.
+    fn connect_modules(&mut self, connected: i64) {
+        let mut clock = connected;
+        for module in 1..=self.modules {
+            clock += self.rng.range(2, 8);
+            self.emit_as(clock, Kind::Connect, self.holder, module);
         }
     }
 
@@ -258,7 +390,8 @@ mod tests {
     /// Every event of one device over a whole log.
     pub(super) fn play(scenario: Scenario, hours: i64, seed: u64) -> (Vec<Event>, Hub) {
         let mut hub = Hub::new(hours * HOUR, true, &mut Rng::new(seed));
-        let mut device = DeviceGen::new(0, scenario, Rng::new(seed + 1), &hub);
+        let profile = Profile::new(0, scenario, &mut Rng::new(seed + 2));
+        let mut device = DeviceGen::new(0, &profile, scenario, Rng::new(seed + 1), &hub);
         let mut events = Vec::new();
         for hour in 1..=hours {
             device.advance(hour * HOUR, &mut hub);
@@ -304,6 +437,12 @@ mod tests {
             Scenario::Healthy,
             Scenario::TokenRenewalMqtt,
             Scenario::TokenRenewalNode,
+            Scenario::TokenRenewalShort,
+            Scenario::TokenRenewalC,
+            Scenario::TokenRenewalPython,
+            Scenario::TokenRenewalNo404104,
+            Scenario::RestartTwiceDaily,
+            Scenario::EdgeModules,
         ] {
             for seed in 0..20 {
                 let (events, _) = play(scenario, 24, seed);

@@ -1,8 +1,8 @@
 //! What the rest of the log holds for a device once it has first connected: the
 //! first episode of a repeating pattern, or an agenda of a few one-off episodes
-//! (clean reconnects, incident drops, a final drop).
+//! (clean reconnects, incident drops, takeovers, a final drop).
 
-use super::{DeviceGen, Step};
+use super::{DeviceGen, RENEWAL_LENGTH, RESTART_LENGTH, Renewal, Step};
 use crate::synth::hub::{DAY, HOUR, Hub, INCIDENT_WINDOW, MINUTE};
 use crate::synth::spec::Scenario;
 use std::cmp::Reverse;
@@ -43,7 +43,7 @@ impl DeviceGen {
                 let next = connected + HOUR + self.rng.range(-45, 45);
                 self.repeat(Step::RenewalNode, next, 31);
             }
-            Scenario::RapidFlapping => {
+            Scenario::RapidFlapping | Scenario::FlappingWith401003 => {
                 let next = self.fitting(connected + 10 * MINUTE, connected + 3 * HOUR, 6 * MINUTE);
                 self.repeat(Step::Burst, next, 5 * MINUTE);
             }
@@ -65,7 +65,76 @@ impl DeviceGen {
                 let next = self.fitting(connected + 10 * MINUTE, connected + 2 * HOUR, MINUTE);
                 self.repeat(Step::SideEffect, next, 51);
             }
+            Scenario::TokenRenewalShort => {
+                let minutes = if self.rng.chance(500) { 15 } else { 30 };
+                self.renew(connected, minutes * MINUTE, 30, true);
+            }
+            Scenario::TokenRenewalC => {
+                let logs_close = self.rng.chance(500);
+                self.renew(connected, 48 * MINUTE, 30, logs_close);
+            }
+            Scenario::TokenRenewalPython => self.renew(connected, 58 * MINUTE, 30, true),
+            Scenario::TokenRenewalNo404104 => self.renew(connected, 65 * MINUTE, MINUTE, false),
+            Scenario::Takeover => self.plan_takeovers(connected),
+            Scenario::RestartTwiceDaily => {
+                // The restarts keep the phase of the first one, anywhere in the first 12 h.
+                let next = connected + self.rng.range(30 * MINUTE, 12 * HOUR);
+                self.repeat(Step::Restart, next, RESTART_LENGTH);
+            }
+            Scenario::EdgeModules => {
+                self.connect_modules(connected);
+                self.agenda_until(end - 30 * MINUTE, hub, None);
+            }
         }
+    }
+
+    /// Renews every `period` ±`jitter` from the first connect.
+    fn renew(&mut self, connected: i64, period: i64, jitter: i64, logs_close: bool) {
+        self.renewal = Renewal {
+            period,
+            jitter,
+            logs_close,
+        };
+        let next = connected + period + self.rng.range(-jitter, jitter);
+        self.repeat(Step::Renewal, next, RENEWAL_LENGTH);
+    }
+
+    /// One or two takeovers a day, at least 20 minutes apart and 45 minutes before the
+    /// end of the log; then, for most devices, a later clean restart, so that the story
+    /// goes on after the last takeover as it does in a real fleet.
+    fn plan_takeovers(&mut self, connected: i64) {
+        const APART: i64 = 10 * MINUTE;
+        let end = self.end;
+        self.moves = self.rng.chance(300);
+        let mut last = None;
+        let mut day = 0;
+        while day < end {
+            let lo = (day + HOUR).max(connected + 10 * MINUTE);
+            let hi = (day + DAY - HOUR).min(end - 45 * MINUTE);
+            if lo <= hi {
+                let middle = lo + (hi - lo) / 2;
+                let times = if self.rng.chance(500) && middle - APART > lo {
+                    vec![
+                        self.rng.range(lo, middle - APART),
+                        self.rng.range(middle + APART, hi),
+                    ]
+                } else {
+                    vec![self.rng.range(lo, hi)]
+                };
+                for at in times {
+                    self.agenda.push((at, Step::Reopen));
+                    last = Some(at);
+                }
+            }
+            day += DAY;
+        }
+        if let Some(last) = last
+            && self.rng.chance(850)
+        {
+            let at = self.rng.range(last + 10 * MINUTE, end - 5 * MINUTE);
+            self.agenda.push((at, Step::CleanReconnect));
+        }
+        self.start_agenda();
     }
 
     /// Maybe one clean reconnect a day before `limit`, then the `last` drop if any.
