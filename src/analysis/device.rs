@@ -399,16 +399,20 @@ const EPISODE_GAP: TimeDelta = TimeDelta::minutes(10);
 /// Episodes from this many on make trouble that recurs.
 const RECURRING_EPISODES: usize = 3;
 
+/// Records from this many on are more than a few, whatever their episodes.
+const RECURRING_RECORDS: usize = 10;
+
 impl Explained {
-    /// Isolated errors are low; errors in three episodes or more recur, medium. (A device
-    /// that does not recover is offline or a credential failure, which explain them.)
+    /// Isolated errors are low; errors in three episodes or more, or ten records or more,
+    /// recur: medium. (A device that does not recover is offline or a credential failure,
+    /// which explain them.)
     fn severity(&self) -> Severity {
         let episodes = 1 + self
             .unexplained
             .windows(2)
             .filter(|pair| pair[1].0 - pair[0].0 > EPISODE_GAP)
             .count();
-        if episodes >= RECURRING_EPISODES {
+        if episodes >= RECURRING_EPISODES || self.unexplained.len() >= RECURRING_RECORDS {
             Severity::Medium
         } else {
             Severity::Low

@@ -10,7 +10,7 @@ pub struct SdkFamily {
     pub name: &'static str,
     /// `sdkVersion` prefixes, matched case-insensitively.
     pub prefixes: &'static [&'static str],
-    /// The default renewal, in words: "about every 60-70 min".
+    /// The default renewal, in words: "every 60-70 min (token lifetime plus grace)".
     pub renewal: &'static str,
     /// The default period's range in minutes; `None` where the SDK renews without a
     /// disconnect the Connections log shows as renewal.
@@ -28,7 +28,7 @@ pub const FAMILIES: [SdkFamily; 5] = [
     SdkFamily {
         name: "Python SDK",
         prefixes: &["azure-iot-device-iothub-py"],
-        renewal: "about every 58 min (120 s before a 60-min token expires)",
+        renewal: "every 58 min (120 s before a 60-min token expires)",
         default_minutes: Some((55.0, 61.0)),
         source: TROUBLESHOOT,
     },
@@ -38,28 +38,28 @@ pub const FAMILIES: [SdkFamily; 5] = [
             "com.microsoft.azure.sdk.iot.iot-device-client",
             "com.microsoft.azure.iothub-java-client",
         ],
-        renewal: "about every 60-70 min (token lifetime plus grace)",
+        renewal: "every 60-70 min (token lifetime plus grace)",
         default_minutes: Some((55.0, 75.0)),
         source: TROUBLESHOOT,
     },
     SdkFamily {
         name: ".NET SDK",
         prefixes: &["microsoft.azure.devices.client", ".net"],
-        renewal: "about every 60-70 min (token lifetime plus a 10-min grace)",
+        renewal: "every 60-70 min (token lifetime plus a 10-min grace)",
         default_minutes: Some((55.0, 75.0)),
         source: TROUBLESHOOT,
     },
     SdkFamily {
         name: "Node.js SDK",
         prefixes: &["azure-iot-device"],
-        renewal: "about every 60 min, with informational disconnects only",
+        renewal: "every 60 min, with informational disconnects only",
         default_minutes: Some((55.0, 65.0)),
         source: TROUBLESHOOT,
     },
     SdkFamily {
         name: "C SDK",
         prefixes: &["iothubclient", "c"],
-        renewal: "about every 48 min (0.8 of a 60-min token)",
+        renewal: "every 48 min (0.8 of a 60-min token)",
         default_minutes: Some((44.0, 52.0)),
         source: "https://github.com/Azure/azure-iot-sdk-c/issues/2274",
     },
@@ -82,17 +82,17 @@ impl SdkFamily {
     /// How a measured period compares with the family's default, in words.
     pub fn compare(&self, period_minutes: f64) -> String {
         let Some((low, high)) = self.default_minutes else {
-            return format!("the {} renews {}", self.name, self.renewal);
+            return format!("the {} renews {} by default", self.name, self.renewal);
         };
         let name = self.name;
         if period_minutes < low {
             format!(
-                "shorter than the {name}'s default ({}): a shorter token lifetime is configured",
+                "a shorter token than the {name}'s default, which renews {}",
                 self.renewal
             )
         } else if period_minutes > high {
             format!(
-                "longer than the {name}'s default ({}): a longer token lifetime is configured",
+                "a longer token than the {name}'s default, which renews {}",
                 self.renewal
             )
         } else {
@@ -134,12 +134,10 @@ mod tests {
     fn a_period_is_compared_with_the_family_default() {
         let dotnet = family(".NET/1.42.0").expect(".NET");
         assert_eq!(dotnet.compare(65.0), "the .NET SDK's default");
-        assert!(
-            dotnet
-                .compare(30.0)
-                .starts_with("shorter than the .NET SDK's default")
-        );
-        assert!(dotnet.compare(720.0).starts_with("longer than"));
+        assert!(dotnet.compare(30.0).starts_with(
+            "a shorter token than the .NET SDK's default, which renews every 60-70 min"
+        ));
+        assert!(dotnet.compare(720.0).starts_with("a longer token"));
     }
 
     #[test]

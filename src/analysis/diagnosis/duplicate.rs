@@ -6,8 +6,9 @@
 //! - A *duplicate identity* is two clients (a cloned image, a duplicated container, an
 //!   edge module and a direct connection) fighting over one identity: at least
 //!   `duplicate_min_conflicts` conflicts within `duplicate_window`, or successful connects
-//!   switching between client addresses back and forth (two switches or more) with a
-//!   conflict between them. High: neither client stays connected.
+//!   switching between client addresses back and forth (two switches or more within
+//!   `duplicate_window`) with a conflict between them. High: neither client stays
+//!   connected.
 //! - Fewer conflicts are *takeovers*: the device opened a new connection before closing
 //!   the old one (an application restart, a reconnect on a new network). Low.
 //!
@@ -69,10 +70,12 @@ pub fn detect(
         .collect();
     let times: Vec<DateTime<Utc>> = conflicts.iter().map(|e| e.time).collect();
     let densest = most_in_window(&times, t.duplicate_window);
-    let switches = address_switches(events, &takeover);
+    let switch_times = address_switches(events, &takeover);
+    let switches = switch_times.len();
+    let fighting = most_in_window(&switch_times, t.duplicate_window) >= SWITCHES_MIN;
     let insight = if conflicts.is_empty() {
         None
-    } else if densest >= t.duplicate_min_conflicts as usize || switches >= SWITCHES_MIN {
+    } else if densest >= t.duplicate_min_conflicts as usize || fighting {
         duplicate(events, &conflicts, switches, addresses)
     } else {
         takeovers(events, &conflicts)
@@ -163,8 +166,8 @@ fn takeovers(events: &[Event], conflicts: &[&Event]) -> Option<Insight> {
         kind: InsightKind::Takeover,
         severity: Severity::Low,
         summary: format!(
-            "Connection taken over by a newer one of the same identity: {}{from}; still \
-             connected",
+            "Connection taken over by a newer one of the same identity: {}{from}; the \
+             identity stayed connected",
             tally.join(", ")
         ),
         action: "None if rare: the device opened a new connection before closing the old \
@@ -210,10 +213,10 @@ fn most_in_window(times: &[DateTime<Utc>], window: TimeDelta) -> usize {
     most
 }
 
-/// Successful connects whose address differs from the previous successful connect's,
-/// with a conflict between the two.
-fn address_switches(events: &[Event], takeover: &[bool]) -> usize {
-    let mut switches = 0;
+/// The times of successful connects whose address differs from the previous successful
+/// connect's, with a conflict between the two.
+fn address_switches(events: &[Event], takeover: &[bool]) -> Vec<DateTime<Utc>> {
+    let mut switches = Vec::new();
     let mut previous: Option<AddressId> = None;
     let mut conflict_since = false;
     for (event, conflict) in events.iter().zip(takeover) {
@@ -223,7 +226,7 @@ fn address_switches(events: &[Event], takeover: &[bool]) -> usize {
         // A connect without an address cannot be compared; it changes nothing.
         if let Some(address) = event.address.filter(|_| event.is_successful_connect()) {
             if previous.is_some_and(|p| p != address) && conflict_since {
-                switches += 1;
+                switches.push(event.time);
             }
             previous = Some(address);
             conflict_since = false;
@@ -311,6 +314,18 @@ mod tests {
                     ev("09:00:00", Connect, None, Some(a)),
                     ev("09:10:00", Connect, None, Some(b)),
                     ev("09:10:01", Disconnect, Some(400_027), Some(a)),
+                ],
+            ),
+            (
+                "takeovers hours apart from alternating addresses",
+                vec![
+                    ev("00:00:00", Connect, None, Some(a)),
+                    ev("07:00:00", Connect, None, Some(b)),
+                    ev("07:00:04", Disconnect, Some(400_027), Some(a)),
+                    ev("15:00:00", Connect, None, Some(a)),
+                    ev("15:00:01", Disconnect, Some(400_027), Some(b)),
+                    ev("23:00:00", Connect, None, Some(b)),
+                    ev("23:00:03", Disconnect, Some(400_027), Some(a)),
                 ],
             ),
             (

@@ -141,24 +141,36 @@ fn cycle_drops(events: &[Event], explained: &[bool]) -> Vec<usize> {
 }
 
 /// On an export without successful connects: every error disconnect that nothing else
-/// explains, the records of one drop counting once.
+/// explains, the records of one drop counting once. A refusal of the credential (401xxx)
+/// repeating the one before it, with nothing between, is a retry while locked out, not a
+/// new drop.
 fn error_drops(events: &[Event], explained: &[bool]) -> Vec<usize> {
     let mut drops = Vec::new();
-    let mut last: Option<DateTime<Utc>> = None;
+    let mut last: Option<&Event> = None;
     for (index, (event, explained)) in events
         .iter()
         .zip(explained.iter().chain(std::iter::repeat(&false)))
         .enumerate()
     {
-        if *explained || event.operation != Operation::Disconnect || !event.is_error() {
+        if *explained || !event.is_error() {
             continue;
         }
-        if last.is_none_or(|last| event.time - last > SAME_DROP) {
+        let previous = last.replace(event);
+        if event.operation != Operation::Disconnect {
+            continue;
+        }
+        let same_drop = previous.is_some_and(|p| event.time - p.time <= SAME_DROP);
+        let retry = previous.is_some_and(|p| p.code == event.code && is_refusal(event.code));
+        if !same_drop && !retry {
             drops.push(index);
         }
-        last = Some(event.time);
     }
     drops
+}
+
+/// The hub refused the credential: 401xxx.
+fn is_refusal(code: Option<u32>) -> bool {
+    code.is_some_and(|code| (401_000..402_000).contains(&code))
 }
 
 /// The most times within any half-open window `[time, time + window)`; `times` sorted.
@@ -273,6 +285,25 @@ mod tests {
         assert_eq!(insight.severity, Severity::Medium);
         assert_eq!(insight.evidence.count, Some(6));
         assert!(found.drops.iter().all(|&d| d), "every record explained");
+        // Refusals one after another, nothing between: retries while locked out.
+        let lockout: Vec<Event> = timeline(
+            (0..8)
+                .map(|n| {
+                    event(
+                        at("09:00:00") + minutes(2 * n),
+                        Disconnect,
+                        Some(401_003),
+                        None,
+                    )
+                })
+                .collect(),
+        );
+        let none = vec![false; lockout.len()];
+        assert!(
+            detect(&lockout, &none, false, &Thresholds::default())
+                .insight
+                .is_none()
+        );
         // The same records read as a full export: one drop, then refused retries.
         assert!(
             detect(

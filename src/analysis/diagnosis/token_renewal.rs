@@ -272,7 +272,9 @@ fn insight(events: &[Event], cycles: &[Cycle], context: Context<'_>) -> Option<I
     let family = context.sdk_version.and_then(sdk::family);
     let expectation = match (family, period) {
         (Some(family), Some(period)) => format!("; {}", family.compare(period)),
-        (Some(family), None) => format!("; the {} renews {}", family.name, family.renewal),
+        (Some(family), None) => {
+            format!("; the {} renews {} by default", family.name, family.renewal)
+        }
         (None, _) => String::new(),
     };
     let reconnect = if context.connects_logged {
@@ -426,7 +428,7 @@ mod tests {
         assert!(
             insight
                 .summary
-                .contains("shorter than the .NET SDK's default"),
+                .contains("a shorter token than the .NET SDK's default, which renews every 60-70"),
             "{}",
             insight.summary
         );
