@@ -5,6 +5,9 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
+#[path = "cli/field.rs"]
+mod field;
+
 /// The binary, with a fixed environment so output does not depend on the caller's shell.
 fn triage() -> Command {
     let mut command = Command::cargo_bin("iothub-triage").expect("binary is built");

@@ -158,47 +158,63 @@ fn describe(events: &[Event], expected: &[bool], addresses: &Addresses) -> Vec<T
 
 /// Sessions from the sorted events: a successful connect opens one, a drop closes it.
 /// A drop with no open session means the device was connected before the log began.
+/// Connections overlap: a connect while one is open opens a second, and a takeover
+/// (`400027`/`409002`) then closes the older one, the newer running on.
 fn sessions(events: &[Event]) -> Vec<Session> {
     let mut sessions = Vec::new();
     let mut open: Option<Option<DateTime<Utc>>> = None;
+    // A connection still open when a newer one arrived, until a takeover closes it.
+    let mut older: Option<Option<DateTime<Utc>>> = None;
     let mut seen_state = false;
-    for event in events {
-        if event.is_successful_connect() {
-            if let Some(from) = open.take() {
-                // A second connect without a drop: the drop is missing from the log.
-                sessions.push(Session {
-                    from,
-                    to: None,
-                    duration_seconds: None,
-                    ended_by: None,
-                });
-            }
-            open = Some(Some(event.time));
-            seen_state = true;
-        } else if event.is_drop() {
-            let from = match open.take() {
-                Some(from) => from,
-                None if !seen_state => None,
-                None => continue,
-            };
-            seen_state = true;
-            let duration_seconds = from.map(|from| (event.time - from).num_seconds());
-            let ended_by = event.code.map(|code| code.to_string());
-            sessions.push(Session {
-                from,
-                to: Some(event.time),
-                duration_seconds,
-                ended_by,
-            });
-        }
-    }
-    if let Some(from) = open {
+    let close = |sessions: &mut Vec<Session>, from: Option<DateTime<Utc>>, at: &Event| {
+        sessions.push(Session {
+            from,
+            to: Some(at.time),
+            duration_seconds: from.map(|from| (at.time - from).num_seconds()),
+            ended_by: at.code.map(|code| code.to_string()),
+        });
+    };
+    // A connection whose end is missing from the log.
+    let unended = |sessions: &mut Vec<Session>, from: Option<DateTime<Utc>>| {
         sessions.push(Session {
             from,
             to: None,
             duration_seconds: None,
             ended_by: None,
         });
+    };
+    for event in events {
+        if event.is_successful_connect() {
+            if let Some(from) = older.take() {
+                unended(&mut sessions, from);
+            }
+            older = open.take();
+            open = Some(Some(event.time));
+            seen_state = true;
+        } else if event.is_drop() {
+            let takeover = matches!(event.code, Some(400_027 | 409_002));
+            if let Some(from) = older.take() {
+                if takeover {
+                    close(&mut sessions, from, event);
+                    continue;
+                }
+                // The older connection's end is not in the log; this drop ends the newer.
+                unended(&mut sessions, from);
+            }
+            let from = match open.take() {
+                Some(from) => from,
+                None if !seen_state => None,
+                None => continue,
+            };
+            seen_state = true;
+            close(&mut sessions, from, event);
+        }
+    }
+    if let Some(from) = older {
+        unended(&mut sessions, from);
+    }
+    if let Some(from) = open {
+        unended(&mut sessions, from);
     }
     sessions
 }
@@ -223,6 +239,21 @@ mod tests {
         assert_eq!(found[1].duration_seconds, Some(1800));
         assert_eq!(found[1].ended_by.as_deref(), Some("500008"));
         assert_eq!(found[2].to, None, "still connected at the end");
+    }
+
+    #[test]
+    fn a_takeover_closes_the_older_connection_and_the_newer_runs_on() {
+        let events = [
+            ev("09:00:00", Connect, None, None),
+            ev("10:00:00", Connect, None, None),
+            ev("10:00:02", Disconnect, Some(400027), None),
+        ];
+        let found = sessions(&events);
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].duration_seconds, Some(3602));
+        assert_eq!(found[0].ended_by.as_deref(), Some("400027"));
+        assert_eq!(found[1].from, Some(events[1].time));
+        assert_eq!(found[1].to, None, "still connected at the end");
     }
 
     #[test]
