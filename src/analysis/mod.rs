@@ -312,7 +312,14 @@ fn diagnose(
         || diagnosis::hub_incidents(&fleet, thresholds),
         || {
             rayon::join(
-                || diagnosis::connected_curve(&timelines, CURVE_BUCKETS),
+                || {
+                    // Without successful connects the curve would only count down.
+                    if fleet_context.with_connects.contains(&true) {
+                        diagnosis::connected_curve(&timelines, CURVE_BUCKETS)
+                    } else {
+                        Curve::default()
+                    }
+                },
                 || {
                     states
                         .par_iter()

@@ -27,7 +27,14 @@ const SPARK_WIDTH: usize = 48;
 
 pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
     summary(report, out)?;
-    curve(&report.connected_devices, out)?;
+    if report.summary.coverage.device_state == "unknown" && report.summary.records_analyzed > 0 {
+        writeln!(
+            out,
+            "Connected devices: cannot be told from this export (no successful connects)"
+        )?;
+    } else {
+        curve(&report.connected_devices, out)?;
+    }
 
     if !report.insights.is_empty() {
         writeln!(out, "\nFleet")?;
@@ -141,6 +148,19 @@ fn summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             filter.count,
             terminal(&filter.reason)
         )?;
+    }
+    match summary.coverage.records {
+        "errors_only" => writeln!(
+            out,
+            "Evidence: error records only: offline devices and credential failures cannot be \
+             told, device states are unknown"
+        )?,
+        "no_connects" => writeln!(
+            out,
+            "Evidence: no successful connects: offline devices and credential failures cannot \
+             be told, device states are unknown"
+        )?,
+        _ => {}
     }
     let counts = summary.devices_by_severity;
     let by_severity: Vec<String> = [
