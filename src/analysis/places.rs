@@ -14,25 +14,38 @@ const INPUT_SHIFT: u32 = NUMBER_BITS + 1;
 /// Inputs are numbered from 1 in the packed form; 0 is "not kept".
 const INPUTS: usize = (1 << (64 - INPUT_SHIFT)) - 1;
 
+/// Places per chunk: chunks are allocated whole and never moved, so that keeping a
+/// place never copies the ones before it.
+const CHUNK_BITS: u32 = 16;
+const CHUNK: usize = 1 << CHUNK_BITS;
+
 /// Places by arrival number (1, 2, ...).
 #[derive(Debug, Default)]
 pub struct Places {
-    packed: Vec<u64>,
+    chunks: Vec<Vec<u64>>,
+    len: usize,
 }
 
 impl Places {
     /// Keeps where the record with arrival number `sequence` is.
     pub fn push(&mut self, sequence: u32, at: &Position) {
         let index = sequence as usize - 1;
-        if index != self.packed.len() || index >= MOST {
+        if index != self.len || index >= MOST {
             return;
         }
-        self.packed.push(pack(at));
+        if index % CHUNK == 0 {
+            self.chunks.push(Vec::with_capacity(CHUNK));
+        }
+        if let Some(chunk) = self.chunks.last_mut() {
+            chunk.push(pack(at));
+            self.len += 1;
+        }
     }
 
     /// Where the record with arrival number `sequence` is, if kept.
     pub fn get(&self, sequence: u32) -> Option<Position> {
-        let packed = *self.packed.get((sequence as usize).checked_sub(1)?)?;
+        let index = (sequence as usize).checked_sub(1)?;
+        let packed = *self.chunks.get(index >> CHUNK_BITS)?.get(index % CHUNK)?;
         unpack(packed)
     }
 }
@@ -80,6 +93,23 @@ mod tests {
         }
         assert_eq!(places.get(0), None);
         assert_eq!(places.get(4), None);
+    }
+
+    #[test]
+    fn places_past_a_chunk_are_kept_in_the_next() {
+        let mut places = Places::default();
+        let count = u32::try_from(CHUNK).expect("a chunk's size") + 3;
+        for sequence in 1..=count {
+            places.push(sequence, &Position::line(0, u64::from(sequence) * 2));
+        }
+        assert_eq!(places.chunks.len(), 2);
+        for sequence in [1, count - 3, count - 2, count] {
+            assert_eq!(
+                places.get(sequence),
+                Some(Position::line(0, u64::from(sequence) * 2))
+            );
+        }
+        assert_eq!(places.get(count + 1), None);
     }
 
     #[test]

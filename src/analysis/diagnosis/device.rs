@@ -87,27 +87,20 @@ pub fn diagnose_device(
     }
     let credential = credential::detect(events, &renewal.expected, connects_logged, t);
     if let Some(insight) = &credential {
-        let failures: Vec<bool> = events
-            .iter()
-            .map(|e| e.code == Some(401_003) && insight.start <= e.time)
-            .collect();
-        claim(&mut explained, InsightKind::CredentialFailure, &failures);
+        for (slot, event) in explained.iter_mut().zip(events) {
+            if slot.is_none() && event.code == Some(401_003) && insight.start <= event.time {
+                *slot = Some(InsightKind::CredentialFailure);
+            }
+        }
     }
     // A credential failure already says the device never got back in.
-    let offline = offline::detect(
-        events,
-        &conflicts.takeover,
-        context.log_end,
-        connects_logged,
-        t,
-    )
-    .filter(|_| credential.is_none());
+    let outage = offline::outage(events, &conflicts.takeover);
+    let offline = offline::detect(events, outage, context.log_end, connects_logged, t)
+        .filter(|_| credential.is_none());
     if let Some((_, range)) = &offline {
-        let mut outage = vec![false; events.len()];
-        for flag in outage.get_mut(range.clone()).into_iter().flatten() {
-            *flag = true;
+        for slot in explained.get_mut(range.clone()).into_iter().flatten() {
+            slot.get_or_insert(InsightKind::Offline);
         }
-        claim(&mut explained, InsightKind::Offline, &outage);
     }
     let flapping = flapping::detect(events, &taken(&explained), connects_logged, t);
     claim(&mut explained, InsightKind::Flapping, &flapping.drops);

@@ -62,6 +62,12 @@ pub fn detect(
         .enumerate()
         .map(|(i, e)| is_conflict(e, side_effects.get(i) == Some(&true)))
         .collect();
+    if !takeover.contains(&true) {
+        return Conflicts {
+            takeover,
+            insight: None,
+        };
+    }
     let conflicts: Vec<&Event> = events
         .iter()
         .zip(&takeover)

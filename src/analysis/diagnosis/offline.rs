@@ -49,10 +49,11 @@ pub fn outage(events: &[Event], takeover: &[bool]) -> Option<usize> {
 }
 
 /// The offline insight, and the events it explains (the drop and the refused connects
-/// after it). `log_end` is the time of the last event of the whole log, all devices.
+/// after it). `outage` is what [`outage`] found; `log_end` is the time of the last event
+/// of the whole log, all devices.
 pub fn detect(
     events: &[Event],
-    takeover: &[bool],
+    outage: Option<usize>,
     log_end: DateTime<Utc>,
     connects_logged: bool,
     t: &Thresholds,
@@ -60,7 +61,7 @@ pub fn detect(
     if !connects_logged {
         return None;
     }
-    let since = outage(events, takeover)?;
+    let since = outage?;
     let first = events.get(since)?;
     let last = events.last()?;
     let silent = log_end - first.time;
@@ -139,7 +140,8 @@ mod tests {
             &crate::analysis::event::Addresses::default(),
             &t,
         );
-        detect(&events, &conflicts.takeover, at(log_end), true, &t).map(|(i, _)| i)
+        let down = outage(&events, &conflicts.takeover);
+        detect(&events, down, at(log_end), true, &t).map(|(i, _)| i)
     }
 
     #[test]
@@ -252,7 +254,9 @@ mod tests {
     fn an_errors_only_export_cannot_show_a_device_offline() {
         let events = timeline(vec![ev("09:00:00", Disconnect, Some(404_104), None)]);
         let t = Thresholds::default();
-        assert!(detect(&events, &[false], at("12:00:00"), false, &t).is_none());
-        assert!(detect(&events, &[false], at("12:00:00"), true, &t).is_some());
+        let down = outage(&events, &[false]);
+        assert_eq!(down, Some(0));
+        assert!(detect(&events, down, at("12:00:00"), false, &t).is_none());
+        assert!(detect(&events, down, at("12:00:00"), true, &t).is_some());
     }
 }

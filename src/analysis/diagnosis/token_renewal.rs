@@ -61,6 +61,16 @@ pub fn is_clean_disconnect(event: &Event) -> bool {
 }
 
 pub fn detect(events: &[Event], context: Context<'_>, t: &Thresholds) -> Renewal {
+    // Most devices have no cycle at all: nothing to look for.
+    if !events
+        .iter()
+        .any(|e| is_closing(e, UNAUTHORIZED) || is_clean_disconnect(e))
+    {
+        return Renewal {
+            expected: vec![false; events.len()],
+            insight: None,
+        };
+    }
     let candidates = candidates(events, context.connects_logged, t);
     let other_drops = other_drops(events, &candidates);
     let (coded, clean): (Vec<Cycle>, Vec<Cycle>) = candidates.into_iter().partition(|c| !c.clean);
