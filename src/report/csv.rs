@@ -3,15 +3,17 @@
 //! neither are left out (there is nothing to tabulate). `severity` is the device's
 //! (its worst finding not explained away), repeated on each of its rows, so that
 //! filtering on it keeps whole devices and a benign code (token renewal) does not show
-//! the table's severity. Every cell goes through [`csv_cell`], since device ids are
-//! untrusted and spreadsheets run cells that look like formulas.
+//! the table's severity. `location` is where the code's first record that nothing
+//! explains is (the first insight's evidence on a row without a code). Every cell goes
+//! through [`csv_cell`], since device ids are untrusted and spreadsheets run cells that
+//! look like formulas.
 
 use super::escape::csv_cell;
 use super::options::RenderOptions;
-use super::{DeviceReport, LastState, Report, format_time};
+use super::{DeviceReport, LastState, Location, Report, format_time};
 use std::io::{self, Write};
 
-const HEADER: [&str; 15] = [
+const HEADER: [&str; 16] = [
     "device_id",
     "module_id",
     "severity",
@@ -27,6 +29,7 @@ const HEADER: [&str; 15] = [
     "last_seen",
     "last_state",
     "insights",
+    "location",
 ];
 
 pub fn render(report: &Report, _options: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
@@ -40,8 +43,17 @@ pub fn render(report: &Report, _options: &RenderOptions, out: &mut dyn Write) ->
     writer.flush()
 }
 
+/// Where a finding's evidence starts: `file:line`, or `file: record N`.
+fn place(location: &Location) -> String {
+    match (location.line, location.record) {
+        (Some(line), _) => format!("{}:{line}", location.source),
+        (None, Some(record)) => format!("{}: record {record}", location.source),
+        (None, None) => location.source.clone(),
+    }
+}
+
 /// The device's rows, as text cells in [`HEADER`] order.
-fn rows(device: &DeviceReport) -> Vec<[String; 15]> {
+fn rows(device: &DeviceReport) -> Vec<[String; 16]> {
     let insights: Vec<&str> = device.insights.iter().map(|i| i.kind.as_str()).collect();
     let insights = insights.join(";");
     let severity = device.severity.map(|s| s.to_string()).unwrap_or_default();
@@ -51,7 +63,7 @@ fn rows(device: &DeviceReport) -> Vec<[String; 15]> {
         LastState::Disconnected => "disconnected",
         LastState::Unknown => "unknown",
     };
-    let mut rows: Vec<[String; 15]> = device
+    let mut rows: Vec<[String; 16]> = device
         .codes
         .iter()
         .map(|code| {
@@ -71,6 +83,7 @@ fn rows(device: &DeviceReport) -> Vec<[String; 15]> {
                 format_time(&code.last_seen),
                 last_state.to_string(),
                 insights.clone(),
+                place(&code.location),
             ]
         })
         .collect();
@@ -91,6 +104,13 @@ fn rows(device: &DeviceReport) -> Vec<[String; 15]> {
             format_time(&device.last_seen),
             last_state.to_string(),
             insights,
+            device
+                .insights
+                .first()
+                .and_then(|i| i.location.as_ref())
+                .or(device.location.as_ref())
+                .map(place)
+                .unwrap_or_default(),
         ]);
     }
     rows
