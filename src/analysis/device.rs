@@ -2,7 +2,7 @@
 
 use super::Fleet;
 use super::coverage::Kind;
-use super::diagnosis::{DeviceContext, DeviceDiagnosis, Insight, InsightKind};
+use super::diagnosis::{self, DeviceContext, DeviceDiagnosis, Insight, InsightKind};
 use super::event::{self, AddressId, CodeText, Event, LabelId, MANY_CODE_TEXTS};
 use crate::memory;
 use crate::model::{Level, Operation, Position, Record, Severity};
@@ -115,6 +115,11 @@ impl DeviceState {
         keep_latest(&mut self.sdk_version, time, interned.sdk_version);
         self.levels |= level_bit(record.level);
         self.inputs |= 1 << at.input.min(63);
+    }
+
+    /// Its latest protocol.
+    pub fn protocol<'a>(&self, labels: &'a super::event::Labels) -> Option<&'a str> {
+        self.protocol.map(|(_, id)| labels.name(id))
     }
 
     /// Whether the report shows this identity (`--code`, `--level`).
@@ -285,14 +290,10 @@ impl DeviceState {
                 Some(InsightKind::TokenRenewal) => tally.expected += 1,
                 Some(InsightKind::SideEffect) => tally.side_effect += 1,
                 Some(_) => tally.in_insights += 1,
-                None => match event
-                    .code
-                    .filter(|&code| is_incident_code(code))
-                    .and_then(|_| {
-                        incidents
-                            .iter()
-                            .position(|i| i.start <= event.time && event.time <= i.end)
-                    }) {
+                None => match incidents
+                    .iter()
+                    .position(|fleet| explains(fleet, event))
+                {
                     Some(index) => {
                         tally.in_incident += 1;
                         incident_indices.insert(index);
@@ -417,6 +418,19 @@ impl Explained {
         } else {
             Severity::Low
         }
+    }
+}
+
+/// Whether a fleet insight explains one of a device's events that nothing of its own
+/// does: a hub incident its server faults in the incident, a mass disconnect its drop in
+/// the outage, throttling its refusals over the hub's limits.
+fn explains(fleet: &Insight, event: &Event) -> bool {
+    let during = fleet.start <= event.time && event.time <= fleet.end;
+    match fleet.kind {
+        InsightKind::HubIncident => during && event.code.is_some_and(is_incident_code),
+        InsightKind::MassDisconnect => during && event.is_drop(),
+        InsightKind::Throttling => event.code.is_some_and(diagnosis::is_throttling),
+        _ => false,
     }
 }
 

@@ -332,6 +332,35 @@ fn diagnose(
             )
         },
     );
+    // Mass disconnects and throttling need each device's diagnosis: a renewal a whole
+    // fleet does at once is no outage.
+    let contexts: Vec<_> = states
+        .iter()
+        .map(|(_, state)| state.context(fleet_context))
+        .collect();
+    let fleet_devices: Vec<diagnosis::FleetDevice<'_>> = fleet
+        .iter()
+        .zip(&diagnoses)
+        .zip(&contexts)
+        .zip(&states)
+        .map(|((((name, events), diagnosis), context), (_, state))| {
+            diagnosis::FleetDevice {
+                name,
+                events,
+                explained: &diagnosis.explained,
+                connects_logged: context.connects_logged,
+                protocol: state.protocol(fleet_context.labels),
+                sdk_version: context.sdk_version,
+            }
+        })
+        .collect();
+    let mass = diagnosis::mass_disconnects(&fleet_devices, fleet_context.addresses, thresholds);
+    let throttling = diagnosis::throttling(&fleet_devices, &mass);
+    drop(fleet_devices);
+    let mut insights = incidents;
+    insights.extend(mass);
+    insights.extend(throttling);
+    insights.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.kind.cmp(&b.kind)));
     // The device table is gone (sorted into a list), and the reports are built on other
     // threads than the ones that filled it.
     memory::release_freed();
@@ -339,7 +368,7 @@ fn diagnose(
         .into_par_iter()
         .zip(diagnoses)
         .filter(|((_, state), _)| state.shown_by(fleet_context.filter))
-        .map(|((key, state), diagnosis)| state.report(key, fleet_context, diagnosis, &incidents))
+        .map(|((key, state), diagnosis)| state.report(key, fleet_context, diagnosis, &insights))
         .collect();
     // The events are gone.
     memory::release_freed();
@@ -352,7 +381,7 @@ fn diagnose(
             .then_with(|| a.device_id.cmp(&b.device_id))
             .then_with(|| a.module_id.cmp(&b.module_id))
     });
-    (devices, incidents, curve)
+    (devices, insights, curve)
 }
 
 /// The fleet's codes, most frequent first.

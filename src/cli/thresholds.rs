@@ -66,6 +66,27 @@ pub struct ThresholdArgs {
     /// Hub incident: fewest devices hit, as a share of those active in the window.
     #[arg(long, value_name = "SHARE", default_value_t = 0.10)]
     pub incident_min_share: f64,
+    /// Mass disconnect: window in which identities drop together.
+    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_duration)]
+    pub mass_window: TimeDelta,
+    /// Mass disconnect: fewest identities dropping in one window.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub mass_min_devices: u64,
+    /// Mass disconnect: fewest identities dropping, as a share of those active then.
+    #[arg(long, value_name = "SHARE", default_value_t = 0.10)]
+    pub mass_min_share: f64,
+    /// Periodic drop: this many connections ending after about the same time.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub periodic_min_drops: u32,
+    /// Cohort: fewest identities in a cohort, and with the insight in it.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub cohort_min_devices: u64,
+    /// Cohort: how many times more often than the rest of the fleet.
+    #[arg(long, value_name = "RATIO", default_value_t = 3.0)]
+    pub cohort_min_lift: f64,
+    /// Cohort: largest chance that the cohort's share is luck (Fisher's exact test).
+    #[arg(long, value_name = "P", default_value_t = 0.001)]
+    pub cohort_max_p: f64,
 }
 
 impl ThresholdArgs {
@@ -87,6 +108,13 @@ impl ThresholdArgs {
             incident_window: self.incident_window,
             incident_min_devices: self.incident_min_devices,
             incident_min_share: self.incident_min_share,
+            mass_window: self.mass_window,
+            mass_min_devices: self.mass_min_devices,
+            mass_min_share: self.mass_min_share,
+            periodic_min_drops: self.periodic_min_drops,
+            cohort_min_devices: self.cohort_min_devices,
+            cohort_min_lift: self.cohort_min_lift,
+            cohort_max_p: self.cohort_max_p,
         }
     }
 }

@@ -159,6 +159,22 @@ fn insight_text(kind: InsightKind) -> (&'static str, &'static str) {
             "Takeover: a newer connection of the same identity closed the older one",
             "None if rare: close the client before opening a new connection; if it recurs, look for a second client using the identity.",
         ),
+        InsightKind::PeriodicDrop => (
+            "Periodic drop: the connection ends after about the same time, again and again",
+            "Something on the path closes idle or long connections on a timer: a NAT, firewall or proxy idle timeout shorter than the MQTT keep-alive (lower the keep-alive below it), or edgeHub's one-hour idle timeout for module connections.",
+        ),
+        InsightKind::MassDisconnect => (
+            "Mass disconnect: many identities dropped together",
+            "Look at what the dropped devices share (address ranges, site, network, firmware or SDK rollout) at that time; devices should reconnect with exponential back-off and jitter.",
+        ),
+        InsightKind::Throttling => (
+            "Throttling: the hub refused operations over its quota or rate limits",
+            "Compare the traffic with the tier's limits; spread the load, add units or upgrade the tier; retries need exponential back-off with jitter.",
+        ),
+        InsightKind::Cohort => (
+            "Cohort: one group of devices has a problem far more often than the rest",
+            "Look at what the cohort shares (SDK version, firmware, protocol, network) and compare it with the devices that do not have the problem.",
+        ),
         InsightKind::SideEffect => (
             "Side effect: 409002 caused by another error of the device",
             "Fix the preceding error; the 409002s follow from the immediate reconnect.",

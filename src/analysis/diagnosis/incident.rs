@@ -19,19 +19,20 @@ use std::ops::Range;
 /// At most this many device ids are listed per incident.
 const DEVICE_IDS_KEPT: usize = 20;
 
+/// One device's event that counts toward a fleet-wide cluster.
 #[derive(Debug, Clone, Copy)]
-struct Hit {
-    time: DateTime<Utc>,
-    device: usize,
-    code: u32,
+pub(super) struct Hit {
+    pub time: DateTime<Utc>,
+    pub device: usize,
+    pub code: u32,
 }
 
 /// A window `[start, start + window)` and the hits in it.
 #[derive(Debug, Clone)]
-struct Window {
-    start: DateTime<Utc>,
-    hits: Range<usize>,
-    devices: usize,
+pub(super) struct Window {
+    pub start: DateTime<Utc>,
+    pub hits: Range<usize>,
+    pub devices: usize,
 }
 
 fn is_hit(code: u32) -> bool {
@@ -57,30 +58,53 @@ pub fn hub_incidents(devices: &[(&str, &[Event])], t: &Thresholds) -> Vec<Insigh
         .collect();
     hits.sort_by_key(|h| (h.time, h.device));
 
+    clusters(
+        devices,
+        &hits,
+        t.incident_window,
+        t.incident_min_devices,
+        t.incident_min_share,
+    )
+    .into_iter()
+    .filter_map(|(range, active)| insight(devices, hits.get(range)?, active))
+    .collect()
+}
+
+/// Clusters of `hits` (sorted by time, then device): windows of `window` from each hit
+/// time holding at least `max(min_devices, ceil(min_share × active devices))` distinct
+/// devices, overlapping windows merged. Each cluster's range of hits and the devices
+/// active in its span.
+pub(super) fn clusters(
+    devices: &[(&str, &[Event])],
+    hits: &[Hit],
+    window: TimeDelta,
+    min_devices: u64,
+    min_share: f64,
+) -> Vec<(Range<usize>, u64)> {
     // A window must hold its own start time, or the sweep has nothing to count.
-    let window = t.incident_window.max(TimeDelta::seconds(1));
-    let candidates = hit_windows(&hits, devices.len(), window, t.incident_min_devices);
+    let window = window.max(TimeDelta::seconds(1));
+    let candidates = hit_windows(hits, devices.len(), window, min_devices);
     if candidates.is_empty() {
         return Vec::new();
     }
     let starts: Vec<DateTime<Utc>> = candidates.iter().map(|w| w.start).collect();
     let active = active_in_windows(devices, &starts, window);
-    let incidents: Vec<Window> = candidates
+    let clusters: Vec<Window> = candidates
         .into_iter()
         .zip(active)
         .filter(|(w, active)| {
-            let share = (t.incident_min_share * *active as f64).ceil() as u64;
-            w.devices as u64 >= t.incident_min_devices.max(share)
+            let share = (min_share * *active as f64).ceil() as u64;
+            w.devices as u64 >= min_devices.max(share)
         })
         .map(|(w, _)| w)
         .collect();
-    let merged = merge(incidents, window);
+    let merged = merge(clusters, window);
     let spans: Vec<Range<DateTime<Utc>>> = merged.iter().map(|(span, _)| span.clone()).collect();
     let active = active_in_spans(devices, &spans);
     merged
         .into_iter()
         .zip(active)
-        .filter_map(|((_, range), active)| insight(devices, hits.get(range)?, active))
+        .map(|((_, range), active)| (range, active))
         .collect()
 }
 
@@ -92,7 +116,12 @@ pub fn in_incident(incidents: &[Insight], time: DateTime<Utc>) -> bool {
 }
 
 /// Windows at each distinct hit time with at least `min_devices` distinct devices hit.
-fn hit_windows(hits: &[Hit], devices: usize, window: TimeDelta, min_devices: u64) -> Vec<Window> {
+pub(super) fn hit_windows(
+    hits: &[Hit],
+    devices: usize,
+    window: TimeDelta,
+    min_devices: u64,
+) -> Vec<Window> {
     let mut per_device = vec![0u32; devices];
     let mut distinct = 0usize;
     let (mut first, mut end) = (0, 0);
@@ -175,7 +204,7 @@ fn active_in_windows(
 
 /// The events (in time order) in `[start, end)`: most of a fleet's events are far from
 /// its incidents, and two binary searches per device pass them over.
-fn during(events: &[Event], start: DateTime<Utc>, end: DateTime<Utc>) -> &[Event] {
+pub(super) fn during(events: &[Event], start: DateTime<Utc>, end: DateTime<Utc>) -> &[Event] {
     let from = events.partition_point(|e| e.time < start);
     let to = events.partition_point(|e| e.time < end);
     events.get(from..to.max(from)).unwrap_or_default()
@@ -213,7 +242,10 @@ fn active_in_spans(devices: &[(&str, &[Event])], spans: &[Range<DateTime<Utc>>])
 }
 
 /// Merges overlapping or adjacent windows: each group's time span and hit range.
-fn merge(windows: Vec<Window>, window: TimeDelta) -> Vec<(Range<DateTime<Utc>>, Range<usize>)> {
+pub(super) fn merge(
+    windows: Vec<Window>,
+    window: TimeDelta,
+) -> Vec<(Range<DateTime<Utc>>, Range<usize>)> {
     let mut merged: Vec<(Range<DateTime<Utc>>, Range<usize>)> = Vec::new();
     for w in windows {
         let span = w.start..w.start + window;

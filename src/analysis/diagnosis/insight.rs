@@ -22,21 +22,29 @@ pub enum InsightKind {
     CredentialFailure,
     Offline,
     Takeover,
+    PeriodicDrop,
     SideEffect,
     HubIncident,
+    MassDisconnect,
+    Throttling,
+    Cohort,
 }
 
 impl InsightKind {
     /// Every kind, in the order of the enum.
-    pub const ALL: [InsightKind; 8] = [
+    pub const ALL: [InsightKind; 12] = [
         InsightKind::TokenRenewal,
         InsightKind::Flapping,
         InsightKind::DuplicateIdentity,
         InsightKind::CredentialFailure,
         InsightKind::Offline,
         InsightKind::Takeover,
+        InsightKind::PeriodicDrop,
         InsightKind::SideEffect,
         InsightKind::HubIncident,
+        InsightKind::MassDisconnect,
+        InsightKind::Throttling,
+        InsightKind::Cohort,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -47,6 +55,10 @@ impl InsightKind {
             InsightKind::CredentialFailure => "credential_failure",
             InsightKind::Offline => "offline",
             InsightKind::Takeover => "takeover",
+            InsightKind::PeriodicDrop => "periodic_drop",
+            InsightKind::MassDisconnect => "mass_disconnect",
+            InsightKind::Throttling => "throttling",
+            InsightKind::Cohort => "cohort",
             InsightKind::SideEffect => "side_effect",
             InsightKind::HubIncident => "hub_incident",
         }
@@ -115,9 +127,21 @@ pub struct Evidence {
     /// Hub incident: devices with any event in the incident's window.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub active_devices: Option<u64>,
-    /// Hub incident: up to 20 sample device ids, sorted.
+    /// Hub incident, mass disconnect, throttling: up to 20 sample device ids, sorted.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub device_ids: Vec<String>,
+    /// Mass disconnect: seconds from the first drop until half the identities were back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub half_back_seconds: Option<i64>,
+    /// Mass disconnect: ... until nine in ten were back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub most_back_seconds: Option<i64>,
+    /// Mass disconnect: identities with no successful connect after their drop.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub never_back: Option<u64>,
+    /// Periodic drop: the median time a connection lasted, in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period_seconds: Option<i64>,
 }
 
 /// How often one code occurs.

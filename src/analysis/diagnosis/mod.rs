@@ -15,16 +15,20 @@ mod flapping;
 mod gaps;
 mod incident;
 mod insight;
+mod mass;
 mod offline;
 mod side_effect;
 mod thresholds;
+mod throttling;
 mod token_renewal;
 
 pub use curve::{Curve, CurveDrop, CurvePoint, connected_curve};
 pub use device::{DeviceContext, DeviceDiagnosis, diagnose_device};
 pub use incident::{hub_incidents, in_incident};
 pub use insight::{CodeCount, Evidence, Insight, InsightKind};
+pub use mass::{FleetDevice, is_server_side, mass_disconnects};
 pub use thresholds::Thresholds;
+pub use throttling::{is_throttling, throttling};
 
 /// Builders for the unit tests of every detector: events on one fixed day.
 #[cfg(test)]

@@ -46,6 +46,21 @@ pub struct Thresholds {
     pub incident_min_devices: u64,
     /// Default 0.10. Fewest devices hit, as a share of the devices active in the window.
     pub incident_min_share: f64,
+    /// Default 2 min. Window in which many identities dropping make a mass disconnect.
+    pub mass_window: TimeDelta,
+    /// Default 5. Fewest identities dropping in one window for a mass disconnect.
+    pub mass_min_devices: u64,
+    /// Default 0.10. Fewest identities dropping, as a share of those active in the window.
+    pub mass_min_share: f64,
+    /// Default 4. Connections ending after about the same time that make a periodic drop.
+    pub periodic_min_drops: u32,
+    /// Default 5. Fewest identities in a cohort, and with the insight in it, to report it.
+    pub cohort_min_devices: u64,
+    /// Default 3. How many times more often a cohort must have the insight than the rest.
+    pub cohort_min_lift: f64,
+    /// Default 0.001. Largest chance (one-sided Fisher's exact test) that the cohort's
+    /// share is luck.
+    pub cohort_max_p: f64,
 }
 
 impl Default for Thresholds {
@@ -67,6 +82,13 @@ impl Default for Thresholds {
             incident_window: TimeDelta::minutes(5),
             incident_min_devices: 5,
             incident_min_share: 0.10,
+            mass_window: TimeDelta::minutes(2),
+            mass_min_devices: 5,
+            mass_min_share: 0.10,
+            periodic_min_drops: 4,
+            cohort_min_devices: 5,
+            cohort_min_lift: 3.0,
+            cohort_max_p: 0.001,
         }
     }
 }

@@ -1,0 +1,473 @@
+//! Mass disconnects: many identities dropping together, whatever the codes. A site's
+//! network or an ISP going down, a firewall change, a bad SDK release reaching a cohort:
+//! each device shows one ordinary drop, and only the fleet shows the event.
+//!
+//! Hits are the drops that nothing benign explains (token renewal, a takeover by a newer
+//! connection, a side effect), one per lost connection. Windows of `mass_window` holding
+//! at least `max(mass_min_devices, ceil(mass_min_share × active identities))` distinct
+//! identities are merged into one mass disconnect. When server-side codes make most of
+//! its drops, the hub is the story and `hub_incident` tells it instead.
+//!
+//! The finding says what the dropped identities share (their masked address ranges,
+//! protocols, SDKs, codes), names the likely side when the drops concentrate in a few
+//! address ranges, and how the fleet recovered: when half and nine in ten were back, and
+//! which never came back.
+
+use super::incident::{Hit, during, hit_windows, merge};
+use super::insight::{Evidence, Insight, InsightKind, code_counts, duration_words, sample_times};
+use super::thresholds::Thresholds;
+use crate::analysis::event::{Addresses, Event};
+use crate::model::Severity;
+use chrono::{DateTime, TimeDelta, Utc};
+use std::collections::BTreeMap;
+
+/// At most this many identities are named.
+const IDS_KEPT: usize = 20;
+
+/// What the fleet passes know of one identity.
+#[derive(Debug, Clone, Copy)]
+pub struct FleetDevice<'a> {
+    /// `device` or `device/module`.
+    pub name: &'a str,
+    /// Sorted by [`Event::order_key`].
+    pub events: &'a [Event],
+    /// Per event, the insight of the device that explains it.
+    pub explained: &'a [Option<InsightKind>],
+    /// The export holds successful connects for this identity.
+    pub connects_logged: bool,
+    pub protocol: Option<&'a str>,
+    pub sdk_version: Option<&'a str>,
+}
+
+/// Codes of the hub's side: faults, upgrades, failover, restore.
+pub fn is_server_side(code: u32) -> bool {
+    matches!(code, 500_000..=599_999 | 400_029 | 400_030 | 404_012)
+}
+
+/// The drops of one identity that count: the first drop after a connect (every error
+/// disconnect on an export without connects), unless something benign explains it.
+fn drops(device: &FleetDevice<'_>) -> Vec<usize> {
+    let mut found = Vec::new();
+    let mut connected = true;
+    let mut last: Option<DateTime<Utc>> = None;
+    for (index, event) in device.events.iter().enumerate() {
+        let benign = matches!(
+            device.explained.get(index).copied().flatten(),
+            Some(InsightKind::TokenRenewal | InsightKind::SideEffect | InsightKind::Takeover)
+        );
+        if benign {
+            continue;
+        }
+        if event.is_successful_connect() {
+            connected = true;
+        } else if event.is_drop() {
+            let new = if device.connects_logged {
+                connected
+            } else {
+                last.is_none_or(|last| event.time - last > TimeDelta::seconds(5))
+            };
+            if new {
+                found.push(index);
+            }
+            connected = false;
+            last = Some(event.time);
+        }
+    }
+    found
+}
+
+/// Mass disconnects in time order.
+pub fn mass_disconnects(
+    devices: &[FleetDevice<'_>],
+    addresses: &Addresses,
+    t: &Thresholds,
+) -> Vec<Insight> {
+    let per_device: Vec<Vec<usize>> = devices.iter().map(drops).collect();
+    let mut hits: Vec<(Hit, usize)> = per_device
+        .iter()
+        .enumerate()
+        .flat_map(|(device, indices)| {
+            let events = devices[device].events;
+            indices.iter().filter_map(move |&index| {
+                let event = events.get(index)?;
+                Some((
+                    Hit {
+                        time: event.time,
+                        device,
+                        code: event.code.unwrap_or(0),
+                    },
+                    index,
+                ))
+            })
+        })
+        .collect();
+    hits.sort_by_key(|(h, _)| (h.time, h.device));
+    let plain: Vec<Hit> = hits.iter().map(|(h, _)| *h).collect();
+    let window = t.mass_window.max(TimeDelta::seconds(1));
+    let windows = hit_windows(&plain, devices.len(), window, t.mass_min_devices);
+    merge(windows, window)
+        .into_iter()
+        .filter_map(|(span, range)| {
+            let cluster = hits.get(range)?;
+            let server = cluster
+                .iter()
+                .filter(|(h, _)| is_server_side(h.code))
+                .count();
+            // Mostly the hub's own faults: a hub incident, told as such.
+            if server * 2 >= cluster.len() {
+                return None;
+            }
+            let active = active(devices, span.start, span.end);
+            let dropped = distinct(cluster);
+            let share = (t.mass_min_share * active as f64).ceil() as u64;
+            if (dropped as u64) < t.mass_min_devices.max(share) {
+                return None;
+            }
+            insight(devices, cluster, active, addresses)
+        })
+        .collect()
+}
+
+fn distinct(cluster: &[(Hit, usize)]) -> usize {
+    let mut devices: Vec<usize> = cluster.iter().map(|(h, _)| h.device).collect();
+    devices.sort_unstable();
+    devices.dedup();
+    devices.len()
+}
+
+/// Identities connected at `start` or with an event in `[start, end)`: a quiet device
+/// that stays connected logs nothing, and still counts. Connected at `start` means its
+/// last event before is a successful connect, or its first event from then on is a
+/// disconnect (a connection was up).
+fn active(devices: &[FleetDevice<'_>], start: DateTime<Utc>, end: DateTime<Utc>) -> u64 {
+    devices
+        .iter()
+        .filter(|device| {
+            let events = device.events;
+            if !during(events, start, end).is_empty() {
+                return true;
+            }
+            let from = events.partition_point(|e| e.time < start);
+            let before = from.checked_sub(1).and_then(|i| events.get(i));
+            before.is_some_and(Event::is_successful_connect)
+                || events
+                    .get(from)
+                    .is_some_and(|e| e.operation == crate::model::Operation::Disconnect)
+        })
+        .count() as u64
+}
+
+fn insight(
+    devices: &[FleetDevice<'_>],
+    cluster: &[(Hit, usize)],
+    active: u64,
+    addresses: &Addresses,
+) -> Option<Insight> {
+    let (start, end) = (cluster.first()?.0.time, cluster.last()?.0.time);
+    // Each identity's first drop in the window.
+    let mut first: BTreeMap<usize, (DateTime<Utc>, usize)> = BTreeMap::new();
+    for (hit, index) in cluster {
+        first.entry(hit.device).or_insert((hit.time, *index));
+    }
+    let dropped = first.len();
+    let mut ids: Vec<&str> = first
+        .keys()
+        .filter_map(|&d| Some(devices.get(d)?.name))
+        .collect();
+    ids.sort_unstable();
+    ids.truncate(IDS_KEPT);
+
+    let mut ranges: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut protocols: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut sdks: BTreeMap<&str, usize> = BTreeMap::new();
+    for (&device, &(_, index)) in &first {
+        let Some(fleet_device) = devices.get(device) else {
+            continue;
+        };
+        let address = fleet_device
+            .events
+            .get(index)
+            .and_then(|e| e.address)
+            .map_or("unknown address", |id| addresses.name(id));
+        *ranges.entry(address).or_default() += 1;
+        *protocols
+            .entry(fleet_device.protocol.unwrap_or("unknown"))
+            .or_default() += 1;
+        *sdks
+            .entry(fleet_device.sdk_version.unwrap_or("unknown"))
+            .or_default() += 1;
+    }
+    let top_ranges = most(&ranges, 3);
+    let in_top: usize = top_ranges.iter().map(|(_, n)| n).sum();
+    let concentrated = ranges.len() > top_ranges.len() || ranges.len() <= 3;
+    let concentrated =
+        concentrated && in_top * 10 >= dropped * 8 && !ranges.contains_key("unknown address");
+    let side = if concentrated {
+        format!(
+            "; {in_top} of {dropped} from {} address range{} ({}): a network or site outage on \
+             the devices' side",
+            top_ranges.len(),
+            if top_ranges.len() == 1 { "" } else { "s" },
+            listing(&top_ranges)
+        )
+    } else {
+        format!(
+            "; spread over {} address ranges, protocols {}",
+            ranges.len(),
+            listing(&most(&protocols, 3))
+        )
+    };
+
+    let codes = code_counts(cluster.iter().map(|(h, _)| h.code).filter(|&c| c != 0));
+    let code_words: Vec<String> = codes
+        .iter()
+        .take(3)
+        .map(|c| format!("{} x{}", c.code, c.count))
+        .collect();
+    let code_words = if code_words.is_empty() {
+        "clean disconnects".to_string()
+    } else {
+        code_words.join(", ")
+    };
+    let recovery = recovery(devices, &first);
+    let connects_logged = first
+        .keys()
+        .all(|&d| devices.get(d).is_some_and(|d| d.connects_logged));
+    let (recovery_words, severity) = match &recovery {
+        _ if !connects_logged => (
+            "; recovery cannot be told from this export (no successful connects)".to_string(),
+            Severity::Medium,
+        ),
+        Some(r) => r.words(dropped),
+        None => (String::new(), Severity::Medium),
+    };
+    let end_format = if start.date_naive() == end.date_naive() {
+        "%H:%M"
+    } else {
+        "%Y-%m-%d %H:%M"
+    };
+    let summary = format!(
+        "Mass disconnect {}-{} UTC: {dropped} of {active} active identities dropped \
+         ({code_words}){side}{recovery_words}",
+        start.format("%Y-%m-%d %H:%M"),
+        end.format(end_format),
+    );
+    let action = if concentrated {
+        "Look at the network of those address ranges at that time (site power, ISP, \
+         firewall or proxy changes); make sure devices reconnect with exponential back-off \
+         and jitter"
+    } else {
+        "Look for what the dropped devices share (network, firmware or SDK rollout, \
+         configuration change) at that time; make sure devices reconnect with exponential \
+         back-off and jitter"
+    };
+    let times: Vec<DateTime<Utc>> = cluster.iter().map(|(h, _)| h.time).collect();
+    Some(Insight {
+        kind: InsightKind::MassDisconnect,
+        severity,
+        summary,
+        action: action.to_string(),
+        start,
+        end,
+        first_event: None,
+        location: None,
+        evidence: Evidence {
+            count: Some(cluster.len() as u64),
+            codes,
+            addresses: top_ranges
+                .iter()
+                .map(|(name, _)| name.to_string())
+                .collect(),
+            times: sample_times(&times),
+            devices: Some(dropped as u64),
+            active_devices: Some(active),
+            device_ids: ids.into_iter().map(str::to_string).collect(),
+            half_back_seconds: recovery.as_ref().and_then(|r| r.half),
+            most_back_seconds: recovery.as_ref().and_then(|r| r.most),
+            never_back: recovery.as_ref().map(|r| r.never.len() as u64),
+            ..Evidence::default()
+        },
+    })
+}
+
+/// The `count` most frequent values, most frequent first, ties by value.
+fn most<'a>(counts: &BTreeMap<&'a str, usize>, count: usize) -> Vec<(&'a str, usize)> {
+    let mut sorted: Vec<(&str, usize)> = counts.iter().map(|(k, v)| (*k, *v)).collect();
+    sorted.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+    sorted.truncate(count);
+    sorted
+}
+
+fn listing(values: &[(&str, usize)]) -> String {
+    let words: Vec<String> = values.iter().map(|(v, n)| format!("{v} x{n}")).collect();
+    words.join(", ")
+}
+
+/// How the dropped identities came back.
+#[derive(Debug)]
+struct Recovery {
+    /// Seconds from the first drop until half of them had reconnected.
+    half: Option<i64>,
+    /// ... until nine in ten had.
+    most: Option<i64>,
+    /// The identities with no successful connect after their drop.
+    never: Vec<usize>,
+}
+
+impl Recovery {
+    fn words(&self, dropped: usize) -> (String, Severity) {
+        let time = |seconds: Option<i64>| {
+            seconds.map_or("not by the end of the log".to_string(), |s| {
+                format!("after {}", duration_words(TimeDelta::seconds(s)))
+            })
+        };
+        let never = match self.never.len() {
+            0 => "; all came back".to_string(),
+            n => format!("; {n} never came back"),
+        };
+        // A tenth of them still down: an outage that has not ended for those devices.
+        let severity = if self.never.len() * 10 >= dropped {
+            Severity::High
+        } else {
+            Severity::Medium
+        };
+        (
+            format!(
+                "; half back {}, 9 in 10 {}{never}",
+                time(self.half),
+                time(self.most)
+            ),
+            severity,
+        )
+    }
+}
+
+fn recovery(
+    devices: &[FleetDevice<'_>],
+    first: &BTreeMap<usize, (DateTime<Utc>, usize)>,
+) -> Option<Recovery> {
+    let start = first.values().map(|(time, _)| *time).min()?;
+    let mut back: Vec<i64> = Vec::new();
+    let mut never = Vec::new();
+    for (&device, &(_, index)) in first {
+        let events = devices.get(device)?.events;
+        match events
+            .iter()
+            .skip(index + 1)
+            .find(|e| e.is_successful_connect())
+        {
+            Some(connect) => back.push((connect.time - start).num_seconds()),
+            None => never.push(device),
+        }
+    }
+    back.sort_unstable();
+    let total = first.len();
+    let at_share = |share_tenths: usize| {
+        let needed = (total * share_tenths).div_ceil(10).max(1);
+        back.get(needed - 1).copied()
+    };
+    Some(Recovery {
+        half: at_share(5),
+        most: at_share(9),
+        never,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::diagnosis::testing::*;
+
+    struct Fleet {
+        addresses: Addresses,
+        events: Vec<(String, Vec<Event>)>,
+    }
+
+    /// `count` devices connected at 01:00, spread over `ranges` address ranges; the
+    /// first `dropped` drop at 02:00 with `code`, and all but every tenth reconnect 2-6
+    /// minutes later.
+    fn fleet(count: usize, dropped: usize, code: u32, ranges: usize) -> Fleet {
+        let mut addresses = Addresses::default();
+        let ids: Vec<_> = (0..4)
+            .map(|n| addresses.intern(&format!("198.51.{n}.XXX")))
+            .collect();
+        let events = (0..count)
+            .map(|n| {
+                let address = Some(ids[n % ranges.max(1)]);
+                let mut events = vec![event(at("01:00:00"), Connect, None, address)];
+                if n < dropped {
+                    let time = at("02:00:00") + TimeDelta::seconds(n as i64);
+                    events.push(event(time, Disconnect, Some(code), address));
+                    if n % 10 != 9 {
+                        events.push(event(
+                            time + minutes(2 + n as i64 % 5),
+                            Connect,
+                            None,
+                            address,
+                        ));
+                    }
+                }
+                (format!("dev-{n:02}"), timeline(events))
+            })
+            .collect();
+        Fleet { addresses, events }
+    }
+
+    fn detect(fleet: &Fleet) -> Vec<Insight> {
+        let explained: Vec<Vec<Option<InsightKind>>> = fleet
+            .events
+            .iter()
+            .map(|(_, e)| vec![None; e.len()])
+            .collect();
+        let devices: Vec<FleetDevice<'_>> = fleet
+            .events
+            .iter()
+            .zip(&explained)
+            .map(|((name, events), explained)| FleetDevice {
+                name,
+                events,
+                explained,
+                connects_logged: true,
+                protocol: Some("Mqtt"),
+                sdk_version: None,
+            })
+            .collect();
+        mass_disconnects(&devices, &fleet.addresses, &Thresholds::default())
+    }
+
+    #[test]
+    fn forty_of_sixty_dropping_together_from_two_ranges_is_a_site_outage_with_its_recovery() {
+        let found = detect(&fleet(60, 40, 404_104, 2));
+        assert_eq!(found.len(), 1, "{found:?}");
+        let mass = &found[0];
+        assert_eq!(mass.kind, InsightKind::MassDisconnect);
+        assert_eq!(mass.evidence.devices, Some(40));
+        assert_eq!(mass.evidence.never_back, Some(4));
+        assert!(
+            mass.summary
+                .contains("40 of 60 active identities dropped (404104 x40)"),
+            "{}",
+            mass.summary
+        );
+        assert!(
+            mass.summary.contains("from 2 address ranges"),
+            "{}",
+            mass.summary
+        );
+        assert!(mass.summary.contains("half back after"), "{}", mass.summary);
+        assert!(
+            mass.summary.contains("4 never came back"),
+            "{}",
+            mass.summary
+        );
+        assert_eq!(mass.severity, Severity::High);
+    }
+
+    #[test]
+    fn look_alikes_of_a_mass_disconnect_are_not_one() {
+        // Too few of the fleet.
+        assert!(detect(&fleet(200, 10, 404_104, 4)).is_empty());
+        // The hub's own faults: a hub incident's story.
+        assert!(detect(&fleet(60, 40, 500_008, 2)).is_empty());
+    }
+}
