@@ -141,6 +141,7 @@ impl DeviceState {
             log_end: fleet.log_end,
             connects_logged,
             sdk_version: self.sdk_version.map(|(_, id)| fleet.labels.name(id)),
+            module: false,
         }
     }
 
@@ -290,10 +291,7 @@ impl DeviceState {
                 Some(InsightKind::TokenRenewal) => tally.expected += 1,
                 Some(InsightKind::SideEffect) => tally.side_effect += 1,
                 Some(_) => tally.in_insights += 1,
-                None => match incidents
-                    .iter()
-                    .position(|fleet| explains(fleet, event))
-                {
+                None => match incidents.iter().position(|fleet| explains(fleet, event)) {
                     Some(index) => {
                         tally.in_incident += 1;
                         incident_indices.insert(index);

@@ -323,8 +323,9 @@ fn diagnose(
                 || {
                     states
                         .par_iter()
-                        .map(|(_, state)| {
-                            let context = state.context(fleet_context);
+                        .map(|(key, state)| {
+                            let mut context = state.context(fleet_context);
+                            context.module = key.module_id.is_some();
                             diagnosis::diagnose_device(state.events(), &context, thresholds)
                         })
                         .collect::<Vec<_>>()
@@ -343,16 +344,16 @@ fn diagnose(
         .zip(&diagnoses)
         .zip(&contexts)
         .zip(&states)
-        .map(|((((name, events), diagnosis), context), (_, state))| {
-            diagnosis::FleetDevice {
+        .map(
+            |((((name, events), diagnosis), context), (_, state))| diagnosis::FleetDevice {
                 name,
                 events,
                 explained: &diagnosis.explained,
                 connects_logged: context.connects_logged,
                 protocol: state.protocol(fleet_context.labels),
                 sdk_version: context.sdk_version,
-            }
-        })
+            },
+        )
         .collect();
     let mass = diagnosis::mass_disconnects(&fleet_devices, fleet_context.addresses, thresholds);
     let throttling = diagnosis::throttling(&fleet_devices, &mass);

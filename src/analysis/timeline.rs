@@ -74,7 +74,8 @@ impl Analyzer {
             with_connects: &with_connects,
             filter: &self.filter,
         };
-        let context = state.context(&fleet);
+        let mut context = state.context(&fleet);
+        context.module = key.module_id.is_some();
         let expected = diagnosis::diagnose_device(&events, &context, &self.thresholds).expected();
         let mut lines = describe(&events, &expected, &self.addresses);
         let report = self.finish();

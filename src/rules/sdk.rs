@@ -17,10 +17,16 @@ pub struct SdkFamily {
     pub default_minutes: Option<(f64, f64)>,
     /// Where the default comes from.
     pub source: &'static str,
+    /// The MQTT keep-alive the SDK sends pings at by default, in seconds. The hub closes
+    /// a connection after 1.5 times it without a ping (at most 1767 s).
+    pub keep_alive_seconds: u32,
 }
 
 const TROUBLESHOOT: &str =
     "https://learn.microsoft.com/azure/iot-hub/iot-hub-troubleshoot-connectivity";
+
+/// The longest time the hub waits for a ping before it closes a connection.
+pub const HUB_IDLE_CLOSE_MAX_SECONDS: u32 = 1767;
 
 /// Every family, in the order their prefixes are tried: longest prefixes first, so that
 /// `azure-iot-device-iothub-py` (Python) is not taken for `azure-iot-device` (Node.js).
@@ -31,6 +37,7 @@ pub const FAMILIES: [SdkFamily; 5] = [
         renewal: "every 58 min (120 s before a 60-min token expires)",
         default_minutes: Some((55.0, 61.0)),
         source: TROUBLESHOOT,
+        keep_alive_seconds: 60,
     },
     SdkFamily {
         name: "Java SDK",
@@ -41,6 +48,7 @@ pub const FAMILIES: [SdkFamily; 5] = [
         renewal: "every 60-70 min (token lifetime plus grace)",
         default_minutes: Some((55.0, 75.0)),
         source: TROUBLESHOOT,
+        keep_alive_seconds: 230,
     },
     SdkFamily {
         name: ".NET SDK",
@@ -48,6 +56,7 @@ pub const FAMILIES: [SdkFamily; 5] = [
         renewal: "every 60-70 min (token lifetime plus a 10-min grace)",
         default_minutes: Some((55.0, 75.0)),
         source: TROUBLESHOOT,
+        keep_alive_seconds: 300,
     },
     SdkFamily {
         name: "Node.js SDK",
@@ -55,6 +64,7 @@ pub const FAMILIES: [SdkFamily; 5] = [
         renewal: "every 60 min, with informational disconnects only",
         default_minutes: Some((55.0, 65.0)),
         source: TROUBLESHOOT,
+        keep_alive_seconds: 180,
     },
     SdkFamily {
         name: "C SDK",
@@ -62,6 +72,7 @@ pub const FAMILIES: [SdkFamily; 5] = [
         renewal: "every 48 min (0.8 of a 60-min token)",
         default_minutes: Some((44.0, 52.0)),
         source: "https://github.com/Azure/azure-iot-sdk-c/issues/2274",
+        keep_alive_seconds: 240,
     },
 ];
 

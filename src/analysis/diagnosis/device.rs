@@ -7,7 +7,7 @@
 
 use super::insight::{Insight, InsightKind, sort_insights};
 use super::thresholds::Thresholds;
-use super::{credential, duplicate, flapping, gaps, offline, side_effect, token_renewal};
+use super::{credential, duplicate, flapping, gaps, offline, periodic, side_effect, token_renewal};
 use crate::analysis::event::{Addresses, Event};
 use chrono::{DateTime, Utc};
 
@@ -45,6 +45,8 @@ pub struct DeviceContext<'a> {
     pub connects_logged: bool,
     /// The device's latest `sdkVersion`.
     pub sdk_version: Option<&'a str>,
+    /// A module identity (IoT Edge, module clients).
+    pub module: bool,
 }
 
 /// Diagnoses one device. `events` are sorted by [`Event::order_key`].
@@ -102,11 +104,23 @@ pub fn diagnose_device(
             slot.get_or_insert(InsightKind::Offline);
         }
     }
+    let periodic = periodic::detect(
+        events,
+        &taken(&explained),
+        periodic::Context {
+            connects_logged,
+            module: context.module,
+            sdk_version: context.sdk_version,
+        },
+        t,
+    );
+    claim(&mut explained, InsightKind::PeriodicDrop, &periodic.drops);
     let flapping = flapping::detect(events, &taken(&explained), connects_logged, t);
     claim(&mut explained, InsightKind::Flapping, &flapping.drops);
 
     let mut insights: Vec<Insight> = [
         renewal.insight,
+        periodic.insight,
         flapping.insight,
         conflicts.insight,
         credential,
@@ -144,6 +158,7 @@ mod tests {
             log_end,
             connects_logged: true,
             sdk_version: None,
+            module: false,
         }
     }
 

@@ -17,6 +17,7 @@ mod incident;
 mod insight;
 mod mass;
 mod offline;
+mod periodic;
 mod side_effect;
 mod thresholds;
 mod throttling;
