@@ -1,6 +1,7 @@
 //! Folds the record stream into per-device state (a few words per event, never the raw
 //! text), then turns that state into the [`Report`] the renderers print.
 
+mod cohort;
 mod coverage;
 mod device;
 mod devices;
@@ -14,7 +15,7 @@ use crate::input::{Outcome, Shape, Sink};
 use crate::memory;
 use crate::model::{Position, Record};
 use crate::report::{
-    CodeSummary, DeviceReport, FilterCount, InputReport, Problem, Report, SeverityCounts, Summary,
+    CodeSummary, Cohort, DeviceReport, FilterCount, InputReport, Problem, Report, SeverityCounts, Summary,
     Warning,
 };
 use crate::rules;
@@ -207,7 +208,7 @@ impl Analyzer {
             filter: &self.filter,
         };
         let devices_analyzed = states.len() as u64;
-        let (devices, insights, connected_devices) = diagnose(states, &fleet);
+        let (devices, insights, connected_devices, cohorts) = diagnose(states, &fleet);
         let codes = code_summary(&devices);
         let mut devices_by_severity = SeverityCounts::default();
         for severity in devices.iter().filter_map(|d| d.severity) {
@@ -263,6 +264,7 @@ impl Analyzer {
             insights,
             connected_devices,
             devices,
+            cohorts,
             findings: Vec::new(),
             problems: self.problems,
             warnings: self.warnings,
@@ -297,7 +299,7 @@ pub(crate) struct Fleet<'a> {
 fn diagnose(
     states: Vec<(DeviceKey, DeviceState)>,
     fleet_context: &Fleet<'_>,
-) -> (Vec<DeviceReport>, Vec<Insight>, Curve) {
+) -> (Vec<DeviceReport>, Vec<Insight>, Curve, Vec<Cohort>) {
     let thresholds = fleet_context.thresholds;
     let names: Vec<String> = states.iter().map(|(key, _)| key.identity()).collect();
     let fleet: Vec<(&str, &[event::Event])> = names
@@ -365,11 +367,23 @@ fn diagnose(
     // The device table is gone (sorted into a list), and the reports are built on other
     // threads than the ones that filled it.
     memory::release_freed();
-    let mut devices: Vec<DeviceReport> = states
+    let reports: Vec<(bool, DeviceReport)> = states
         .into_par_iter()
         .zip(diagnoses)
-        .filter(|((_, state), _)| state.shown_by(fleet_context.filter))
-        .map(|((key, state), diagnosis)| state.report(key, fleet_context, diagnosis, &insights))
+        .map(|((key, state), diagnosis)| {
+            let shown = state.shown_by(fleet_context.filter);
+            (shown, state.report(key, fleet_context, diagnosis, &insights))
+        })
+        .collect();
+    // Cohorts compare every identity, shown or not; they come after the fleet's other
+    // insights, which the devices point at by place.
+    let every: Vec<&DeviceReport> = reports.iter().map(|(_, d)| d).collect();
+    let (cohorts, cohort_insights) = cohort::cohorts(&every, thresholds);
+    drop(every);
+    insights.extend(cohort_insights);
+    let mut devices: Vec<DeviceReport> = reports
+        .into_iter()
+        .filter_map(|(shown, device)| shown.then_some(device))
         .collect();
     // The events are gone.
     memory::release_freed();
@@ -382,7 +396,7 @@ fn diagnose(
             .then_with(|| a.device_id.cmp(&b.device_id))
             .then_with(|| a.module_id.cmp(&b.module_id))
     });
-    (devices, insights, curve)
+    (devices, insights, curve, cohorts)
 }
 
 /// The fleet's codes, most frequent first.

@@ -30,6 +30,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         false,
     )?;
     list(&mut out, "devices", &report.devices, threads)?;
+    field(&mut out, "cohorts", &report.cohorts, false)?;
     list(&mut out, "findings", &report.findings, threads)?;
     field(&mut out, "problems", &report.problems, false)?;
     field(&mut out, "warnings", &report.warnings, false)?;

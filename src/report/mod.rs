@@ -31,6 +31,9 @@ pub struct Report {
     /// The reconstructed "Connected devices" metric.
     pub connected_devices: Curve,
     pub devices: Vec<DeviceReport>,
+    /// Groups of identities sharing an attribute that have a problem far more often than
+    /// the rest, least likely by luck first.
+    pub cohorts: Vec<Cohort>,
     /// Everything to look at, flattened: most severe first (see [`findings::findings`]).
     pub findings: Vec<findings::Finding>,
     pub problems: Vec<Problem>,
@@ -68,6 +71,24 @@ pub struct Summary {
     pub filtered: Vec<FilterCount>,
     /// Problems counted in `records_skipped` but not listed in `problems`.
     pub problems_omitted: u64,
+}
+
+/// A group of identities sharing an attribute value, and how often it has a problem
+/// kind compared with the rest of the fleet.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Cohort {
+    pub kind: crate::analysis::diagnosis::InsightKind,
+    /// `sdk_version`, `sdk`, `protocol`, `address_range`, `module` or `id_prefix`.
+    pub attribute: &'static str,
+    pub value: String,
+    /// Identities in the cohort, and of those with the kind.
+    pub devices: u64,
+    pub with_kind: u64,
+    /// Identities outside the cohort, and of those with the kind.
+    pub others: u64,
+    pub others_with_kind: u64,
+    /// One-sided Fisher's exact test: the chance of at least `with_kind` by luck.
+    pub p_value: f64,
 }
 
 /// How many devices have each worst severity.

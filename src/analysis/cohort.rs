@@ -1,0 +1,207 @@
+//! Cohorts: a group of identities sharing an attribute (an SDK version, a protocol, an
+//! address range, a module, an id prefix such as `cam-`) that has a problem far more
+//! often than the rest of the fleet. A bad SDK release or firmware reaches a cohort, and
+//! Microsoft's troubleshooting page asks users to list devices by SDK version by hand.
+//!
+//! For each attribute value and each problem kind, the share of identities with the kind
+//! inside the cohort is compared with the share outside it. A cohort is reported when it
+//! has at least `cohort_min_devices` identities and as many with the kind, its share is
+//! at least `cohort_min_lift` times the rest's, and a one-sided Fisher's exact test (the
+//! hypergeometric tail) puts the chance of such a share by luck at most `cohort_max_p`.
+//! Attributes the report does not carry (the auth type, the hub's region) are not tried.
+
+use super::diagnosis::{Evidence, Insight, InsightKind, Thresholds};
+use crate::model::Severity;
+use crate::report::{Cohort, DeviceReport};
+use crate::rules::sdk;
+use statrs::distribution::{DiscreteCDF, Hypergeometric};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// At most this many cohorts are reported, the least likely by luck first.
+const KEPT: usize = 10;
+
+/// The problem kinds a cohort can share.
+const KINDS: [InsightKind; 6] = [
+    InsightKind::Flapping,
+    InsightKind::DuplicateIdentity,
+    InsightKind::CredentialFailure,
+    InsightKind::Offline,
+    InsightKind::Takeover,
+    InsightKind::PeriodicDrop,
+];
+
+/// The attributes an identity is grouped by, and its value of each.
+fn attributes(device: &DeviceReport) -> Vec<(&'static str, String)> {
+    let mut found = Vec::new();
+    if let Some(sdk) = &device.sdk_version {
+        found.push(("sdk_version", sdk.clone()));
+        if let Some(family) = sdk::family(sdk) {
+            found.push(("sdk", family.name.to_string()));
+        }
+    }
+    if let Some(protocol) = &device.protocol {
+        found.push(("protocol", protocol.clone()));
+    }
+    if let Some(address) = device.ip_addresses.first() {
+        found.push(("address_range", address.clone()));
+    }
+    if let Some(module) = &device.module_id {
+        found.push(("module", module.clone()));
+    }
+    if let Some(prefix) = id_prefix(&device.device_id) {
+        found.push(("id_prefix", prefix.to_string()));
+    }
+    found
+}
+
+/// `cam-` of `cam-0012`, `sensor` of `sensor17`; `None` for an id without either.
+fn id_prefix(id: &str) -> Option<&str> {
+    if let Some(at) = id.find(['-', '_']).filter(|&at| at > 0 && at + 1 < id.len()) {
+        return id.get(..=at);
+    }
+    let at = id.find(|c: char| c.is_ascii_digit())?;
+    (at > 0).then(|| id.get(..at)).flatten()
+}
+
+/// The cohorts of the fleet, and each as a fleet insight.
+pub fn cohorts(devices: &[&DeviceReport], t: &Thresholds) -> (Vec<Cohort>, Vec<Insight>) {
+    let total = devices.len() as u64;
+    let kinds: Vec<BTreeSet<InsightKind>> = devices
+        .iter()
+        .map(|d| d.insights.iter().map(|i| i.kind).collect())
+        .collect();
+    let with_kind: BTreeMap<InsightKind, u64> = KINDS
+        .iter()
+        .map(|&kind| (kind, kinds.iter().filter(|k| k.contains(&kind)).count() as u64))
+        .collect();
+    // Attribute and value -> the identities in the cohort.
+    let mut groups: BTreeMap<(&'static str, String), Vec<usize>> = BTreeMap::new();
+    for (index, device) in devices.iter().enumerate() {
+        for key in attributes(device) {
+            groups.entry(key).or_default().push(index);
+        }
+    }
+    let mut found: Vec<Cohort> = Vec::new();
+    for ((attribute, value), members) in &groups {
+        let size = members.len() as u64;
+        if size < t.cohort_min_devices || size >= total {
+            continue;
+        }
+        for &kind in &KINDS {
+            let inside = members.iter().filter(|&&i| kinds[i].contains(&kind)).count() as u64;
+            let all = with_kind.get(&kind).copied().unwrap_or(0);
+            if inside < t.cohort_min_devices {
+                continue;
+            }
+            let (others, others_with) = (total - size, all - inside);
+            let share = inside as f64 / size as f64;
+            let others_share = others_with as f64 / others as f64;
+            let lift = if others_with == 0 {
+                f64::INFINITY
+            } else {
+                share / others_share
+            };
+            let Ok(distribution) = Hypergeometric::new(total, all, size) else {
+                continue;
+            };
+            let p_value = distribution.sf(inside - 1);
+            if lift < t.cohort_min_lift || p_value > t.cohort_max_p {
+                continue;
+            }
+            found.push(Cohort {
+                kind,
+                attribute,
+                value: value.clone(),
+                devices: size,
+                with_kind: inside,
+                others,
+                others_with_kind: others_with,
+                p_value,
+            });
+        }
+    }
+    found.sort_by(|a, b| {
+        a.p_value
+            .total_cmp(&b.p_value)
+            .then_with(|| b.with_kind.cmp(&a.with_kind))
+            .then_with(|| a.attribute.cmp(b.attribute))
+            .then_with(|| a.value.cmp(&b.value))
+    });
+    // The same identities under another attribute (an SDK version and its family) are
+    // one cohort: the first, most specific by order, stays.
+    let mut seen = BTreeSet::new();
+    found.retain(|c| seen.insert((c.kind, c.devices, c.with_kind)));
+    found.truncate(KEPT);
+    let insights = found
+        .iter()
+        .map(|cohort| insight(cohort, devices, &groups))
+        .collect();
+    (found, insights)
+}
+
+fn insight(
+    cohort: &Cohort,
+    devices: &[&DeviceReport],
+    groups: &BTreeMap<(&'static str, String), Vec<usize>>,
+) -> Insight {
+    let members = groups
+        .get(&(cohort.attribute, cohort.value.clone()))
+        .map_or(&[][..], Vec::as_slice);
+    let hit: Vec<&DeviceReport> = members
+        .iter()
+        .filter_map(|&i| devices.get(i).copied())
+        .filter(|d| d.insights.iter().any(|i| i.kind == cohort.kind))
+        .collect();
+    let start = hit.iter().map(|d| d.first_seen).min().unwrap_or_default();
+    let end = hit.iter().map(|d| d.last_seen).max().unwrap_or_default();
+    let mut ids: Vec<String> = hit.iter().map(|d| d.identity()).collect();
+    ids.sort();
+    ids.truncate(20);
+    let percent = |part: u64, whole: u64| 100.0 * part as f64 / whole.max(1) as f64;
+    Insight {
+        kind: InsightKind::Cohort,
+        severity: Severity::Info,
+        summary: format!(
+            "{}: {} of {} identities with {} {} ({:.0}%), {} of {} others ({:.1}%)",
+            cohort.kind.as_str(),
+            cohort.with_kind,
+            cohort.devices,
+            cohort.attribute,
+            cohort.value,
+            percent(cohort.with_kind, cohort.devices),
+            cohort.others_with_kind,
+            cohort.others,
+            percent(cohort.others_with_kind, cohort.others),
+        ),
+        action: format!(
+            "Look at what sets {} {} apart (an SDK or firmware release, a configuration, a \
+             network) and compare it with the devices without the problem",
+            cohort.attribute, cohort.value
+        ),
+        start,
+        end,
+        first_event: None,
+        location: None,
+        evidence: Evidence {
+            count: Some(cohort.with_kind),
+            devices: Some(cohort.devices),
+            device_ids: ids,
+            ..Evidence::default()
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_prefixes_are_the_part_before_the_number() {
+        assert_eq!(id_prefix("cam-0012"), Some("cam-"));
+        assert_eq!(id_prefix("sensor17"), Some("sensor"));
+        assert_eq!(id_prefix("gw_edge_01"), Some("gw_"));
+        assert_eq!(id_prefix("pump"), None);
+        assert_eq!(id_prefix("-x"), None);
+        assert_eq!(id_prefix("17"), None);
+    }
+}
