@@ -34,7 +34,9 @@ const KINDS: [InsightKind; 6] = [
 fn attributes(device: &DeviceReport) -> Vec<(&'static str, String)> {
     let mut found = Vec::new();
     if let Some(sdk) = &device.sdk_version {
-        found.push(("sdk_version", sdk.clone()));
+        // The name and version, without the platform in brackets after them.
+        let version = sdk.split(" (").next().unwrap_or(sdk).trim();
+        found.push(("sdk_version", version.to_string()));
         if let Some(family) = sdk::family(sdk) {
             found.push(("sdk", family.name.to_string()));
         }
@@ -56,7 +58,10 @@ fn attributes(device: &DeviceReport) -> Vec<(&'static str, String)> {
 
 /// `cam-` of `cam-0012`, `sensor` of `sensor17`; `None` for an id without either.
 fn id_prefix(id: &str) -> Option<&str> {
-    if let Some(at) = id.find(['-', '_']).filter(|&at| at > 0 && at + 1 < id.len()) {
+    if let Some(at) = id
+        .find(['-', '_'])
+        .filter(|&at| at > 0 && at + 1 < id.len())
+    {
         return id.get(..=at);
     }
     let at = id.find(|c: char| c.is_ascii_digit())?;
@@ -65,14 +70,9 @@ fn id_prefix(id: &str) -> Option<&str> {
 
 /// The cohorts of the fleet, and each as a fleet insight.
 pub fn cohorts(devices: &[&DeviceReport], t: &Thresholds) -> (Vec<Cohort>, Vec<Insight>) {
-    let total = devices.len() as u64;
     let kinds: Vec<BTreeSet<InsightKind>> = devices
         .iter()
         .map(|d| d.insights.iter().map(|i| i.kind).collect())
-        .collect();
-    let with_kind: BTreeMap<InsightKind, u64> = KINDS
-        .iter()
-        .map(|&kind| (kind, kinds.iter().filter(|k| k.contains(&kind)).count() as u64))
         .collect();
     // Attribute and value -> the identities in the cohort.
     let mut groups: BTreeMap<(&'static str, String), Vec<usize>> = BTreeMap::new();
@@ -81,62 +81,97 @@ pub fn cohorts(devices: &[&DeviceReport], t: &Thresholds) -> (Vec<Cohort>, Vec<I
             groups.entry(key).or_default().push(index);
         }
     }
-    let mut found: Vec<Cohort> = Vec::new();
+    let mut found: Vec<(Cohort, &[usize])> = Vec::new();
     for ((attribute, value), members) in &groups {
-        let size = members.len() as u64;
-        if size < t.cohort_min_devices || size >= total {
-            continue;
-        }
         for &kind in &KINDS {
-            let inside = members.iter().filter(|&&i| kinds[i].contains(&kind)).count() as u64;
-            let all = with_kind.get(&kind).copied().unwrap_or(0);
-            if inside < t.cohort_min_devices {
-                continue;
+            if let Some(cohort) = test(members, &kinds, kind, &BTreeSet::new(), t) {
+                found.push((
+                    Cohort {
+                        attribute,
+                        value: value.clone(),
+                        ..cohort
+                    },
+                    members,
+                ));
             }
-            let (others, others_with) = (total - size, all - inside);
-            let share = inside as f64 / size as f64;
-            let others_share = others_with as f64 / others as f64;
-            let lift = if others_with == 0 {
-                f64::INFINITY
-            } else {
-                share / others_share
-            };
-            let Ok(distribution) = Hypergeometric::new(total, all, size) else {
-                continue;
-            };
-            let p_value = distribution.sf(inside - 1);
-            if lift < t.cohort_min_lift || p_value > t.cohort_max_p {
-                continue;
-            }
-            found.push(Cohort {
-                kind,
-                attribute,
-                value: value.clone(),
-                devices: size,
-                with_kind: inside,
-                others,
-                others_with_kind: others_with,
-                p_value,
-            });
         }
     }
-    found.sort_by(|a, b| {
+    found.sort_by(|(a, _), (b, _)| {
         a.p_value
             .total_cmp(&b.p_value)
             .then_with(|| b.with_kind.cmp(&a.with_kind))
             .then_with(|| a.attribute.cmp(b.attribute))
             .then_with(|| a.value.cmp(&b.value))
     });
-    // The same identities under another attribute (an SDK version and its family) are
-    // one cohort: the first, most specific by order, stays.
-    let mut seen = BTreeSet::new();
-    found.retain(|c| seen.insert((c.kind, c.devices, c.with_kind)));
-    found.truncate(KEPT);
-    let insights = found
+    // A cohort that only contains a more telling one (the C SDK around its 1.9.0) says
+    // nothing more: each is tested again without the identities of the cohorts already
+    // kept for its kind, and kept only if it still stands out.
+    let mut kept: Vec<Cohort> = Vec::new();
+    let mut told: BTreeMap<InsightKind, BTreeSet<usize>> = BTreeMap::new();
+    for (cohort, members) in found {
+        let known = told.entry(cohort.kind).or_default();
+        if test(members, &kinds, cohort.kind, known, t).is_none() {
+            continue;
+        }
+        known.extend(members.iter().copied());
+        kept.push(cohort);
+        if kept.len() == KEPT {
+            break;
+        }
+    }
+    let insights = kept
         .iter()
         .map(|cohort| insight(cohort, devices, &groups))
         .collect();
-    (found, insights)
+    (kept, insights)
+}
+
+/// The cohort of `members` for `kind`, leaving out the identities in `without`, when it
+/// stands out from the rest of the fleet as the module explains.
+fn test(
+    members: &[usize],
+    kinds: &[BTreeSet<InsightKind>],
+    kind: InsightKind,
+    without: &BTreeSet<usize>,
+    t: &Thresholds,
+) -> Option<Cohort> {
+    let total = (kinds.len() - without.len()) as u64;
+    let all = kinds
+        .iter()
+        .enumerate()
+        .filter(|(i, k)| k.contains(&kind) && !without.contains(i))
+        .count() as u64;
+    let members: Vec<usize> = members
+        .iter()
+        .copied()
+        .filter(|i| !without.contains(i))
+        .collect();
+    let size = members.len() as u64;
+    let inside = members
+        .iter()
+        .filter(|&&i| kinds[i].contains(&kind))
+        .count() as u64;
+    if size < t.cohort_min_devices || size >= total || inside < t.cohort_min_devices {
+        return None;
+    }
+    let (others, others_with) = (total - size, all - inside);
+    let share = inside as f64 / size as f64;
+    let lift = if others_with == 0 {
+        f64::INFINITY
+    } else {
+        share / (others_with as f64 / others as f64)
+    };
+    let p_value = Hypergeometric::new(total, all, size).ok()?.sf(inside - 1);
+    (lift >= t.cohort_min_lift && p_value <= t.cohort_max_p).then_some(Cohort {
+        kind,
+        attribute: "",
+        value: String::new(),
+        devices: size,
+        with_kind: inside,
+        others,
+        others_with_kind: others_with,
+        p_value,
+    })
 }
 
 fn insight(

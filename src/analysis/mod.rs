@@ -15,8 +15,8 @@ use crate::input::{Outcome, Shape, Sink};
 use crate::memory;
 use crate::model::{Position, Record};
 use crate::report::{
-    CodeSummary, Cohort, DeviceReport, FilterCount, InputReport, Problem, Report, SeverityCounts, Summary,
-    Warning,
+    CodeSummary, Cohort, DeviceReport, FilterCount, InputReport, Problem, Report, SeverityCounts,
+    Summary, Warning,
 };
 use crate::rules;
 use chrono::{DateTime, Utc};
@@ -372,7 +372,10 @@ fn diagnose(
         .zip(diagnoses)
         .map(|((key, state), diagnosis)| {
             let shown = state.shown_by(fleet_context.filter);
-            (shown, state.report(key, fleet_context, diagnosis, &insights))
+            (
+                shown,
+                state.report(key, fleet_context, diagnosis, &insights),
+            )
         })
         .collect();
     // Cohorts compare every identity, shown or not; they come after the fleet's other

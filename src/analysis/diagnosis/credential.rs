@@ -78,6 +78,7 @@ mod tests {
         let context = token_renewal::Context {
             connects_logged: true,
             sdk_version: None,
+            module: false,
         };
         detect(
             events,

@@ -73,6 +73,7 @@ pub fn diagnose_device(
         token_renewal::Context {
             connects_logged,
             sdk_version: context.sdk_version,
+            module: context.module,
         },
         t,
     );

@@ -256,6 +256,7 @@ mod tests {
         let context = token_renewal::Context {
             connects_logged: true,
             sdk_version: None,
+            module: false,
         };
         let expected = token_renewal::detect(events, context, &t).expected;
         detect(events, &expected, true, &t).insight

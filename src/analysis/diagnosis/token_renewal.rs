@@ -53,6 +53,9 @@ pub struct Context<'a> {
     pub connects_logged: bool,
     /// The device's `sdkVersion`, to name the period its SDK renews at.
     pub sdk_version: Option<&'a str>,
+    /// A module identity: its hourly clean reconnects are edgeHub's idle timeout, not
+    /// renewal.
+    pub module: bool,
 }
 
 /// A disconnect without code or error level: the client closed the connection cleanly.
@@ -77,7 +80,10 @@ pub fn detect(events: &[Event], context: Context<'_>, t: &Thresholds) -> Renewal
     let mut cycles = accept(coded, other_drops, context.connects_logged, t);
     let mut clean = accept(clean, other_drops, context.connects_logged, t);
     let clean_period = period(&clean);
-    if clean.len() < 2 || !clean_period.is_some_and(|p| CLEAN_PERIOD_MINUTES.contains(&p)) {
+    if context.module
+        || clean.len() < 2
+        || !clean_period.is_some_and(|p| CLEAN_PERIOD_MINUTES.contains(&p))
+    {
         clean.clear();
     }
     cycles.append(&mut clean);
@@ -347,6 +353,7 @@ mod tests {
     const FULL: Context<'static> = Context {
         connects_logged: true,
         sdk_version: None,
+        module: false,
     };
 
     fn renewal(events: &[Event]) -> Renewal {
