@@ -1,6 +1,7 @@
 //! Folds the record stream into per-device state (a few words per event, never the raw
 //! text), then turns that state into the [`Report`] the renderers print.
 
+mod breakdown;
 mod cohort;
 mod coverage;
 mod device;
@@ -15,8 +16,8 @@ use crate::input::{Outcome, Shape, Sink};
 use crate::memory;
 use crate::model::{Position, Record};
 use crate::report::{
-    CodeSummary, Cohort, DeviceReport, FilterCount, InputReport, Problem, Report, SeverityCounts,
-    Summary, Warning,
+    Breakdown, CodeSummary, Cohort, DeviceReport, FilterCount, InputReport, Problem, Report,
+    SeverityCounts, Summary, Warning,
 };
 use crate::rules;
 use chrono::{DateTime, Utc};
@@ -208,7 +209,7 @@ impl Analyzer {
             filter: &self.filter,
         };
         let devices_analyzed = states.len() as u64;
-        let (devices, insights, connected_devices, cohorts) = diagnose(states, &fleet);
+        let (devices, insights, connected_devices, cohorts, breakdown) = diagnose(states, &fleet);
         let codes = code_summary(&devices);
         let mut devices_by_severity = SeverityCounts::default();
         for severity in devices.iter().filter_map(|d| d.severity) {
@@ -263,6 +264,7 @@ impl Analyzer {
             inputs,
             insights,
             connected_devices,
+            breakdown,
             devices,
             cohorts,
             findings: Vec::new(),
@@ -299,7 +301,13 @@ pub(crate) struct Fleet<'a> {
 fn diagnose(
     states: Vec<(DeviceKey, DeviceState)>,
     fleet_context: &Fleet<'_>,
-) -> (Vec<DeviceReport>, Vec<Insight>, Curve, Vec<Cohort>) {
+) -> (
+    Vec<DeviceReport>,
+    Vec<Insight>,
+    Curve,
+    Vec<Cohort>,
+    Breakdown,
+) {
     let thresholds = fleet_context.thresholds;
     let names: Vec<String> = states.iter().map(|(key, _)| key.identity()).collect();
     let fleet: Vec<(&str, &[event::Event])> = names
@@ -357,8 +365,11 @@ fn diagnose(
             },
         )
         .collect();
-    let mass = diagnosis::mass_disconnects(&fleet_devices, fleet_context.addresses, thresholds);
+    let drops: Vec<Vec<usize>> = fleet_devices.par_iter().map(diagnosis::drops).collect();
+    let mass =
+        diagnosis::mass_disconnects(&fleet_devices, &drops, fleet_context.addresses, thresholds);
     let throttling = diagnosis::throttling(&fleet_devices, &mass);
+    let breakdown = breakdown::breakdown(&fleet_devices, &drops);
     drop(fleet_devices);
     let mut insights = incidents;
     insights.extend(mass);
@@ -399,7 +410,7 @@ fn diagnose(
             .then_with(|| a.device_id.cmp(&b.device_id))
             .then_with(|| a.module_id.cmp(&b.module_id))
     });
-    (devices, insights, curve, cohorts)
+    (devices, insights, curve, cohorts, breakdown)
 }
 
 /// The fleet's codes, most frequent first.

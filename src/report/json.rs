@@ -29,6 +29,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         &report.connected_devices,
         false,
     )?;
+    field(&mut out, "breakdown", &report.breakdown, false)?;
     list(&mut out, "devices", &report.devices, threads)?;
     field(&mut out, "cohorts", &report.cohorts, false)?;
     list(&mut out, "findings", &report.findings, threads)?;

@@ -30,6 +30,8 @@ pub struct Report {
     pub insights: Vec<Insight>,
     /// The reconstructed "Connected devices" metric.
     pub connected_devices: Curve,
+    /// Where the fleet's drops fall: per hour, SDK version, protocol, identity.
+    pub breakdown: Breakdown,
     pub devices: Vec<DeviceReport>,
     /// Groups of identities sharing an attribute that have a problem far more often than
     /// the rest, least likely by luck first.
@@ -71,6 +73,40 @@ pub struct Summary {
     pub filtered: Vec<FilterCount>,
     /// Problems counted in `records_skipped` but not listed in `problems`.
     pub problems_omitted: u64,
+}
+
+/// Where the fleet's drops fall.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Breakdown {
+    /// Lost connections nothing benign explains, all identities.
+    pub drops: u64,
+    /// Chronological, hours with drops only.
+    pub per_hour: Vec<HourDrops>,
+    /// The SDK version without its platform part; most drops first, at most 10.
+    pub by_sdk_version: Vec<GroupDrops>,
+    pub by_protocol: Vec<GroupDrops>,
+    /// The identities with the most drops, at most 10.
+    pub most_drops: Vec<IdentityDrops>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HourDrops {
+    #[serde(serialize_with = "rfc3339")]
+    pub hour: DateTime<Utc>,
+    pub drops: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroupDrops {
+    pub value: String,
+    pub drops: u64,
+    pub identities: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IdentityDrops {
+    pub identity: String,
+    pub drops: u64,
 }
 
 /// A group of identities sharing an attribute value, and how often it has a problem

@@ -3,7 +3,7 @@
 //! means, once. Width follows the terminal; colour only when asked.
 
 use super::escape::terminal;
-use super::{DeviceCode, DeviceReport, Report, format_time};
+use super::{Breakdown, DeviceCode, DeviceReport, GroupDrops, HourDrops, Report, format_time};
 use crate::analysis::diagnosis::Curve;
 use crate::model::Severity;
 use crate::rules;
@@ -49,6 +49,7 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<
         }
         writeln!(out, "{table}")?;
     }
+    drops(&report.breakdown, out)?;
 
     let (flagged, healthy): (Vec<&DeviceReport>, Vec<&DeviceReport>) = report
         .devices
@@ -195,6 +196,55 @@ fn summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     }
     Ok(())
 }
+
+/// Where the fleet's drops fall, in a few lines.
+fn drops(breakdown: &Breakdown, out: &mut dyn Write) -> io::Result<()> {
+    if breakdown.drops == 0 {
+        return Ok(());
+    }
+    let identities: u64 = breakdown.by_protocol.iter().map(|g| g.identities).sum();
+    writeln!(
+        out,
+        "\nDrops (lost connections nothing benign explains): {} on {identities} identit{}",
+        breakdown.drops,
+        if identities == 1 { "y" } else { "ies" }
+    )?;
+    // The busiest hours, in time order.
+    let mut busiest: Vec<&HourDrops> = breakdown.per_hour.iter().collect();
+    busiest.sort_by_key(|h| std::cmp::Reverse(h.drops));
+    busiest.truncate(BUSIEST_HOURS);
+    busiest.sort_by_key(|h| h.hour);
+    let hours: Vec<String> = busiest
+        .iter()
+        .map(|h| format!("{} {}", h.hour.format("%m-%d %H:00"), h.drops))
+        .collect();
+    writeln!(out, "  busiest hours: {}", hours.join(", "))?;
+    let groups = |list: &[GroupDrops]| {
+        let words: Vec<String> = list
+            .iter()
+            .take(BREAKDOWN_ROWS)
+            .map(|g| format!("{} {} ({})", terminal(&g.value), g.drops, g.identities))
+            .collect();
+        words.join(", ")
+    };
+    writeln!(
+        out,
+        "  by SDK:        {}",
+        groups(&breakdown.by_sdk_version)
+    )?;
+    writeln!(out, "  by protocol:   {}", groups(&breakdown.by_protocol))?;
+    let most: Vec<String> = breakdown
+        .most_drops
+        .iter()
+        .take(BREAKDOWN_ROWS)
+        .map(|d| format!("{} {}", terminal(&d.identity), d.drops))
+        .collect();
+    writeln!(out, "  most:          {}", most.join(", "))
+}
+
+/// Hours and groups the drops section names, at most.
+const BUSIEST_HOURS: usize = 5;
+const BREAKDOWN_ROWS: usize = 5;
 
 /// The reconstructed "Connected devices" metric as a sparkline, with its drops.
 fn curve(curve: &Curve, out: &mut dyn Write) -> io::Result<()> {

@@ -46,7 +46,7 @@ pub fn is_server_side(code: u32) -> bool {
 
 /// The drops of one identity that count: the first drop after a connect (every error
 /// disconnect on an export without connects), unless something benign explains it.
-fn drops(device: &FleetDevice<'_>) -> Vec<usize> {
+pub fn drops(device: &FleetDevice<'_>) -> Vec<usize> {
     let mut found = Vec::new();
     let mut connected = true;
     let mut last: Option<DateTime<Utc>> = None;
@@ -76,13 +76,13 @@ fn drops(device: &FleetDevice<'_>) -> Vec<usize> {
     found
 }
 
-/// Mass disconnects in time order.
+/// Mass disconnects in time order; `per_device` are each identity's [`drops`].
 pub fn mass_disconnects(
     devices: &[FleetDevice<'_>],
+    per_device: &[Vec<usize>],
     addresses: &Addresses,
     t: &Thresholds,
 ) -> Vec<Insight> {
-    let per_device: Vec<Vec<usize>> = devices.iter().map(drops).collect();
     let mut hits: Vec<(Hit, usize)> = per_device
         .iter()
         .enumerate()
@@ -432,7 +432,8 @@ mod tests {
                 sdk_version: None,
             })
             .collect();
-        mass_disconnects(&devices, &fleet.addresses, &Thresholds::default())
+        let drops: Vec<Vec<usize>> = devices.iter().map(drops).collect();
+        mass_disconnects(&devices, &drops, &fleet.addresses, &Thresholds::default())
     }
 
     #[test]
