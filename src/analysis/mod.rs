@@ -24,7 +24,7 @@ use chrono::{DateTime, Utc};
 use coverage::{Coverage, Kind};
 use device::{DeviceState, Interned};
 use devices::Devices;
-use diagnosis::{Curve, Insight, Thresholds};
+use diagnosis::{Curve, Insight, InsightKind, Thresholds};
 use event::{Addresses, Labels};
 use places::Places;
 use rayon::prelude::*;
@@ -399,6 +399,24 @@ fn diagnose(
         .into_iter()
         .filter_map(|(shown, device)| shown.then_some(device))
         .collect();
+    let mut curve = curve;
+    if !curve.points.is_empty() {
+        curve.marks = insights
+            .iter()
+            .filter(|i| {
+                matches!(
+                    i.kind,
+                    InsightKind::HubIncident | InsightKind::MassDisconnect
+                )
+            })
+            .map(|i| diagnosis::CurveMark {
+                kind: i.kind,
+                start: i.start,
+                end: i.end,
+                devices: i.evidence.devices.unwrap_or(0),
+            })
+            .collect();
+    }
     // The events are gone.
     memory::release_freed();
     // Worst finding first, benign (info) after real problems, healthy devices last.

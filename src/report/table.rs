@@ -269,6 +269,16 @@ fn curve(curve: &Curve, out: &mut dyn Write) -> io::Result<()> {
             drop.to
         )?;
     }
+    for mark in &curve.marks {
+        writeln!(
+            out,
+            "  {} {} to {}: {} identities",
+            mark.kind.as_str().replace('_', " "),
+            format_time(&mark.start),
+            format_time(&mark.end),
+            mark.devices
+        )?;
+    }
     Ok(())
 }
 

@@ -27,6 +27,21 @@ pub struct Curve {
     pub points: Vec<CurvePoint>,
     /// Chronological.
     pub drops: Vec<CurveDrop>,
+    /// The fleet's hub incidents and mass disconnects, to mark on the curve;
+    /// chronological.
+    pub marks: Vec<CurveMark>,
+}
+
+/// A fleet event over the curve's span.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CurveMark {
+    pub kind: super::InsightKind,
+    #[serde(serialize_with = "serialize_time")]
+    pub start: DateTime<Utc>,
+    #[serde(serialize_with = "serialize_time")]
+    pub end: DateTime<Utc>,
+    /// Identities hit.
+    pub devices: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -128,7 +143,11 @@ pub fn connected_curve(devices: &[&[Event]], buckets: usize) -> Curve {
         .map(|bucket| &changes[bucket[0]..bucket[1]]);
     let points = sweep(initial, buckets, start, length);
     let drops = drops(initial, &points, length, end);
-    Curve { points, drops }
+    Curve {
+        points,
+        drops,
+        marks: Vec::new(),
+    }
 }
 
 /// Calls `visit` with the time, arrival and direction (true: connects) of every connect

@@ -23,7 +23,7 @@ mod thresholds;
 mod throttling;
 mod token_renewal;
 
-pub use curve::{Curve, CurveDrop, CurvePoint, connected_curve};
+pub use curve::{Curve, CurveDrop, CurveMark, CurvePoint, connected_curve};
 pub use device::{DeviceContext, DeviceDiagnosis, diagnose_device};
 pub use incident::{hub_incidents, in_incident};
 pub use insight::{CodeCount, Evidence, Insight, InsightKind};
