@@ -595,7 +595,7 @@ mod tests {
         points[50] = point(2);
         let line = sparkline(&Curve {
             points,
-            drops: Vec::new(),
+            ..Curve::default()
         });
         assert_eq!(line.chars().count(), 48);
         assert_eq!(line.chars().filter(|c| *c == '█').count(), 47);
