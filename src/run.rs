@@ -26,8 +26,11 @@ const PROBLEMS_SHOWN: usize = 5;
 pub enum Outcome {
     /// Exit code 0.
     Clean,
-    /// Findings reached the gate: exit code 1.
+    /// Findings reached the gate: exit code 1, even when stdout was closed early.
     Gated,
+    /// Stdout was closed before the report was written whole (`| head`), and the gate
+    /// passed: exit code 0, quietly.
+    Closed,
 }
 
 /// Made for a process that ends when it returns: the report of an analysis is not freed.
@@ -57,7 +60,11 @@ fn generate(
     if let Some(path) = truth_file {
         let file = std::fs::File::create(path)
             .with_context(|| format!("{}: cannot write", path.display()))?;
-        serde_json::to_writer_pretty(std::io::BufWriter::new(file), &truth)
+        // The last buffer is flushed here, not on drop, where its error would be lost.
+        let mut writer = BufWriter::new(file);
+        serde_json::to_writer_pretty(&mut writer, &truth)
+            .map_err(anyhow::Error::from)
+            .and_then(|()| writer.flush().map_err(Into::into))
             .with_context(|| format!("{}: cannot write", path.display()))?;
     }
     Ok(())
@@ -75,9 +82,17 @@ fn analyze(config: &AnalyzeConfig, out: &mut dyn Write, err: &mut dyn Write) -> 
     let report = analyzer.finish();
     // What the analysis worked with goes back before rendering allocates the report's text.
     memory::release_freed();
+    // The verdict is decided on the whole report, before any of it is written: a reader
+    // that closes stdout early (`| head`) must not turn a failed gate into a pass.
+    let verdict = gate::verdict(&config.gate, &report.findings, baseline.as_ref());
+    let mut stdout_closed = false;
     for (format, path) in &config.targets {
         match path {
-            None => render(*format, &report, config, out)?,
+            None if stdout_closed => {}
+            None => match render(*format, &report, config, out).and_then(|()| Ok(out.flush()?)) {
+                Err(err) if is_broken_pipe(&err) => stdout_closed = true,
+                other => other?,
+            },
             Some(path) => {
                 let file = File::create(path)
                     .with_context(|| format!("{}: cannot write", path.display()))?;
@@ -88,8 +103,6 @@ fn analyze(config: &AnalyzeConfig, out: &mut dyn Write, err: &mut dyn Write) -> 
             }
         }
     }
-    out.flush()?;
-    let verdict = gate::verdict(&config.gate, &report.findings, baseline.as_ref());
     // The process ends once the verdict is out, and the system takes its memory back at
     // once: freeing a large fleet's report string by string would only delay the exit
     // (about 70 ms for 100,000 devices).
@@ -99,8 +112,16 @@ fn analyze(config: &AnalyzeConfig, out: &mut dyn Write, err: &mut dyn Write) -> 
             writeln!(err, "iothub-triage: failing: {reason}")?;
             Ok(Outcome::Gated)
         }
+        None if stdout_closed => Ok(Outcome::Closed),
         None => Ok(Outcome::Clean),
     }
+}
+
+/// Whether an error comes from writing to a pipe whose reader is gone.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain()
+        .filter_map(|cause| cause.downcast_ref::<std::io::Error>())
+        .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
 fn render(

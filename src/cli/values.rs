@@ -153,7 +153,9 @@ fn parse_time_at(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String
         return Ok(date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
     }
     match parse_duration(text) {
-        Ok(ago) => Ok(now - ago),
+        Ok(ago) => now
+            .checked_sub_signed(ago)
+            .ok_or_else(|| format!("{text:?} ago is before the earliest time that can be written")),
         Err(_) => Err(format!(
             "{text:?} is neither a time (2026-03-02T09:00:00Z, 2026-03-02) nor a duration ago (2h)"
         )),
@@ -233,6 +235,10 @@ mod tests {
         );
         assert_eq!(parse_time_at("2h", now), Ok(at("2026-11-26T10:00:00Z")));
         assert!(parse_time_at("yesterday-ish", now).is_err());
+        assert!(
+            parse_time_at("300000y", now).is_err(),
+            "a duration further back than chrono's range is refused, not a panic"
+        );
     }
 
     #[test]

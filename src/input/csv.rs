@@ -180,6 +180,8 @@ impl RowReader {
 
     fn emit(&self, row: StringRecord, line: u64, time: DateTime<Utc>, sink: &mut dyn Sink) {
         let mut raw = RawRecord {
+            // The text too, for a message that quotes the cell.
+            time: row.get(self.time_column).map(std::borrow::Cow::Borrowed),
             parsed_time: Some(time),
             ..RawRecord::default()
         };

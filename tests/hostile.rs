@@ -1,0 +1,191 @@
+//! Inputs and command lines built to break a promise of the README or `SECURITY.md`
+//! (escaping, archives, CSV quoting, time ranges, the CI gate, full disks, sizes that
+//! grow the work faster than the input), each run through the command line with its
+//! exact outcome asserted.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::process::Stdio;
+
+/// The binary, with a fixed environment so output does not depend on the caller's shell.
+fn triage() -> Command {
+    let mut command = Command::cargo_bin("iothub-triage").expect("binary is built");
+    command.env_remove("COLUMNS").env_remove("NO_COLOR");
+    command
+}
+
+/// What one run gave.
+struct Run {
+    code: Option<i32>,
+    stdout: Vec<u8>,
+    stderr: String,
+}
+
+fn run(args: &[&str], stdin: &[u8]) -> Run {
+    let output = triage()
+        .args(args)
+        .write_stdin(stdin.to_vec())
+        .output()
+        .expect("runs");
+    Run {
+        code: output.status.code(),
+        stdout: output.stdout,
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+impl Run {
+    fn exits(&self, code: i32) -> &Run {
+        assert_eq!(self.code, Some(code), "{}", self.stderr);
+        self
+    }
+
+    fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+
+    /// The JSON report's counts: read, skipped, filtered, analyzed, after checking that
+    /// they reconcile.
+    fn counts(&self) -> [u64; 4] {
+        let report: Value = serde_json::from_slice(&self.stdout).expect("the report is JSON");
+        let summary = &report["summary"];
+        let count = |key: &str| summary[key].as_u64().expect(key);
+        let counts = [
+            count("records_read"),
+            count("records_skipped"),
+            count("records_filtered"),
+            count("records_analyzed"),
+        ];
+        assert_eq!(counts[0], counts[1] + counts[2] + counts[3], "{report}");
+        counts
+    }
+}
+
+/// One JSON Lines record of `device` with `code`, at `time`.
+fn record(time: &str, device: &str, code: &str) -> String {
+    let properties = serde_json::json!({"deviceId": device, "protocol": "Mqtt"}).to_string();
+    serde_json::json!({
+        "time": time,
+        "operationName": "deviceDisconnect",
+        "category": "Connections",
+        "level": "Error",
+        "resultType": code,
+        "properties": properties,
+    })
+    .to_string()
+        + "\n"
+}
+
+#[test]
+fn a_since_far_beyond_the_calendar_is_refused_not_a_panic() {
+    let run = run(&["analyze", "--since", "300000y", "-"], b"");
+    run.exits(2);
+    assert!(
+        run.stderr
+            .contains("\"300000y\" ago is before the earliest time"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn generate_fails_when_the_truth_file_cannot_be_written_whole() {
+    let run = run(
+        &["generate", "--devices", "50", "--truth", "/dev/full"],
+        b"",
+    );
+    run.exits(2);
+    assert!(
+        run.stderr
+            .contains("iothub-triage: error: /dev/full: cannot write: No space left on device"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// A file under the tests' scratch folder, named for the test that writes it.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("hostile");
+    std::fs::create_dir_all(&dir).expect("creates the scratch folder");
+    dir.join(name)
+}
+
+/// Runs with stdout a pipe whose reader is gone before the report is written.
+fn run_into_closed_pipe(args: &[&str]) -> Option<i32> {
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("iothub-triage"))
+        .args(args)
+        .env_remove("COLUMNS")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts");
+    drop(child.stdout.take());
+    child.wait().expect("ends").code()
+}
+
+#[test]
+fn a_failed_gate_exits_1_even_when_stdout_is_closed_early() {
+    let fleet = scratch("gate-fleet.json");
+    let generated = triage()
+        .args([
+            "generate",
+            "--seed",
+            "7",
+            "--devices",
+            "300",
+            "--hours",
+            "24",
+        ])
+        .output()
+        .expect("runs");
+    std::fs::write(&fleet, generated.stdout).expect("writes the fleet");
+    let fleet = fleet.to_str().expect("a UTF-8 path");
+    for format in ["table", "json"] {
+        let args = ["analyze", fleet, "--format", format, "--fail-on", "high"];
+        assert_eq!(run_into_closed_pipe(&args), Some(1), "{format}");
+    }
+    // Without a gate, a closed pipe still ends quietly.
+    assert_eq!(
+        run_into_closed_pipe(&["analyze", fleet, "--format", "json"]),
+        Some(0)
+    );
+}
+
+#[test]
+fn times_that_convert_outside_the_years_0001_to_9999_are_skipped_with_the_reason() {
+    let lines = [
+        record("0001-01-01T00:00:00+14:00", "early", "404104"),
+        record("9999-12-31T23:59:59-14:00", "late", "404104"),
+        record("0001-01-01T14:00:00+14:00", "first-second", "404104"),
+        record("9999-12-31T09:59:59-14:00", "last-second", "404104"),
+    ]
+    .concat();
+    let run = run(&["analyze", "--format", "json", "-"], lines.as_bytes());
+    run.exits(0);
+    assert_eq!(run.counts(), [4, 2, 0, 2]);
+    assert!(
+        run.stderr.contains(
+            "<stdin>:1: time \"0001-01-01T00:00:00+14:00\" is outside the years 0001 to 9999 once converted to UTC"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("<stdin>:2: time \"9999-12-31T23:59:59-14:00\"")
+    );
+    let report: Value = serde_json::from_slice(&run.stdout).expect("JSON");
+    assert_eq!(report["summary"]["first_event"], "0001-01-01T00:00:00Z");
+    assert_eq!(report["summary"]["last_event"], "9999-12-31T23:59:59Z");
+    // The table prints the same, nothing before year 1 or after 9999.
+    let table = self::run(&["analyze", "-"], lines.as_bytes());
+    table.exits(0);
+    assert!(
+        table
+            .stdout()
+            .contains("Span:    0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z"),
+        "{}",
+        table.stdout()
+    );
+}
