@@ -189,3 +189,60 @@ fn times_that_convert_outside_the_years_0001_to_9999_are_skipped_with_the_reason
         table.stdout()
     );
 }
+
+/// The characters no text output may carry raw: C0 controls but the line end, DEL, C1
+/// controls, bidi overrides and isolates, zero-width characters, the line separator.
+fn unsafe_characters(text: &str) -> Vec<char> {
+    text.chars()
+        .filter(|&c| {
+            (c.is_control() && c != '\n')
+                || matches!(c, '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+        })
+        .collect()
+}
+
+#[test]
+fn escapes_in_codes_ids_and_names_reach_no_text_output() {
+    let hostile = "\u{1b}]0;owned\u{7}\u{1b}[2J\u{0}\r\u{9b}31m\u{202E}\u{200B}\u{2028}";
+    let lines = [
+        record("2026-03-02T08:00:00Z", "pump-1", &format!("4{hostile}")),
+        record("2026-03-02T08:01:00Z", "pump-1", &format!("4{hostile}")),
+        record("2026-03-02T08:02:00Z", &format!("id{hostile}"), "404104"),
+        record(
+            "2026-03-02T08:03:00Z",
+            &format!("id{hostile}"),
+            &format!("5{hostile}"),
+        ),
+    ]
+    .concat();
+    let input = scratch(&format!("name{}.json", "\u{1b}[2J\u{7}"));
+    std::fs::write(&input, &lines).expect("writes the log");
+    let input = input.to_str().expect("a UTF-8 path");
+    // CSV, like JSON, carries the data as it is: a spreadsheet shows it, a terminal does not.
+    for format in ["table", "github", "markdown", "junit"] {
+        let run = run(&["analyze", input, "--format", format], b"");
+        run.exits(0);
+        assert_eq!(
+            unsafe_characters(&run.stdout()),
+            [],
+            "{format}: {}",
+            run.stdout()
+        );
+        assert_eq!(
+            unsafe_characters(&run.stderr),
+            [],
+            "{format}: {}",
+            run.stderr
+        );
+    }
+    let table = run(&["analyze", input], b"").stdout();
+    for shown in [
+        "Errors without a pattern: 4\\u{1b}]0;own",
+        "\\u{202e}\\u{200b}\\u{2028}",
+    ] {
+        assert!(table.contains(shown), "{shown} in {table}");
+    }
+    let timeline = run(&["timeline", "pump-1", input], b"");
+    timeline.exits(0);
+    assert_eq!(unsafe_characters(&timeline.stdout()), []);
+}

@@ -369,7 +369,8 @@ fn progress_bar(size: u64, name: &str) -> ProgressBar {
         ProgressStyle::with_template("{msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar());
     bar.set_style(style);
-    bar.set_message(name.to_string());
+    // File and entry names are anyone's text: shown, never run by the terminal.
+    bar.set_message(crate::report::escape::terminal(name).into_owned());
     bar
 }
 
@@ -416,6 +417,12 @@ fn skip_utf8_bom(reader: &mut dyn BufRead) -> io::Result<()> {
 mod tests {
     use super::*;
     use crate::model::Record;
+
+    #[test]
+    fn the_progress_bar_shows_escapes_in_names_instead_of_running_them() {
+        let bar = progress_bar(1, "logs/\u{1b}]0;owned\u{7}\u{202E}.json");
+        assert_eq!(bar.message(), "logs/\\u{1b}]0;owned\\u{7}\\u{202e}.json");
+    }
 
     #[derive(Default)]
     struct Collect {

@@ -2,7 +2,7 @@
 //! insights (fleet first, then per device), each device's codes, and what each code
 //! means, once. Width follows the terminal; colour only when asked.
 
-use super::escape::terminal;
+use super::escape::{table_cell, terminal};
 use super::{DeviceReport, Report, format_time};
 use crate::analysis::diagnosis::Curve;
 use crate::model::Severity;
@@ -36,8 +36,8 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<
             table.add_row(vec![
                 Cell::new(index + 1),
                 severity_cell(insight.severity, style),
-                Cell::new(terminal(&insight.summary)),
-                Cell::new(terminal(&insight.action)),
+                Cell::new(table_cell(&insight.summary)),
+                Cell::new(table_cell(&insight.action)),
             ]);
         }
         writeln!(out, "{table}")?;
@@ -229,7 +229,7 @@ fn findings_table(devices: &[&DeviceReport], report: &Report, style: Style) -> T
         if device.insights.is_empty() && device.severity.is_none() && !device.incidents.is_empty() {
             for index in &device.incidents {
                 if let Some(names) = victims.get_mut(*index) {
-                    names.push(terminal(&device.identity()).into_owned());
+                    names.push(table_cell(&device.identity()).into_owned());
                 }
             }
             continue;
@@ -237,7 +237,13 @@ fn findings_table(devices: &[&DeviceReport], report: &Report, style: Style) -> T
         let mut rows: Vec<(Severity, String, String)> = device
             .insights
             .iter()
-            .map(|i| (i.severity, i.summary.clone(), i.action.clone()))
+            .map(|i| {
+                (
+                    i.severity,
+                    table_cell(&i.summary).into_owned(),
+                    table_cell(&i.action).into_owned(),
+                )
+            })
             .collect();
         for index in &device.incidents {
             rows.push((
@@ -251,7 +257,7 @@ fn findings_table(devices: &[&DeviceReport], report: &Report, style: Style) -> T
             let codes: Vec<String> = device
                 .codes
                 .iter()
-                .map(|c| format!("{} x{} ({})", c.code, c.count, c.name))
+                .map(|c| format!("{} x{} ({})", table_cell(&c.code), c.count, c.name))
                 .collect();
             let severity = device.severity.unwrap_or(Severity::Info);
             rows.push((
@@ -262,7 +268,7 @@ fn findings_table(devices: &[&DeviceReport], report: &Report, style: Style) -> T
         }
         for (index, (severity, finding, action)) in rows.into_iter().enumerate() {
             let name = if index == 0 {
-                terminal(&device.identity()).into_owned()
+                table_cell(&device.identity()).into_owned()
             } else {
                 String::new()
             };
@@ -330,7 +336,7 @@ fn codes_table(devices: &[&DeviceReport], style: Style) -> Table {
     for device in devices {
         for (index, code) in device.codes.iter().enumerate() {
             let name = if index == 0 {
-                terminal(&device.identity()).into_owned()
+                table_cell(&device.identity()).into_owned()
             } else {
                 String::new()
             };
@@ -351,7 +357,7 @@ fn codes_table(devices: &[&DeviceReport], style: Style) -> Table {
             };
             table.add_row(vec![
                 Cell::new(name),
-                Cell::new(terminal(&code.code)),
+                Cell::new(table_cell(&code.code)),
                 Cell::new(code_name),
                 Cell::new(code.count),
                 Cell::new(explained.join(", ")),
@@ -385,7 +391,7 @@ fn meanings_table(report: &Report, style: Style) -> Table {
                 "Check the record's ResultDescription.".to_string(),
             ),
         };
-        let mut name = Cell::new(format!("{}\n{}", code.code, code.name));
+        let mut name = Cell::new(format!("{}\n{}", table_cell(&code.code), code.name));
         if style.color
             && let Some(color) = explained.and_then(|e| severity_color(e.info.severity))
         {
