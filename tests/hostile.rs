@@ -246,3 +246,70 @@ fn escapes_in_codes_ids_and_names_reach_no_text_output() {
     timeline.exits(0);
     assert_eq!(unsafe_characters(&timeline.stdout()), []);
 }
+
+/// The processor time (user and system) that `analyze` takes over `input`, from the
+/// shell's `times`: unlike wall time, it does not grow when other tests load the machine.
+fn cpu_seconds(input: &std::path::Path, format: &str) -> f64 {
+    let output = std::process::Command::new("sh")
+        .args([
+            "-c",
+            "\"$0\" analyze \"$1\" --format \"$2\" -j 1 >/dev/null; times",
+        ])
+        .arg(assert_cmd::cargo::cargo_bin("iothub-triage"))
+        .arg(input)
+        .arg(format)
+        .output()
+        .expect("runs");
+    let times = String::from_utf8_lossy(&output.stdout).into_owned();
+    // The second line holds the children's user and system times: `0m1.234s 0m0.100s`.
+    let children = times.lines().nth(1).expect("times prints two lines");
+    children
+        .split_whitespace()
+        .map(|field| {
+            let (minutes, seconds) = field
+                .trim_end_matches('s')
+                .split_once('m')
+                .expect("a time such as 0m1.234s");
+            minutes.parse::<f64>().expect("minutes") * 60.0
+                + seconds.parse::<f64>().expect("seconds")
+        })
+        .sum()
+}
+
+/// Writes the log `lines` makes of `size`, runs it, and returns the processor time.
+fn timed(name: &str, size: usize, format: &str, lines: impl Fn(usize) -> String) -> f64 {
+    let path = scratch(&format!("{name}-{size}.json"));
+    std::fs::write(&path, lines(size)).expect("writes the log");
+    let seconds = cpu_seconds(&path, format);
+    std::fs::remove_file(&path).expect("removes the log");
+    seconds
+}
+
+/// Four times the input must take well under sixteen times as long: a quadratic path
+/// takes sixteen, a linear one four (plus the start, which is the same for both).
+fn assert_linear(small: f64, large: f64, what: &str) {
+    assert!(
+        large < small * 8.0,
+        "{what}: {small:.2} s, then {large:.2} s for four times the size"
+    );
+}
+
+#[test]
+fn distinct_codes_on_one_device_take_time_in_proportion_to_their_number() {
+    let log = |codes: usize| {
+        (0..codes)
+            .map(|n| record("2026-03-02T08:00:00Z", "d", &format!("c{n}")))
+            .collect::<String>()
+    };
+    let small = timed("codes", 50_000, "json", log);
+    let large = timed("codes", 200_000, "json", log);
+    assert_linear(small, large, "200,000 distinct codes");
+}
+
+#[test]
+fn a_long_device_id_takes_time_in_proportion_to_its_length_in_the_table() {
+    let log = |length: usize| record("2026-03-02T08:00:00Z", &"x".repeat(length), "404104");
+    let small = timed("id", 1 << 20, "table", log);
+    let large = timed("id", 4 << 20, "table", log);
+    assert_linear(small, large, "a 4 MiB device id");
+}
