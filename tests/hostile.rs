@@ -313,3 +313,135 @@ fn a_long_device_id_takes_time_in_proportion_to_its_length_in_the_table() {
     let large = timed("id", 4 << 20, "table", log);
     assert_linear(small, large, "a 4 MiB device id");
 }
+
+/// A zip of `entries`, stored, then with every `rename.0` in its bytes made `rename.1`
+/// (the zip writer refuses two entries of one name, an archive need not).
+fn zip_file(name: &str, entries: &[(&str, String)], rename: (&str, &str)) -> std::path::PathBuf {
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (entry, content) in entries {
+        writer.start_file(*entry, options).expect("starts an entry");
+        std::io::Write::write_all(&mut writer, content.as_bytes()).expect("writes");
+    }
+    let mut bytes = writer.finish().expect("finishes").into_inner();
+    let (from, to) = (rename.0.as_bytes(), rename.1.as_bytes());
+    assert_eq!(from.len(), to.len());
+    let mut at = 0;
+    while let Some(found) = (!from.is_empty())
+        .then(|| bytes[at..].windows(from.len()).position(|w| w == from))
+        .flatten()
+    {
+        bytes[at + found..at + found + to.len()].copy_from_slice(to);
+        at += found + to.len();
+    }
+    let path = scratch(name);
+    std::fs::write(&path, bytes).expect("writes the archive");
+    path
+}
+
+#[test]
+fn a_zip_with_two_entries_of_one_name_is_refused_not_read_in_part() {
+    let three = (1..=3)
+        .map(|n| record(&format!("2026-03-02T08:00:0{n}Z"), "a", "404104"))
+        .collect::<String>();
+    let two = (1..=2)
+        .map(|n| record(&format!("2026-03-02T09:00:0{n}Z"), "b", "404104"))
+        .collect::<String>();
+    let zip = zip_file(
+        "duplicate-names.zip",
+        &[("x/PT1H.json", three), ("y/PT1H.json", two)],
+        ("y/PT1H.json", "x/PT1H.json"),
+    );
+    let zip = zip.to_str().expect("a UTF-8 path");
+    let run = run(&["analyze", zip, "--format", "json"], b"");
+    run.exits(2);
+    assert_eq!(
+        run.stderr.trim_end(),
+        format!(
+            "iothub-triage: error: {zip}: refused: two or more entries share a name, and only one of them could be read; rename them or give each its own archive"
+        )
+    );
+}
+
+#[test]
+fn zip_entries_are_bounded_in_total_as_well_as_each() {
+    let log = record("2026-03-02T08:00:00Z", "a", "404104");
+    let entries: Vec<(String, String)> = (0..4)
+        .map(|n| (format!("{n}/PT1H.json"), log.clone()))
+        .collect();
+    let entries: Vec<(&str, String)> = entries
+        .iter()
+        .map(|(name, content)| (name.as_str(), content.clone()))
+        .collect();
+    let zip = zip_file("many-entries.zip", &entries, ("", ""));
+    let zip = zip.to_str().expect("a UTF-8 path");
+    let total = log.len() * 4;
+    let within = run(
+        &[
+            "analyze",
+            zip,
+            "--format",
+            "json",
+            "--max-total-decompressed-size",
+            &total.to_string(),
+        ],
+        b"",
+    );
+    within.exits(0);
+    assert_eq!(
+        within.counts(),
+        [4, 0, 3, 1],
+        "one record, and three exact repeats"
+    );
+    let beyond = (total - 1).to_string();
+    let run = run(
+        &[
+            "analyze",
+            zip,
+            "--max-decompressed-size",
+            "1KiB",
+            "--max-total-decompressed-size",
+            &beyond,
+        ],
+        b"",
+    );
+    run.exits(2);
+    assert_eq!(
+        run.stderr.trim_end(),
+        format!(
+            "iothub-triage: error: the archives' entries declare {total} bytes uncompressed in all, more than the limit of {beyond} bytes for a run (--max-total-decompressed-size)"
+        )
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_named_pipe_in_a_directory_is_called_a_named_pipe() {
+    let dir = scratch("with-a-fifo");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("creates the folder");
+    std::fs::write(
+        dir.join("PT1H.json"),
+        record("2026-03-02T08:00:00Z", "a", "404104"),
+    )
+    .expect("writes the log");
+    let fifo = dir.join("pipe.json");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("runs mkfifo");
+    assert!(made.success());
+    let run = run(
+        &["analyze", dir.to_str().expect("UTF-8"), "--format", "json"],
+        b"",
+    );
+    run.exits(0);
+    assert_eq!(
+        run.stderr.trim_end(),
+        format!(
+            "iothub-triage: warning: {}: skipped, a named pipe, not a regular file (name it on the command line to read it)",
+            fifo.display()
+        )
+    );
+}

@@ -77,6 +77,12 @@ pub struct InputArgs {
     #[arg(long, value_name = "SIZE", default_value = "4GiB", value_parser = parse_size)]
     pub max_decompressed_size: u64,
 
+    /// Most bytes the entries of all zip archives of a run may expand to together, as
+    /// they declare it: an archive of many entries, each under --max-decompressed-size,
+    /// is bounded all the same. Takes KiB, MiB, GiB suffixes.
+    #[arg(long, value_name = "SIZE", default_value = "64GiB", value_parser = parse_size)]
+    pub max_total_decompressed_size: u64,
+
     /// Longest JSON Lines record (one line) read: a longer line is skipped with its
     /// length, never held in memory. Takes KiB, MiB, GiB suffixes.
     #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
@@ -178,6 +184,7 @@ impl InputArgs {
             tz_offset: self.tz,
             limits: input::Limits {
                 max_decompressed: self.max_decompressed_size,
+                max_total_decompressed: self.max_total_decompressed_size,
                 ..input::Limits::default()
             },
             progress: std::io::stderr().is_terminal(),

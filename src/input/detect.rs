@@ -20,6 +20,10 @@ pub struct NotAnExport(pub String);
 
 /// Picks the reader from the start of the content (BOM already removed).
 pub fn detect(prefix: &[u8]) -> Result<Reader, NotAnExport> {
+    // UTF-32's little-endian BOM starts with UTF-16's: it is told apart first.
+    if prefix.starts_with(&[0xFF, 0xFE, 0, 0]) || prefix.starts_with(&[0, 0, 0xFE, 0xFF]) {
+        return Err(NotAnExport("the file is UTF-32 encoded; convert it to UTF-8 (for example with iconv -f UTF-32 -t UTF-8)".into()));
+    }
     if prefix.starts_with(&[0xFF, 0xFE]) || prefix.starts_with(&[0xFE, 0xFF]) {
         return Err(NotAnExport("the file is UTF-16 encoded; convert it to UTF-8 (for example with iconv -f UTF-16 -t UTF-8)".into()));
     }
@@ -200,6 +204,18 @@ mod tests {
         let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
         assert!(detect(png).unwrap_err().0.contains("binary"));
         assert!(detect(b"\xFF\xFE{\0").unwrap_err().0.contains("UTF-16"));
+        assert!(
+            detect(b"\xFF\xFE\0\0{\0\0\0")
+                .unwrap_err()
+                .0
+                .contains("UTF-32")
+        );
+        assert!(
+            detect(b"\0\0\xFE\xFF\0\0\0{")
+                .unwrap_err()
+                .0
+                .contains("UTF-32")
+        );
         assert!(
             detect(b"hello world\nthis is text\n")
                 .unwrap_err()
