@@ -445,3 +445,37 @@ fn a_named_pipe_in_a_directory_is_called_a_named_pipe() {
         )
     );
 }
+
+#[test]
+fn a_stray_quote_in_a_csv_cell_costs_its_row_not_the_rest_of_the_file() {
+    let mut csv =
+        String::from("TimeGenerated [UTC],OperationName,Category,Level,ResultType,properties_s\n");
+    for n in 0..11 {
+        // Row 1's properties_s lacks its closing quote.
+        let end = if n == 1 { "" } else { "\"" };
+        csv.push_str(&format!(
+            "2026-03-02T08:00:{n:02}Z,deviceDisconnect,Connections,Error,404104,\"{{\"\"deviceId\"\":\"\"d{n}\"\"}}{end}\n"
+        ));
+    }
+    let run = run(&["analyze", "--format", "json", "-"], csv.as_bytes());
+    run.exits(0);
+    assert_eq!(run.counts(), [11, 1, 0, 10]);
+    assert_eq!(
+        run.stderr.lines().collect::<Vec<_>>(),
+        [
+            "iothub-triage: skipped 1 malformed record:",
+            "  <stdin>:3: unreadable CSV row: a quote opened on this line never closes at the end of a cell",
+        ]
+    );
+    // Without quoted cells after it, the stray quote used to take every later row.
+    let mut csv = String::from("TimeGenerated,OperationName,Category,DeviceId,ResultType\n");
+    for n in 0..11 {
+        let code = if n == 1 { "\"404104" } else { "404104" };
+        csv.push_str(&format!(
+            "2026-03-02T08:00:{n:02}Z,deviceDisconnect,Connections,d{n},{code}\n"
+        ));
+    }
+    let run = self::run(&["analyze", "--format", "json", "-"], csv.as_bytes());
+    run.exits(0);
+    assert_eq!(run.counts(), [11, 1, 0, 10]);
+}

@@ -83,8 +83,9 @@ pub struct InputArgs {
     #[arg(long, value_name = "SIZE", default_value = "64GiB", value_parser = parse_size)]
     pub max_total_decompressed_size: u64,
 
-    /// Longest JSON Lines record (one line) read: a longer line is skipped with its
-    /// length, never held in memory. Takes KiB, MiB, GiB suffixes.
+    /// Longest record read, a JSON Lines line or a CSV row (all its lines): a longer
+    /// line is skipped with its length, never held in memory. Takes KiB, MiB, GiB
+    /// suffixes.
     #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
     pub max_record_size: u64,
 

@@ -4,6 +4,7 @@
 
 mod bundle;
 mod csv;
+mod csv_rows;
 mod detect;
 mod fields;
 #[doc(hidden)]
