@@ -71,6 +71,7 @@ fn generate(
 }
 
 fn analyze(config: &AnalyzeConfig, out: &mut dyn Write, err: &mut dyn Write) -> Result<Outcome> {
+    refuse_writing_onto_inputs(config)?;
     // Read the baseline first: a wrong path should fail before minutes of reading.
     let baseline = config
         .gate
@@ -93,14 +94,8 @@ fn analyze(config: &AnalyzeConfig, out: &mut dyn Write, err: &mut dyn Write) -> 
                 Err(err) if is_broken_pipe(&err) => stdout_closed = true,
                 other => other?,
             },
-            Some(path) => {
-                let file = File::create(path)
-                    .with_context(|| format!("{}: cannot write", path.display()))?;
-                let mut writer = BufWriter::new(file);
-                render(*format, &report, config, &mut writer)
-                    .and_then(|()| writer.flush().map_err(Into::into))
-                    .with_context(|| format!("{}: cannot write", path.display()))?;
-            }
+            Some(path) => write_report(path, |writer| render(*format, &report, config, writer))
+                .with_context(|| format!("{}: cannot write", path.display()))?,
         }
     }
     // The process ends once the verdict is out, and the system takes its memory back at
@@ -115,6 +110,62 @@ fn analyze(config: &AnalyzeConfig, out: &mut dyn Write, err: &mut dyn Write) -> 
         None if stdout_closed => Ok(Outcome::Closed),
         None => Ok(Outcome::Clean),
     }
+}
+
+/// A report file named with `-o` must not be one of the inputs: writing it would
+/// destroy the log before it is read.
+fn refuse_writing_onto_inputs(config: &AnalyzeConfig) -> Result<()> {
+    let inputs: Vec<std::path::PathBuf> = config
+        .sources
+        .iter()
+        .filter_map(|source| match source {
+            Source::Path(path) => std::fs::canonicalize(path).ok(),
+            Source::Stdin => None,
+        })
+        .collect();
+    for path in config.targets.iter().filter_map(|(_, path)| path.as_ref()) {
+        if let Ok(target) = std::fs::canonicalize(path)
+            && inputs.contains(&target)
+        {
+            bail!(
+                "{}: refusing to write a report onto an input of the same run",
+                path.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Writes a report file whole or not at all: into a temporary file beside it, renamed
+/// over it once written and flushed, so that a failed run (a full disk, an error while
+/// rendering) leaves the previous report, not a cut one. What is not a regular file
+/// (`/dev/stdout`, a pipe) is written directly.
+fn write_report(path: &Path, render: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
+    let regular = std::fs::metadata(path).map_or(true, |metadata| metadata.is_file());
+    if !regular {
+        let mut writer = BufWriter::new(File::create(path)?);
+        render(&mut writer)?;
+        return Ok(writer.flush()?);
+    }
+    let name = path.file_name().map_or_else(
+        || "report".into(),
+        |name| name.to_string_lossy().into_owned(),
+    );
+    let temporary = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let written = File::create(&temporary)
+        .map_err(anyhow::Error::from)
+        .and_then(|file| {
+            let mut writer = BufWriter::new(file);
+            render(&mut writer)?;
+            let file = writer.into_inner().map_err(|err| err.into_error())?;
+            file.sync_all()?;
+            Ok(())
+        })
+        .and_then(|()| Ok(std::fs::rename(&temporary, path)?));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written
 }
 
 /// Whether an error comes from writing to a pipe whose reader is gone.

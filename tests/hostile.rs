@@ -479,3 +479,94 @@ fn a_stray_quote_in_a_csv_cell_costs_its_row_not_the_rest_of_the_file() {
     run.exits(0);
     assert_eq!(run.counts(), [11, 1, 0, 10]);
 }
+
+#[test]
+fn a_report_is_never_written_onto_an_input() {
+    let log = scratch("overwrite-me.json");
+    let content = record("2026-03-02T08:00:00Z", "a", "404104");
+    std::fs::write(&log, &content).expect("writes the log");
+    let path = log.to_str().expect("UTF-8");
+    for target in [path.to_string(), format!("json={path}")] {
+        let run = run(&["analyze", path, "-o", &target], b"");
+        run.exits(2);
+        assert_eq!(
+            run.stderr.trim_end(),
+            format!(
+                "iothub-triage: error: {path}: refusing to write a report onto an input of the same run"
+            )
+        );
+        assert_eq!(std::fs::read_to_string(&log).expect("reads"), content);
+    }
+}
+
+#[test]
+fn report_files_are_written_whole_through_a_temporary_file_beside_them() {
+    let dir = scratch("reports");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("creates the folder");
+    let target = dir.join("report.json");
+    std::fs::write(&target, "the previous report").expect("writes");
+    let run = run(
+        &[
+            "analyze",
+            "fixtures/shapes/PT1H.json",
+            "-o",
+            &format!("json={}", target.display()),
+        ],
+        b"",
+    );
+    run.exits(0);
+    let written: Value =
+        serde_json::from_slice(&std::fs::read(&target).expect("reads")).expect("JSON");
+    assert_eq!(written["summary"]["records_read"], 12);
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .expect("lists")
+        .map(|entry| entry.expect("entry").file_name())
+        .collect();
+    assert_eq!(left, ["report.json"], "no temporary file is left behind");
+}
+
+#[test]
+fn reports_found_among_the_inputs_are_skipped_as_reports() {
+    let dir = scratch("logs-and-reports");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("creates the folder");
+    std::fs::copy("fixtures/shapes/PT1H.json", dir.join("PT1H.json")).expect("copies");
+    let log = dir.join("PT1H.json");
+    let log = log.to_str().expect("UTF-8");
+    for (format, file, what) in [
+        ("json", "report.json", "a JSON report"),
+        ("sarif", "report.sarif.json", "a SARIF report"),
+        ("ndjson", "report.ndjson", "an NDJSON report"),
+        ("csv", "report.csv", "a CSV report"),
+    ] {
+        let target = dir.join(file);
+        run(
+            &[
+                "analyze",
+                log,
+                "-o",
+                &format!("{format}={}", target.display()),
+            ],
+            b"",
+        )
+        .exits(0);
+        let dir = dir.to_str().expect("UTF-8");
+        let run = run(&["analyze", dir, "--format", "json"], b"");
+        run.exits(0);
+        assert_eq!(
+            run.counts(),
+            [12, 0, 1, 11],
+            "{format}: the log alone is read"
+        );
+        assert!(
+            run.stderr.contains(&format!(
+                "iothub-triage: warning: {}: skipped: it is {what} written by iothub-triage, not a log export",
+                target.display()
+            )),
+            "{format}: {}",
+            run.stderr
+        );
+        std::fs::remove_file(&target).expect("removes the report");
+    }
+}

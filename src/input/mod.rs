@@ -41,6 +41,8 @@ pub enum Shape {
     AzCli,
     Csv,
     Empty,
+    /// A report this tool wrote, found among the inputs: not read.
+    Report,
 }
 
 /// Which parser to use; `Auto` detects from the content.
@@ -400,6 +402,13 @@ fn read_from(
         }
         Reader::JsonDocuments => json::read_documents(reader, input, sink, workers)?,
         Reader::Csv => csv::read(reader, input, options, sink)?,
+        Reader::Report(what) => {
+            sink.warning(
+                input,
+                format!("skipped: it is {what} written by iothub-triage, not a log export"),
+            );
+            return Ok(Shape::Report);
+        }
     };
     if shape == Shape::Empty {
         sink.warning(input, "the input is empty: no records".to_string());
