@@ -570,3 +570,19 @@ fn reports_found_among_the_inputs_are_skipped_as_reports() {
         std::fs::remove_file(&target).expect("removes the report");
     }
 }
+
+#[test]
+fn threads_beyond_the_cap_are_refused_with_the_cap() {
+    let run = run(
+        &["analyze", "-j", "100000", "fixtures/shapes/PT1H.json"],
+        b"",
+    );
+    run.exits(2);
+    assert!(
+        run.stderr.contains(
+            "invalid value '100000' for '--threads <N>': 100000 threads is more than the most this tool starts, 1024"
+        ),
+        "{}",
+        run.stderr
+    );
+}

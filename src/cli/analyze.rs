@@ -4,7 +4,7 @@
 use super::thresholds::ThresholdArgs;
 use super::values::{
     ColorArg, DateOrderArg, FormatArg, InputFormatArg, LevelArg, SeverityArg, parse_output,
-    parse_size, parse_time, parse_tz,
+    parse_size, parse_threads, parse_time, parse_tz,
 };
 use crate::analysis::Filter;
 use crate::config::{AnalyzeConfig, Gate, Output, ReportFormat};
@@ -91,7 +91,7 @@ pub struct InputArgs {
 
     /// Threads to read and analyze with [default: one a core]. Fewer leave cores to
     /// other jobs on a shared machine; the report is the same with any number.
-    #[arg(long, short = 'j', value_name = "N")]
+    #[arg(long, short = 'j', value_name = "N", value_parser = parse_threads)]
     pub threads: Option<NonZeroUsize>,
 }
 

@@ -6,6 +6,7 @@ use crate::input::{parse_offset, parse_rfc3339};
 use crate::model::{Level, Severity};
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use clap::ValueEnum;
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -133,6 +134,24 @@ pub fn parse_tz(text: &str) -> Result<i32, String> {
         .ok_or_else(|| format!("{text:?} is not a UTC offset such as +01:00 or -05:30"))
 }
 
+/// The most threads `-j` takes: far more than any machine has cores, far fewer than
+/// what exhausts the system's threads or memory (each has a stack of its own).
+pub const MAX_THREADS: usize = 1024;
+
+/// `-j N`: from 1 to [`MAX_THREADS`].
+pub fn parse_threads(text: &str) -> Result<NonZeroUsize, String> {
+    let threads: NonZeroUsize = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of threads (1 or more)"))?;
+    if threads.get() > MAX_THREADS {
+        return Err(format!(
+            "{threads} threads is more than the most this tool starts, {MAX_THREADS}"
+        ));
+    }
+    Ok(threads)
+}
+
 /// `90s`, `2m`, `1h 30m`: humantime's duration syntax.
 pub fn parse_duration(text: &str) -> Result<TimeDelta, String> {
     let duration = humantime::parse_duration(text).map_err(|err| format!("{text:?}: {err}"))?;
@@ -212,6 +231,20 @@ mod tests {
         assert_eq!(parse_tz("+01:00"), Ok(3600));
         assert_eq!(parse_tz("-05:30"), Ok(-19800));
         assert!(parse_tz("Europe/Paris").is_err());
+    }
+
+    #[test]
+    fn threads_are_at_least_one_and_at_most_the_cap() {
+        assert_eq!(parse_threads("4").map(NonZeroUsize::get), Ok(4));
+        assert_eq!(
+            parse_threads("1024").map(NonZeroUsize::get),
+            Ok(MAX_THREADS)
+        );
+        assert!(parse_threads("0").is_err());
+        assert_eq!(
+            parse_threads("100000"),
+            Err("100000 threads is more than the most this tool starts, 1024".to_string())
+        );
     }
 
     #[test]
