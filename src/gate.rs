@@ -174,6 +174,7 @@ mod tests {
             format!("{err:#}").contains("no \"schema_version\""),
             "{err:#}"
         );
+        std::fs::remove_dir_all(&dir).expect("removes the folder");
     }
 
     #[test]
