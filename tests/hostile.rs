@@ -586,3 +586,31 @@ fn threads_beyond_the_cap_are_refused_with_the_cap() {
         run.stderr
     );
 }
+
+#[test]
+fn urls_and_addresses_from_the_logs_do_not_become_links_in_markdown() {
+    let lines = [
+        record(
+            "2026-03-02T08:00:00Z",
+            "https://evil.example/login",
+            "404104",
+        ),
+        record("2026-03-02T08:01:00Z", "www.evil.example", "404104"),
+        record(
+            "2026-03-02T08:02:00Z",
+            "ops@evil.example",
+            "https://evil.example/code",
+        ),
+    ]
+    .concat();
+    let run = run(&["analyze", "--format", "markdown", "-"], lines.as_bytes());
+    run.exits(0);
+    let markdown = run.stdout();
+    for bare in ["https://evil", "www.evil", "ops@evil"] {
+        assert!(!markdown.contains(bare), "{bare} in {markdown}");
+    }
+    assert!(
+        markdown.contains(r"https\[:\]//evil.example/login"),
+        "{markdown}"
+    );
+}

@@ -104,11 +104,33 @@ pub fn csv_cell(text: &str) -> Cow<'_, str> {
 }
 
 /// Text for a GitHub-flavoured Markdown table cell, shown literally: table pipes,
-/// emphasis, code, link and HTML syntax are escaped, and line breaks and other control
-/// characters become spaces, since a newline would end the table row.
+/// emphasis, code, link and HTML syntax are escaped, line breaks and other control
+/// characters become spaces, since a newline would end the table row, and invisible
+/// characters are shown as escapes. Bare URLs and addresses, which GitHub turns into
+/// links without any syntax (`https://`, `www.`, `a@b.example`), are defanged as
+/// security tools show them: `https[:]//`, `www[.]`, `a[@]b.example`. (A backslash or
+/// an entity is not enough: GitHub also links URLs after rendering.) No character
+/// takes more than [`MARKDOWN_BYTES_PER_CHAR`] bytes.
 pub fn markdown_cell(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        let defanged = if rest.starts_with("://") {
+            Some("\\[:\\]")
+        } else if rest.len() >= 4 && rest.as_bytes()[..4].eq_ignore_ascii_case(b"www.") {
+            out.push_str(&rest[..3]);
+            rest = &rest[3..];
+            Some("\\[.\\]")
+        } else if c == '@' {
+            Some("\\[@\\]")
+        } else {
+            None
+        };
+        if let Some(defanged) = defanged {
+            out.push_str(defanged);
+            rest = &rest[1..];
+            continue;
+        }
         match c {
             '\\' | '|' | '`' | '*' | '_' | '[' | ']' => {
                 out.push('\\');
@@ -122,9 +144,14 @@ pub fn markdown_cell(text: &str) -> String {
             c if is_deceptive(c) => out.extend(c.escape_unicode()),
             c => out.push(c),
         }
+        rest = &rest[c.len_utf8()..];
     }
     out
 }
+
+/// The most bytes [`markdown_cell`] writes for one character of its input: an invisible
+/// character's escape (`\u{202e}`).
+pub const MARKDOWN_BYTES_PER_CHAR: usize = 8;
 
 /// Text for XML 1.0 character data and attribute values (quoted either way): the five
 /// special characters become entities, a carriage return a character reference (an
@@ -280,8 +307,17 @@ mod tests {
             ("<script>&", "&lt;script&gt;&amp;"),
             ("a\nb\rc\td", "a b c d"),
             ("pump-0042", "pump-0042"),
+            (
+                "see https://evil.example/x",
+                r"see https\[:\]//evil.example/x",
+            ),
+            ("WWW.evil.example", r"WWW\[.\]evil.example"),
+            ("ops@evil.example", r"ops\[@\]evil.example"),
+            ("a\u{202E}b", r"a\u{202e}b"),
         ] {
             assert_eq!(markdown_cell(text), expected, "{text:?}");
+            let most = text.chars().count() * MARKDOWN_BYTES_PER_CHAR;
+            assert!(markdown_cell(text).len() <= most, "{text:?}");
         }
     }
 
