@@ -76,7 +76,7 @@ impl<'r> Rows<'r> {
                 }
                 too_long @ Line::TooLong(..) => {
                     self.again.push_front(too_long);
-                    return Ok(self.unclosed(spanned, self.past_limit()));
+                    return Ok(self.unclosed(spanned, PAST_LIMIT));
                 }
                 Line::Text(number, bytes) => (number, bytes),
             };
@@ -128,13 +128,9 @@ impl<'r> Rows<'r> {
             held += bytes.len() as u64;
             spanned.push(Line::Text(number, bytes));
             if held > self.limit {
-                return Ok(self.unclosed(spanned, self.past_limit()));
+                return Ok(self.unclosed(spanned, PAST_LIMIT));
             }
         }
-    }
-
-    fn past_limit(&self) -> &'static str {
-        "runs past --max-record-size without closing"
     }
 
     /// A row whose quote did not close: its first line is skipped, the others are read
@@ -187,7 +183,9 @@ impl<'r> Rows<'r> {
     }
 }
 
+/// Why a row is broken, after "a quote opened on this line".
 const NEVER_CLOSES: &str = "never closes at the end of a cell";
+const PAST_LIMIT: &str = "runs past --max-record-size without closing";
 
 /// Whether the quoted cells of a row spanning several lines close where a cell ends
 /// (before a comma or the line's end). csv reads `"a"b` as `ab`, and so a stray quote
