@@ -20,7 +20,7 @@ seconds=${1:-60}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(detect json_lines quick_reader records array tables az_cli csv properties timestamps pipeline)
+  targets=(detect json_lines quick_reader records array tables az_cli csv properties timestamps pipeline render zip)
 fi
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
@@ -41,7 +41,7 @@ fi
 max_len() {
   case $1 in
     timestamps) echo 4096 ;;
-    properties) echo 16384 ;;
+    properties | render) echo 16384 ;;
     *) echo 65536 ;;
   esac
 }

@@ -4,10 +4,12 @@
 
 use crate::config::Gate;
 use crate::model::Severity;
+use crate::report::Report;
 use crate::report::findings::Finding;
 use anyhow::{Context, Result, bail};
-use serde_json::Value;
+use serde::Deserialize;
 use std::collections::BTreeSet;
+use std::io::Read;
 use std::path::Path;
 
 /// Why the gate failed, in words for stderr; `None` when it passed.
@@ -40,21 +42,56 @@ pub fn verdict(
     None
 }
 
+/// The largest baseline read: a JSON report of a hub of a hundred thousand devices is a
+/// few hundred megabytes, and only its fingerprints are kept.
+pub const BASELINE_MAX_BYTES: u64 = 1 << 30;
+
+/// What the gate reads of a previous report; everything else is skipped unread.
+#[derive(Deserialize)]
+struct Baseline {
+    schema_version: Option<u64>,
+    findings: Option<Vec<BaselineFinding>>,
+}
+
+#[derive(Deserialize)]
+struct BaselineFinding {
+    fingerprint: Option<String>,
+}
+
 /// The fingerprints of a previous JSON report's findings.
 pub fn load_baseline(path: &Path) -> Result<BTreeSet<String>> {
+    read_baseline(path, BASELINE_MAX_BYTES)
+}
+
+fn read_baseline(path: &Path, limit: u64) -> Result<BTreeSet<String>> {
     let name = path.display();
-    let text = std::fs::read_to_string(path)
+    let mut text = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(limit.saturating_add(1)).read_to_end(&mut text))
         .with_context(|| format!("{name}: cannot read the baseline"))?;
-    let report: Value =
-        serde_json::from_str(&text).with_context(|| format!("{name}: the baseline is not JSON"))?;
-    let Some(findings) = report.get("findings").and_then(Value::as_array) else {
+    if text.len() as u64 > limit {
+        bail!(
+            "{name}: the baseline is larger than {limit} bytes; is it an iothub-triage JSON report?"
+        );
+    }
+    let report: Baseline = serde_json::from_slice(&text)
+        .with_context(|| format!("{name}: not an iothub-triage JSON report"))?;
+    let Some(findings) = report.findings else {
         bail!(
             "{name}: not an iothub-triage JSON report (no \"findings\"); write one with --format json"
         );
     };
+    let expected = u64::from(Report::SCHEMA_VERSION);
+    match report.schema_version {
+        Some(version) if version == expected => {}
+        Some(version) => bail!(
+            "{name}: the baseline is a report of schema version {version}, and this version of iothub-triage reads {expected}; write it again with --format json"
+        ),
+        None => bail!("{name}: not an iothub-triage JSON report (no \"schema_version\")"),
+    }
     Ok(findings
-        .iter()
-        .filter_map(|f| f.get("fingerprint")?.as_str().map(str::to_string))
+        .into_iter()
+        .filter_map(|finding| finding.fingerprint)
         .collect())
 }
 
@@ -102,6 +139,42 @@ mod tests {
         };
         assert!(verdict(&gate(1), &findings, None).is_some());
         assert!(verdict(&gate(2), &findings, None).is_none());
+    }
+
+    #[test]
+    fn a_baseline_is_bounded_and_its_schema_version_checked() {
+        let dir = std::env::temp_dir().join(format!("iothub-triage-gate-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("creates the folder");
+        let write = |name: &str, text: &str| {
+            let path = dir.join(name);
+            std::fs::write(&path, text).expect("writes");
+            path
+        };
+        let good = write(
+            "good.json",
+            r#"{"schema_version":1,"summary":{},"findings":[{"fingerprint":"a","rule":"x"},{"fingerprint":"b"}]}"#,
+        );
+        let known = read_baseline(&good, 1 << 20).expect("reads");
+        assert_eq!(known, ["a".to_string(), "b".to_string()].into());
+        let err = read_baseline(&good, 20).expect_err("too large");
+        assert!(
+            format!("{err:#}").contains("larger than 20 bytes"),
+            "{err:#}"
+        );
+        let future = write("future.json", r#"{"schema_version":2,"findings":[]}"#);
+        let err = read_baseline(&future, 1 << 20).expect_err("another version");
+        assert!(
+            format!("{err:#}")
+                .contains("schema version 2, and this version of iothub-triage reads 1"),
+            "{err:#}"
+        );
+        let unversioned = write("unversioned.json", r#"{"findings":[]}"#);
+        let err = read_baseline(&unversioned, 1 << 20).expect_err("no version");
+        assert!(
+            format!("{err:#}").contains("no \"schema_version\""),
+            "{err:#}"
+        );
+        std::fs::remove_dir_all(&dir).expect("removes the folder");
     }
 
     #[test]

@@ -1,10 +1,10 @@
 //! Entry point: parse the command line, run, and map the outcome to an exit code: 0 ran
 //! clean, 1 findings reached the CI gate, 2 could not run. A closed stdout (`| head`)
-//! ends quietly with 0.
+//! ends quietly with 0, unless the gate failed: that is still 1.
 
 use clap::Parser;
 use iothub_triage::cli::Cli;
-use iothub_triage::run::{Outcome, run};
+use iothub_triage::run::{Outcome, is_broken_pipe, run};
 use std::io::{self, Write};
 use std::process::ExitCode;
 
@@ -24,9 +24,17 @@ fn main() -> ExitCode {
     }
     let mut out = io::BufWriter::new(io::stdout().lock());
     let result = run(command, &mut out, &mut io::stderr());
-    match result.and_then(|outcome| out.flush().map(|()| outcome).map_err(Into::into)) {
-        Ok(Outcome::Clean) => ExitCode::SUCCESS,
+    // The gate's verdict stands whatever happened to stdout; a closed pipe otherwise ends
+    // quietly.
+    let flushed = out.flush();
+    match result {
         Ok(Outcome::Gated) => ExitCode::from(1),
+        Ok(Outcome::Closed) => ExitCode::SUCCESS,
+        Ok(Outcome::Clean) => match flushed {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) if err.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+            Err(err) => fail(&format!("cannot write the report: {err}")),
+        },
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => fail(&format!("{err:#}")),
     }
@@ -37,12 +45,6 @@ fn fail(message: &str) -> ExitCode {
     let message = iothub_triage::report::escape::terminal(message);
     let _ = writeln!(io::stderr(), "iothub-triage: error: {message}");
     ExitCode::from(2)
-}
-
-fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain()
-        .filter_map(|cause| cause.downcast_ref::<io::Error>())
-        .any(|io| io.kind() == io::ErrorKind::BrokenPipe)
 }
 
 // The parsers allocate small strings on several threads and the analyzer frees them on

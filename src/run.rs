@@ -26,8 +26,11 @@ const PROBLEMS_SHOWN: usize = 5;
 pub enum Outcome {
     /// Exit code 0.
     Clean,
-    /// Findings reached the gate: exit code 1.
+    /// Findings reached the gate: exit code 1, even when stdout was closed early.
     Gated,
+    /// Stdout was closed before the report was written whole (`| head`), and the gate
+    /// passed: exit code 0, quietly.
+    Closed,
 }
 
 /// Made for a process that ends when it returns: the report of an analysis is not freed.
@@ -57,13 +60,18 @@ fn generate(
     if let Some(path) = truth_file {
         let file = std::fs::File::create(path)
             .with_context(|| format!("{}: cannot write", path.display()))?;
-        serde_json::to_writer_pretty(std::io::BufWriter::new(file), &truth)
+        // The last buffer is flushed here, not on drop, where its error would be lost.
+        let mut writer = BufWriter::new(file);
+        serde_json::to_writer_pretty(&mut writer, &truth)
+            .map_err(anyhow::Error::from)
+            .and_then(|()| writer.flush().map_err(Into::into))
             .with_context(|| format!("{}: cannot write", path.display()))?;
     }
     Ok(())
 }
 
 fn analyze(config: &AnalyzeConfig, out: &mut dyn Write, err: &mut dyn Write) -> Result<Outcome> {
+    refuse_writing_onto_inputs(config)?;
     // Read the baseline first: a wrong path should fail before minutes of reading.
     let baseline = config
         .gate
@@ -75,21 +83,21 @@ fn analyze(config: &AnalyzeConfig, out: &mut dyn Write, err: &mut dyn Write) -> 
     let report = analyzer.finish();
     // What the analysis worked with goes back before rendering allocates the report's text.
     memory::release_freed();
+    // The verdict is decided on the whole report, before any of it is written: a reader
+    // that closes stdout early (`| head`) must not turn a failed gate into a pass.
+    let verdict = gate::verdict(&config.gate, &report.findings, baseline.as_ref());
+    let mut stdout_closed = false;
     for (format, path) in &config.targets {
         match path {
-            None => render(*format, &report, config, out)?,
-            Some(path) => {
-                let file = File::create(path)
-                    .with_context(|| format!("{}: cannot write", path.display()))?;
-                let mut writer = BufWriter::new(file);
-                render(*format, &report, config, &mut writer)
-                    .and_then(|()| writer.flush().map_err(Into::into))
-                    .with_context(|| format!("{}: cannot write", path.display()))?;
-            }
+            None if stdout_closed => {}
+            None => match render(*format, &report, config, out).and_then(|()| Ok(out.flush()?)) {
+                Err(err) if is_broken_pipe(&err) => stdout_closed = true,
+                other => other?,
+            },
+            Some(path) => write_report(path, |writer| render(*format, &report, config, writer))
+                .with_context(|| format!("{}: cannot write", path.display()))?,
         }
     }
-    out.flush()?;
-    let verdict = gate::verdict(&config.gate, &report.findings, baseline.as_ref());
     // The process ends once the verdict is out, and the system takes its memory back at
     // once: freeing a large fleet's report string by string would only delay the exit
     // (about 70 ms for 100,000 devices).
@@ -99,8 +107,72 @@ fn analyze(config: &AnalyzeConfig, out: &mut dyn Write, err: &mut dyn Write) -> 
             writeln!(err, "iothub-triage: failing: {reason}")?;
             Ok(Outcome::Gated)
         }
+        None if stdout_closed => Ok(Outcome::Closed),
         None => Ok(Outcome::Clean),
     }
+}
+
+/// A report file named with `-o` must not be one of the inputs: writing it would
+/// destroy the log before it is read.
+fn refuse_writing_onto_inputs(config: &AnalyzeConfig) -> Result<()> {
+    let inputs: Vec<std::path::PathBuf> = config
+        .sources
+        .iter()
+        .filter_map(|source| match source {
+            Source::Path(path) => std::fs::canonicalize(path).ok(),
+            Source::Stdin => None,
+        })
+        .collect();
+    for path in config.targets.iter().filter_map(|(_, path)| path.as_ref()) {
+        if let Ok(target) = std::fs::canonicalize(path)
+            && inputs.contains(&target)
+        {
+            bail!(
+                "{}: refusing to write a report onto an input of the same run",
+                path.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Writes a report file whole or not at all: into a temporary file beside it, renamed
+/// over it once written and flushed, so that a failed run (a full disk, an error while
+/// rendering) leaves the previous report, not a cut one. What is not a regular file
+/// (`/dev/stdout`, a pipe) is written directly.
+fn write_report(path: &Path, render: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
+    let regular = std::fs::metadata(path).map_or(true, |metadata| metadata.is_file());
+    if !regular {
+        let mut writer = BufWriter::new(File::create(path)?);
+        render(&mut writer)?;
+        return Ok(writer.flush()?);
+    }
+    let name = path.file_name().map_or_else(
+        || "report".into(),
+        |name| name.to_string_lossy().into_owned(),
+    );
+    let temporary = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let written = File::create(&temporary)
+        .map_err(anyhow::Error::from)
+        .and_then(|file| {
+            let mut writer = BufWriter::new(file);
+            render(&mut writer)?;
+            let file = writer.into_inner().map_err(|err| err.into_error())?;
+            file.sync_all()?;
+            Ok(())
+        })
+        .and_then(|()| Ok(std::fs::rename(&temporary, path)?));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written
+}
+
+/// Whether an error comes from writing to a pipe whose reader is gone.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain()
+        .filter_map(|cause| cause.downcast_ref::<std::io::Error>())
+        .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
 fn render(

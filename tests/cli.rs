@@ -9,6 +9,8 @@ use serde_json::Value;
 mod field;
 #[path = "cli/fleet.rs"]
 mod fleet;
+#[path = "cli/hostile.rs"]
+mod hostile;
 
 /// The binary, with a fixed environment so output does not depend on the caller's shell.
 fn triage() -> Command {

@@ -15,10 +15,14 @@ fuzz_target!(|prefix: &[u8]| {
         Ok(Reader::JsonDocuments) => assert!(matches!(start.first(), Some(b'[' | b'{'))),
         Ok(Reader::JsonLines) => assert_eq!(start.first(), Some(&b'{')),
         Ok(Reader::Csv) => assert!(!start.contains(&0), "binary content read as CSV"),
+        Ok(Reader::Report(what)) => assert!(
+            matches!(start.first(), Some(b'{' | b'd')),
+            "{what} found in content that starts with neither"
+        ),
         Err(reason) => assert!(!reason.0.is_empty(), "a refusal without a reason"),
     }
     if prefix.starts_with(&[0xFF, 0xFE]) || prefix.starts_with(&[0xFE, 0xFF]) {
-        assert!(decided.is_err(), "UTF-16 accepted");
+        assert!(decided.is_err(), "UTF-16 or UTF-32 accepted");
     }
     assert_eq!(detect(prefix), decided, "detection is not deterministic");
 });

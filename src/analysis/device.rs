@@ -10,7 +10,7 @@ use crate::report::{DeviceCode, DeviceReport, LastState, Location};
 use crate::rules;
 use chrono::{DateTime, TimeDelta, Utc};
 use compact_str::CompactString;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 /// A device identity: the device, or one of its modules.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -38,6 +38,11 @@ struct CodeTally {
     first_at: Position,
 }
 
+/// Codes of one device found by searching `codes` from the start; past this many, by
+/// a hash index. (SipHash, not a faster hash: the texts are anyone's, and a hash
+/// whose collisions can be computed would make the index as slow as the search.)
+const CODES_SEARCHED: usize = 16;
+
 /// At most this many distinct client addresses are listed per device.
 const ADDRESSES_KEPT: usize = 16;
 
@@ -47,6 +52,14 @@ pub struct DeviceState {
     /// Per code, in order of first sight: a device has a handful, and a map would
     /// cost a node of a kilobyte each device.
     codes: Vec<(CompactString, CodeTally)>,
+    /// Where each code is in `codes`, built once a device has more than
+    /// [`CODES_SEARCHED`]: a log can give one device any number of distinct texts, and
+    /// searching them all for each record took time in the square of their number.
+    #[expect(
+        clippy::box_collection,
+        reason = "one word in every device, where a map inline would take six"
+    )]
+    code_index: Option<Box<HashMap<CompactString, usize>>>,
     connects: u64,
     disconnects: u64,
     error_events: u64,
@@ -163,7 +176,11 @@ impl DeviceState {
 
     /// Counts `code` and returns its text's place among the device's codes.
     fn tally_code(&mut self, code: &CompactString, time: DateTime<Utc>, at: &Position) -> CodeText {
-        let place = match self.codes.iter().position(|(known, _)| known == code) {
+        let found = match &self.code_index {
+            Some(index) => index.get(code).copied(),
+            None => self.codes.iter().position(|(known, _)| known == code),
+        };
+        let place = match found {
             Some(index) => {
                 let tally = &mut self.codes[index].1;
                 tally.count += 1;
@@ -182,7 +199,23 @@ impl DeviceState {
                     first_at: at.clone(),
                 };
                 self.codes.push((code.clone(), tally));
-                self.codes.len() - 1
+                let place = self.codes.len() - 1;
+                match &mut self.code_index {
+                    Some(index) => {
+                        index.insert(code.clone(), place);
+                    }
+                    None if self.codes.len() > CODES_SEARCHED => {
+                        let index = self
+                            .codes
+                            .iter()
+                            .enumerate()
+                            .map(|(place, (code, _))| (code.clone(), place))
+                            .collect();
+                        self.code_index = Some(Box::new(index));
+                    }
+                    None => {}
+                }
+                place
             }
         };
         CodeText::try_from(place + 1).unwrap_or(MANY_CODE_TEXTS)
@@ -522,6 +555,25 @@ mod tests {
             state.error_events,
             codes,
         )
+    }
+
+    #[test]
+    fn many_distinct_codes_are_tallied_each_in_its_place() {
+        let mut state = DeviceState::default();
+        let time: DateTime<Utc> = "2026-03-02T08:00:00Z".parse().expect("time");
+        let at = Position::line(0, 1);
+        let codes: Vec<CompactString> = (0..1000)
+            .map(|n| CompactString::from(format!("c{n}")))
+            .collect();
+        for round in 0..3 {
+            for (index, code) in codes.iter().enumerate() {
+                let place = state.tally_code(code, time, &at);
+                assert_eq!(usize::from(place), index + 1, "round {round}");
+            }
+        }
+        assert_eq!(state.codes.len(), 1000);
+        assert!(state.codes.iter().all(|(_, tally)| tally.count == 3));
+        assert!(state.code_index.is_some());
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use super::thresholds::ThresholdArgs;
 use super::values::{
     ColorArg, DateOrderArg, FormatArg, InputFormatArg, LevelArg, SeverityArg, parse_output,
-    parse_size, parse_time, parse_tz,
+    parse_size, parse_threads, parse_time, parse_tz,
 };
 use crate::analysis::Filter;
 use crate::config::{AnalyzeConfig, Gate, Output, ReportFormat};
@@ -77,14 +77,21 @@ pub struct InputArgs {
     #[arg(long, value_name = "SIZE", default_value = "4GiB", value_parser = parse_size)]
     pub max_decompressed_size: u64,
 
-    /// Longest JSON Lines record (one line) read: a longer line is skipped with its
-    /// length, never held in memory. Takes KiB, MiB, GiB suffixes.
+    /// Most bytes the entries of all zip archives of a run may expand to together, as
+    /// they declare it: an archive of many entries, each under --max-decompressed-size,
+    /// is bounded all the same. Takes KiB, MiB, GiB suffixes.
+    #[arg(long, value_name = "SIZE", default_value = "64GiB", value_parser = parse_size)]
+    pub max_total_decompressed_size: u64,
+
+    /// Longest record read, a JSON Lines line or a CSV row (all its lines): a longer
+    /// line is skipped with its length, never held in memory. Takes KiB, MiB, GiB
+    /// suffixes.
     #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
     pub max_record_size: u64,
 
     /// Threads to read and analyze with [default: one a core]. Fewer leave cores to
     /// other jobs on a shared machine; the report is the same with any number.
-    #[arg(long, short = 'j', value_name = "N")]
+    #[arg(long, short = 'j', value_name = "N", value_parser = parse_threads)]
     pub threads: Option<NonZeroUsize>,
 }
 
@@ -178,6 +185,7 @@ impl InputArgs {
             tz_offset: self.tz,
             limits: input::Limits {
                 max_decompressed: self.max_decompressed_size,
+                max_total_decompressed: self.max_total_decompressed_size,
                 ..input::Limits::default()
             },
             progress: std::io::stderr().is_terminal(),

@@ -8,6 +8,7 @@ use crate::synth::Scenario;
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use clap::ValueEnum;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -152,6 +153,24 @@ pub fn parse_tz(text: &str) -> Result<i32, String> {
         .ok_or_else(|| format!("{text:?} is not a UTC offset such as +01:00 or -05:30"))
 }
 
+/// The most threads `-j` takes: far more than any machine has cores, far fewer than
+/// what exhausts the system's threads or memory (each has a stack of its own).
+pub const MAX_THREADS: usize = 1024;
+
+/// `-j N`: from 1 to [`MAX_THREADS`].
+pub fn parse_threads(text: &str) -> Result<NonZeroUsize, String> {
+    let threads: NonZeroUsize = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of threads (1 or more)"))?;
+    if threads.get() > MAX_THREADS {
+        return Err(format!(
+            "{threads} threads is more than the most this tool starts, {MAX_THREADS}"
+        ));
+    }
+    Ok(threads)
+}
+
 /// `90s`, `2m`, `1h 30m`: humantime's duration syntax.
 pub fn parse_duration(text: &str) -> Result<TimeDelta, String> {
     let duration = humantime::parse_duration(text).map_err(|err| format!("{text:?}: {err}"))?;
@@ -172,7 +191,9 @@ fn parse_time_at(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String
         return Ok(date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
     }
     match parse_duration(text) {
-        Ok(ago) => Ok(now - ago),
+        Ok(ago) => now
+            .checked_sub_signed(ago)
+            .ok_or_else(|| format!("{text:?} ago is before the earliest time that can be written")),
         Err(_) => Err(format!(
             "{text:?} is neither a time (2026-03-02T09:00:00Z, 2026-03-02) nor a duration ago (2h)"
         )),
@@ -232,6 +253,20 @@ mod tests {
     }
 
     #[test]
+    fn threads_are_at_least_one_and_at_most_the_cap() {
+        assert_eq!(parse_threads("4").map(NonZeroUsize::get), Ok(4));
+        assert_eq!(
+            parse_threads("1024").map(NonZeroUsize::get),
+            Ok(MAX_THREADS)
+        );
+        assert!(parse_threads("0").is_err());
+        assert_eq!(
+            parse_threads("100000"),
+            Err("100000 threads is more than the most this tool starts, 1024".to_string())
+        );
+    }
+
+    #[test]
     fn durations_read_like_people_write_them() {
         assert_eq!(parse_duration("90s"), Ok(TimeDelta::seconds(90)));
         assert_eq!(parse_duration("1h 30m"), Ok(TimeDelta::minutes(90)));
@@ -252,6 +287,10 @@ mod tests {
         );
         assert_eq!(parse_time_at("2h", now), Ok(at("2026-11-26T10:00:00Z")));
         assert!(parse_time_at("yesterday-ish", now).is_err());
+        assert!(
+            parse_time_at("300000y", now).is_err(),
+            "a duration further back than chrono's range is refused, not a panic"
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! name, `properties_s` JSON inside cells, locale timestamps whose day/month order is
 //! inferred from the file (never guessed), and `[Local Time]` headers.
 
+use super::csv_rows::{Row, Rows};
 use super::fields::{Field, TimeBasis, clip, strip_time_suffix};
 use super::raw::{Outcome, RawRecord};
 use super::time::{DateOrder, LocaleTime, parse_naive_iso, parse_zoned};
@@ -20,11 +21,14 @@ pub fn read(
     options: &Options,
     sink: &mut dyn Sink,
 ) -> Result<Shape> {
-    // csv reports the line before the true one when lines end in CRLF (rust-csv #395):
-    // the `\n` of a CRLF is consumed when the next record starts. Portal exports use CRLF.
-    let crlf_shift = u64::from(header_ends_in_crlf(reader.fill_buf()?));
-    let mut csv = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
-    let headers = csv.headers()?.clone();
+    let mut rows = Rows::new(reader, options.max_record_size);
+    let headers = match rows.next_row()? {
+        Some(Row::Read(_, header)) => StringRecord::from_byte_record_lossy(header),
+        Some(Row::Broken(line, reason)) => {
+            bail!("the CSV header (line {line}) cannot be read: {reason}")
+        }
+        None => StringRecord::new(),
+    };
     let columns: Vec<Option<Field>> = headers.iter().map(Field::from_key).collect();
     let Some(time_column) = columns.iter().position(|c| *c == Some(Field::Time)) else {
         bail!("the CSV header has no TimeGenerated column");
@@ -50,34 +54,22 @@ pub fn read(
         order: options.date_order.map(|order| (order, None)),
         pending: Vec::new(),
     };
-    let mut row = StringRecord::new();
-    loop {
-        let line = csv.position().line() + crlf_shift;
-        match csv.read_record(&mut row) {
-            Ok(false) => break,
-            Ok(true) => {
-                let line = row.position().map_or(line, |p| p.line() + crlf_shift);
-                reader.row(row.clone(), line, sink)?;
-            }
-            Err(err) if matches!(err.kind(), csv::ErrorKind::Io(_)) => return Err(err.into()),
-            Err(err) => {
-                let line = err.position().map_or(line, |p| p.line() + crlf_shift);
-                sink.outcome(
+    while let Some(row) = rows.next_row()? {
+        match row {
+            Row::Read(line, row) => match StringRecord::from_byte_record(row) {
+                Ok(row) => reader.row(row, line, sink)?,
+                Err(err) => sink.outcome(
                     Position::line(input, line),
-                    Outcome::Skipped(format!("unreadable CSV row: {err}")),
-                );
+                    Outcome::Skipped(format!("unreadable CSV row: {}", err.utf8_error())),
+                ),
+            },
+            Row::Broken(line, reason) => {
+                sink.outcome(Position::line(input, line), Outcome::Skipped(reason));
             }
         }
     }
     reader.finish(sink)?;
     Ok(Shape::Csv)
-}
-
-fn header_ends_in_crlf(prefix: &[u8]) -> bool {
-    prefix
-        .iter()
-        .position(|&b| b == b'\n')
-        .is_some_and(|end| end > 0 && prefix[end - 1] == b'\r')
 }
 
 struct RowReader {
@@ -180,6 +172,8 @@ impl RowReader {
 
     fn emit(&self, row: StringRecord, line: u64, time: DateTime<Utc>, sink: &mut dyn Sink) {
         let mut raw = RawRecord {
+            // The text too, for a message that quotes the cell.
+            time: row.get(self.time_column).map(std::borrow::Cow::Borrowed),
             parsed_time: Some(time),
             ..RawRecord::default()
         };

@@ -12,6 +12,9 @@ pub enum Reader {
     Csv,
     /// Nothing but whitespace.
     Empty,
+    /// A report this tool writes (what it is, in words): reading it back as a log would
+    /// count its findings as records, or fail on it.
+    Report(&'static str),
 }
 
 /// Why the content is not a log export.
@@ -20,6 +23,10 @@ pub struct NotAnExport(pub String);
 
 /// Picks the reader from the start of the content (BOM already removed).
 pub fn detect(prefix: &[u8]) -> Result<Reader, NotAnExport> {
+    // UTF-32's little-endian BOM starts with UTF-16's: it is told apart first.
+    if prefix.starts_with(&[0xFF, 0xFE, 0, 0]) || prefix.starts_with(&[0, 0, 0xFE, 0xFF]) {
+        return Err(NotAnExport("the file is UTF-32 encoded; convert it to UTF-8 (for example with iconv -f UTF-32 -t UTF-8)".into()));
+    }
     if prefix.starts_with(&[0xFF, 0xFE]) || prefix.starts_with(&[0xFE, 0xFF]) {
         return Err(NotAnExport("the file is UTF-16 encoded; convert it to UTF-8 (for example with iconv -f UTF-16 -t UTF-8)".into()));
     }
@@ -30,11 +37,34 @@ pub fn detect(prefix: &[u8]) -> Result<Reader, NotAnExport> {
     if start.contains(&0) {
         return Err(NotAnExport("it holds binary data, not a log export".into()));
     }
+    if let Some(report) = report(start) {
+        return Ok(Reader::Report(report));
+    }
     match start[0] {
         b'[' => Ok(Reader::JsonDocuments),
         b'{' => Ok(object_reader(start)),
         _ => csv_header(start),
     }
+}
+
+/// The reports `analyze` writes that could be taken for a log by their names (`.json`,
+/// `.csv`): by what they start with, which no export does.
+fn report(start: &[u8]) -> Option<&'static str> {
+    let window = &start[..start.len().min(512)];
+    let has = |needle: &[u8]| window.windows(needle.len()).any(|w| w == needle);
+    if start[0] == b'{' && first_key_is(start, &["schema_version"]) && has(b"\"summary\"") {
+        return Some("a JSON report");
+    }
+    if start[0] == b'{' && first_key_is(start, &["$schema"]) && has(b"sarif") {
+        return Some("a SARIF report");
+    }
+    if start.starts_with(b"{\"type\":\"finding\"") || start.starts_with(b"{\"type\":\"summary\"") {
+        return Some("an NDJSON report");
+    }
+    if start.starts_with(b"device_id,module_id,severity,code,") {
+        return Some("a CSV report");
+    }
+    None
 }
 
 /// JSON Lines when the first line is a whole value (or a broken line, which line mode
@@ -142,6 +172,7 @@ impl Shape {
             Shape::AzCli => "az-cli",
             Shape::Csv => "csv",
             Shape::Empty => "empty",
+            Shape::Report => "report",
         }
     }
 }
@@ -196,10 +227,48 @@ mod tests {
     }
 
     #[test]
+    fn the_tools_own_reports_are_told_from_logs() {
+        for (start, what) in [
+            (
+                &b"{\n  \"schema_version\": 1,\n  \"summary\": {"[..],
+                "a JSON report",
+            ),
+            (
+                b"{\n  \"$schema\": \"https://json.schemastore.org/sarif-2.1.0.json\",",
+                "a SARIF report",
+            ),
+            (
+                b"{\"type\":\"finding\",\"device\":\"a\"}\n",
+                "an NDJSON report",
+            ),
+            (b"device_id,module_id,severity,code,name\n", "a CSV report"),
+        ] {
+            assert_eq!(detect(start), Ok(Reader::Report(what)), "{what}");
+        }
+        // A log record with a key of the same name is still a log.
+        assert_eq!(
+            detect(b"{\"schema_version\":1,\"time\":\"2026-03-02T08:00:05Z\"}\n"),
+            Ok(Reader::JsonLines)
+        );
+    }
+
+    #[test]
     fn other_content_is_refused_with_a_reason() {
         let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
         assert!(detect(png).unwrap_err().0.contains("binary"));
         assert!(detect(b"\xFF\xFE{\0").unwrap_err().0.contains("UTF-16"));
+        assert!(
+            detect(b"\xFF\xFE\0\0{\0\0\0")
+                .unwrap_err()
+                .0
+                .contains("UTF-32")
+        );
+        assert!(
+            detect(b"\0\0\xFE\xFF\0\0\0{")
+                .unwrap_err()
+                .0
+                .contains("UTF-32")
+        );
         assert!(
             detect(b"hello world\nthis is text\n")
                 .unwrap_err()

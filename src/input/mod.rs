@@ -4,6 +4,7 @@
 
 mod bundle;
 mod csv;
+mod csv_rows;
 mod detect;
 mod fields;
 #[doc(hidden)]
@@ -40,6 +41,8 @@ pub enum Shape {
     AzCli,
     Csv,
     Empty,
+    /// A report this tool wrote, found among the inputs: not read.
+    Report,
 }
 
 /// Which parser to use; `Auto` detects from the content.
@@ -369,7 +372,8 @@ fn progress_bar(size: u64, name: &str) -> ProgressBar {
         ProgressStyle::with_template("{msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar());
     bar.set_style(style);
-    bar.set_message(name.to_string());
+    // File and entry names are anyone's text: shown, never run by the terminal.
+    bar.set_message(crate::report::escape::terminal(name).into_owned());
     bar
 }
 
@@ -398,6 +402,13 @@ fn read_from(
         }
         Reader::JsonDocuments => json::read_documents(reader, input, sink, workers)?,
         Reader::Csv => csv::read(reader, input, options, sink)?,
+        Reader::Report(what) => {
+            sink.warning(
+                input,
+                format!("skipped: it is {what} written by iothub-triage, not a log export"),
+            );
+            return Ok(Shape::Report);
+        }
     };
     if shape == Shape::Empty {
         sink.warning(input, "the input is empty: no records".to_string());
@@ -416,6 +427,12 @@ fn skip_utf8_bom(reader: &mut dyn BufRead) -> io::Result<()> {
 mod tests {
     use super::*;
     use crate::model::Record;
+
+    #[test]
+    fn the_progress_bar_shows_escapes_in_names_instead_of_running_them() {
+        let bar = progress_bar(1, "logs/\u{1b}]0;owned\u{7}\u{202E}.json");
+        assert_eq!(bar.message(), "logs/\\u{1b}]0;owned\\u{7}\\u{202e}.json");
+    }
 
     #[derive(Default)]
     struct Collect {

@@ -5,7 +5,7 @@
 use super::fields::{Field, KeyKind, clip};
 use super::time::parse_rfc3339;
 use crate::model::{Level, Operation, Record};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use compact_str::CompactString;
 use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 #[cfg(test)]
@@ -224,6 +224,14 @@ impl<'a> RawRecord<'a> {
             },
             (None, None) => return Outcome::Skipped("no time".to_string()),
         };
+        // A valid time and offset can still land outside the years RFC 3339 can write
+        // (`0001-01-01T00:00:00+14:00`), which no report could then print as it reads.
+        if !(1..=9999).contains(&time.year()) {
+            let shown = self.time.as_deref().map_or_else(|| time.to_rfc3339(), clip);
+            return Outcome::Skipped(format!(
+                "time {shown:?} is outside the years 0001 to 9999 once converted to UTC"
+            ));
+        }
         let Some(device_id) = self.device_id.take() else {
             return Outcome::Skipped(
                 "no deviceId (neither in properties nor in a column)".to_string(),

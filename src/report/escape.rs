@@ -5,23 +5,91 @@
 
 use std::borrow::Cow;
 
-/// Text for a terminal: control characters, and with them ANSI escape sequences that
-/// could recolour, move the cursor or rewrite the screen, are shown as escapes (`\u{1b}`).
-/// Newlines are kept where the table lays out several lines itself, so this is applied
-/// to each untrusted piece, not to the whole cell.
+/// Text for a terminal: control characters (C0, DEL, C1), and with them ANSI escape
+/// sequences that could recolour, move the cursor or rewrite the screen, are shown as
+/// escapes (`\u{1b}`), and so are the invisible characters that make text read other
+/// than it is (bidi overrides and isolates, zero-width characters, line and paragraph
+/// separators, see [`is_deceptive`]). Newlines are kept where the table lays out several
+/// lines itself, so this is applied to each untrusted piece, not to the whole cell.
 pub fn terminal(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(char::is_control) {
+    if !text.chars().any(is_unsafe) {
         return Cow::Borrowed(text);
     }
     let mut shown = String::with_capacity(text.len() + 8);
     for c in text.chars() {
-        if c.is_control() {
-            shown.extend(c.escape_debug());
-        } else {
-            shown.push(c);
-        }
+        push_shown(&mut shown, c);
     }
     Cow::Owned(shown)
+}
+
+/// Text for a cell of a terminal table: as [`terminal`], and a run of more than
+/// [`UNBROKEN_RUN`] characters without a space gets a line break after every
+/// [`UNBROKEN_RUN`] characters. The table splits a word too wide for its column by
+/// copying what is left of it at each cut, which takes time in the square of the word's
+/// length (a megabyte-long device id took minutes); these pieces it splits in a moment.
+pub fn table_cell(text: &str) -> Cow<'_, str> {
+    let shown = terminal(text);
+    let mut run = 0;
+    let needs_breaks = shown.chars().any(|c| {
+        run = if c.is_whitespace() { 0 } else { run + 1 };
+        run > UNBROKEN_RUN
+    });
+    if !needs_breaks {
+        return shown;
+    }
+    let mut broken = String::with_capacity(shown.len() + shown.len() / UNBROKEN_RUN + 1);
+    let mut run = 0;
+    for c in shown.chars() {
+        if c.is_whitespace() {
+            run = 0;
+        } else if run == UNBROKEN_RUN {
+            broken.push('\n');
+            run = 1;
+        } else {
+            run += 1;
+        }
+        broken.push(c);
+    }
+    Cow::Owned(broken)
+}
+
+/// The longest run of characters without a space that a table cell is given whole: far
+/// wider than any column, far shorter than what makes splitting it slow.
+pub const UNBROKEN_RUN: usize = 200;
+
+/// A character that [`terminal`] shows as an escape.
+fn is_unsafe(c: char) -> bool {
+    c.is_control() || is_deceptive(c)
+}
+
+/// Characters that print nothing but change how the text around them reads: bidi
+/// embeddings, overrides, isolates and marks (which can make `pump-1` display as a
+/// different id, "Trojan Source"), zero-width spaces and joiners, the word joiner and
+/// invisible operators, the BOM, and the line and paragraph separators some terminals
+/// and editors break lines at.
+pub fn is_deceptive(c: char) -> bool {
+    matches!(
+        c,
+        '\u{61C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{2028}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+    )
+}
+
+/// Appends `c`, or the escape that shows it, as [`terminal`] writes it.
+fn push_shown(out: &mut String, c: char) {
+    if c.is_control() {
+        out.extend(c.escape_debug());
+    } else if is_deceptive(c) {
+        out.extend(c.escape_unicode());
+    } else {
+        out.push(c);
+    }
 }
 
 /// A CSV cell that a spreadsheet will not run as a formula: cells starting with `=`,
@@ -36,11 +104,33 @@ pub fn csv_cell(text: &str) -> Cow<'_, str> {
 }
 
 /// Text for a GitHub-flavoured Markdown table cell, shown literally: table pipes,
-/// emphasis, code, link and HTML syntax are escaped, and line breaks and other control
-/// characters become spaces, since a newline would end the table row.
+/// emphasis, code, link and HTML syntax are escaped, line breaks and other control
+/// characters become spaces, since a newline would end the table row, and invisible
+/// characters are shown as escapes. Bare URLs and addresses, which GitHub turns into
+/// links without any syntax (`https://`, `www.`, `a@b.example`), are defanged as
+/// security tools show them: `https[:]//`, `www[.]`, `a[@]b.example`. (A backslash or
+/// an entity is not enough: GitHub also links URLs after rendering.) No character
+/// takes more than [`MARKDOWN_BYTES_PER_CHAR`] bytes.
 pub fn markdown_cell(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        let defanged = if rest.starts_with("://") {
+            Some("\\[:\\]")
+        } else if rest.len() >= 4 && rest.as_bytes()[..4].eq_ignore_ascii_case(b"www.") {
+            out.push_str(&rest[..3]);
+            rest = &rest[3..];
+            Some("\\[.\\]")
+        } else if c == '@' {
+            Some("\\[@\\]")
+        } else {
+            None
+        };
+        if let Some(defanged) = defanged {
+            out.push_str(defanged);
+            rest = &rest[1..];
+            continue;
+        }
         match c {
             '\\' | '|' | '`' | '*' | '_' | '[' | ']' => {
                 out.push('\\');
@@ -51,16 +141,23 @@ pub fn markdown_cell(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '&' => out.push_str("&amp;"),
             c if c.is_control() => out.push(' '),
+            c if is_deceptive(c) => out.extend(c.escape_unicode()),
             c => out.push(c),
         }
+        rest = &rest[c.len_utf8()..];
     }
     out
 }
 
+/// The most bytes [`markdown_cell`] writes for one character of its input: an invisible
+/// character's escape (`\u{202e}`).
+pub const MARKDOWN_BYTES_PER_CHAR: usize = 8;
+
 /// Text for XML 1.0 character data and attribute values (quoted either way): the five
-/// special characters become entities, and characters XML 1.0 cannot carry at all
-/// (control characters other than tab, newline and carriage return, U+FFFE, U+FFFF)
-/// are dropped, since no escape can represent them.
+/// special characters become entities, a carriage return a character reference (an
+/// attribute would lose it), and every other control character (those XML 1.0 cannot
+/// carry at all, and C1), the invisible characters [`terminal`] escapes, U+FFFE and
+/// U+FFFF are shown as escapes (`\u{1b}`), as a CI server's page shows the text.
 pub fn xml(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -70,9 +167,11 @@ pub fn xml(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
+            '\r' => out.push_str("&#13;"),
+            '\t' | '\n' => out.push(c),
+            c if is_unsafe(c) => push_shown(&mut out, c),
             c if is_xml_char(c) => out.push(c),
-            _ => {}
+            c => out.extend(c.escape_unicode()),
         }
     }
     out
@@ -85,10 +184,20 @@ fn is_xml_char(c: char) -> bool {
 
 /// The message of a GitHub Actions workflow command (after the final `::`). A newline
 /// must not survive: it would end the command and let the rest of the text start one.
+/// CR and LF are percent-encoded as GitHub decodes them; every other control character
+/// (ESC, BEL, NUL, C1, which the log viewer would run or choke on) and the invisible
+/// characters [`terminal`] escapes are shown as escapes (`\u{1b}`).
 pub fn gh_data(text: &str) -> String {
-    text.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            c => push_shown(&mut out, c),
+        }
+    }
+    out
 }
 
 /// A property value of a workflow command (`file=`, `title=`): as [`gh_data`], and also
@@ -138,6 +247,39 @@ mod tests {
     }
 
     #[test]
+    fn terminal_text_shows_invisible_characters_that_change_how_it_reads() {
+        for (text, expected) in [
+            ("pump-\u{202E}1", "pump-\\u{202e}1"),
+            ("a\u{2066}b\u{2069}", "a\\u{2066}b\\u{2069}"),
+            ("zero\u{200B}width", "zero\\u{200b}width"),
+            ("line\u{2028}sep", "line\\u{2028}sep"),
+            ("bom\u{FEFF}", "bom\\u{feff}"),
+            ("é-😀-日本", "é-😀-日本"),
+        ] {
+            assert_eq!(terminal(text), expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn table_cells_break_long_unbroken_runs_and_leave_the_rest() {
+        assert_eq!(table_cell("pump-0042"), "pump-0042");
+        let long = "x".repeat(UNBROKEN_RUN * 2 + 1);
+        let cell = table_cell(&long);
+        let lines: Vec<&str> = cell.lines().collect();
+        assert_eq!(
+            lines.iter().map(|l| l.len()).collect::<Vec<_>>(),
+            [UNBROKEN_RUN, UNBROKEN_RUN, 1]
+        );
+        let spaced = format!("{} {}", "y".repeat(UNBROKEN_RUN), "z".repeat(UNBROKEN_RUN));
+        assert_eq!(
+            table_cell(&spaced),
+            spaced,
+            "runs broken by spaces are kept"
+        );
+        assert_eq!(table_cell("\u{1b}[2J"), "\\u{1b}[2J");
+    }
+
+    #[test]
     fn csv_cells_that_a_spreadsheet_would_evaluate_get_a_quote() {
         for (text, expected) in [
             ("=1+2", "'=1+2"),
@@ -165,25 +307,42 @@ mod tests {
             ("<script>&", "&lt;script&gt;&amp;"),
             ("a\nb\rc\td", "a b c d"),
             ("pump-0042", "pump-0042"),
+            (
+                "see https://evil.example/x",
+                r"see https\[:\]//evil.example/x",
+            ),
+            ("WWW.evil.example", r"WWW\[.\]evil.example"),
+            ("ops@evil.example", r"ops\[@\]evil.example"),
+            ("a\u{202E}b", r"a\u{202e}b"),
         ] {
             assert_eq!(markdown_cell(text), expected, "{text:?}");
+            let most = text.chars().count() * MARKDOWN_BYTES_PER_CHAR;
+            assert!(markdown_cell(text).len() <= most, "{text:?}");
         }
     }
 
     #[test]
-    fn xml_escapes_the_specials_and_drops_what_xml_cannot_carry() {
+    fn xml_escapes_the_specials_and_shows_what_xml_cannot_carry() {
         assert_eq!(
             xml("<a href=\"x\">'&'</a>"),
             "&lt;a href=&quot;x&quot;&gt;&apos;&amp;&apos;&lt;/a&gt;"
         );
-        assert_eq!(xml("a\u{0}b\u{1b}c\u{7f}d"), "abc\u{7f}d");
-        assert_eq!(xml("tab\tnl\ncr\r"), "tab\tnl\ncr\r");
-        assert_eq!(xml("\u{FFFE}\u{FFFF}é😀"), "é😀");
+        assert_eq!(
+            xml("a\u{0}b\u{1b}c\u{7f}d\u{9b}e\u{202E}"),
+            "a\\0b\\u{1b}c\\u{7f}d\\u{9b}e\\u{202e}"
+        );
+        assert_eq!(xml("tab\tnl\ncr\r"), "tab\tnl\ncr&#13;");
+        assert_eq!(xml("\u{FFFE}\u{FFFF}é😀"), "\\u{fffe}\\u{ffff}é😀");
     }
 
     #[test]
     fn github_commands_cannot_be_started_or_split_by_the_text() {
         assert_eq!(gh_data("50%\r\n::error::x"), "50%25%0D%0A::error::x");
+        assert_eq!(
+            gh_data("\u{1b}]0;t\u{7}\u{0}\u{9b}\u{202E}"),
+            "\\u{1b}]0;t\\u{7}\\0\\u{9b}\\u{202e}",
+            "ESC, BEL, NUL, C1 and bidi overrides are shown, not passed"
+        );
         assert_eq!(
             gh_property("a,b:c\n%"),
             "a%2Cb%3Ac%0A%25",

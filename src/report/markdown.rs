@@ -4,10 +4,10 @@
 //! GitHub refuses a step summary over 1 MiB, so the size is bounded by construction,
 //! whatever the fleet: rows are capped ([`FINDINGS_SHOWN`], [`CODES_SHOWN`],
 //! [`FLEET_SHOWN`]), each cell is cut to [`CELL_CHARS`] characters before escaping, and
-//! [`MAX_BYTES`] adds up the worst case (every character escaped to a 5-byte entity),
+//! [`MAX_BYTES`] adds up the worst case (every character escaped to an 8-byte escape),
 //! checked at compile time. The full list is what `--format json` or `ndjson` is for.
 
-use super::escape::{markdown_cell, truncate};
+use super::escape::{MARKDOWN_BYTES_PER_CHAR, markdown_cell, truncate};
 use super::findings::Finding;
 use super::options::RenderOptions;
 use super::{Report, SeverityCounts};
@@ -22,9 +22,9 @@ pub const FLEET_SHOWN: usize = 20;
 /// Characters kept of any untrusted text.
 pub const CELL_CHARS: usize = 300;
 
-/// The most one escaped cell can take: `&` becomes `&amp;`, 5 bytes for 1 character,
-/// and no character takes more (UTF-8 is at most 4 bytes and is not escaped).
-const CELL_BYTES: usize = CELL_CHARS * 5;
+/// The most one escaped cell can take: an invisible character becomes its escape
+/// (`\u{202e}`), 8 bytes for 1 character, and no character takes more.
+const CELL_BYTES: usize = CELL_CHARS * MARKDOWN_BYTES_PER_CHAR;
 /// Severity words, pipes, spaces and the line break of a row, generously.
 const ROW_OVERHEAD: usize = 64;
 /// Title, counts, headings, table headers and the "not shown" notes, generously.
@@ -213,7 +213,7 @@ mod tests {
     #[test]
     fn a_huge_hostile_report_stays_under_one_mebibyte() {
         let mut report = samples::analyze("fixtures/insights/hub-incident.json");
-        let long = "&".repeat(2 * CELL_CHARS);
+        let long = "\u{202E}".repeat(2 * CELL_CHARS);
         let template = report.findings[0].clone();
         report.findings = (0..100_000)
             .map(|n| {

@@ -2,7 +2,7 @@
 //! insights (fleet first, then per device), each device's codes, and what each code
 //! means, once. Width follows the terminal; colour only when asked.
 
-use super::escape::terminal;
+use super::escape::{table_cell, terminal};
 use super::{Breakdown, DeviceCode, DeviceReport, GroupDrops, HourDrops, Report, format_time};
 use crate::analysis::diagnosis::Curve;
 use crate::model::Severity;
@@ -43,8 +43,8 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<
             table.add_row(vec![
                 Cell::new(index + 1),
                 severity_cell(insight.severity, style),
-                Cell::new(terminal(&insight.summary)),
-                Cell::new(terminal(&insight.action)),
+                Cell::new(table_cell(&insight.summary)),
+                Cell::new(table_cell(&insight.action)),
             ]);
         }
         writeln!(out, "{table}")?;
@@ -312,7 +312,7 @@ fn findings_table(devices: &[&DeviceReport], report: &Report, style: Style) -> T
         if only_victim {
             for index in &device.incidents {
                 if let Some(names) = victims.get_mut(*index) {
-                    names.push(terminal(&device.identity()).into_owned());
+                    names.push(table_cell(&device.identity()).into_owned());
                 }
             }
             continue;
@@ -320,7 +320,13 @@ fn findings_table(devices: &[&DeviceReport], report: &Report, style: Style) -> T
         let mut rows: Vec<(Severity, String, String)> = device
             .insights
             .iter()
-            .map(|i| (i.severity, i.summary.clone(), i.action.clone()))
+            .map(|i| {
+                (
+                    i.severity,
+                    table_cell(&i.summary).into_owned(),
+                    table_cell(&i.action).into_owned(),
+                )
+            })
             .collect();
         for index in &device.incidents {
             rows.push((
@@ -342,7 +348,7 @@ fn findings_table(devices: &[&DeviceReport], report: &Report, style: Style) -> T
                     let unexplained = c
                         .count
                         .saturating_sub(c.expected + c.in_incident + c.side_effect + c.in_insights);
-                    format!("{} x{unexplained} ({})", terminal(&c.code), c.name)
+                    format!("{} x{unexplained} ({})", table_cell(&c.code), c.name)
                 })
                 .collect();
             rows.push((
@@ -358,7 +364,7 @@ fn findings_table(devices: &[&DeviceReport], report: &Report, style: Style) -> T
         rows.sort_by_key(|row| std::cmp::Reverse(row.0));
         for (index, (severity, finding, action)) in rows.into_iter().enumerate() {
             let name = if index == 0 {
-                terminal(&device.identity()).into_owned()
+                table_cell(&device.identity()).into_owned()
             } else {
                 String::new()
             };
@@ -426,7 +432,7 @@ fn codes_table(devices: &[&DeviceReport], style: Style) -> Table {
     for device in devices {
         for (index, code) in device.codes.iter().enumerate() {
             let name = if index == 0 {
-                terminal(&device.identity()).into_owned()
+                table_cell(&device.identity()).into_owned()
             } else {
                 String::new()
             };
@@ -450,7 +456,7 @@ fn codes_table(devices: &[&DeviceReport], style: Style) -> Table {
             };
             table.add_row(vec![
                 Cell::new(name),
-                Cell::new(terminal(&code.code)),
+                Cell::new(table_cell(&code.code)),
                 Cell::new(code_name),
                 Cell::new(code.count),
                 Cell::new(explained.join(", ")),
@@ -484,7 +490,7 @@ fn meanings_table(report: &Report, style: Style) -> Table {
                 "Check the record's ResultDescription.".to_string(),
             ),
         };
-        let mut name = Cell::new(format!("{}\n{}", code.code, code.name));
+        let mut name = Cell::new(format!("{}\n{}", table_cell(&code.code), code.name));
         if style.color
             && let Some(color) = explained.and_then(|e| severity_color(e.info.severity))
         {

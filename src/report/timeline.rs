@@ -1,6 +1,6 @@
 //! `timeline DEVICE`: one device's insights, sessions and events, as tables or JSON.
 
-use super::escape::terminal;
+use super::escape::{table_cell, terminal};
 use super::table::{Style, new_table, severity_cell, span};
 use super::{LastState, format_time};
 use crate::analysis::Timeline;
@@ -50,8 +50,8 @@ pub fn render_table(timeline: &Timeline, style: Style, out: &mut dyn Write) -> i
         for insight in device.insights.iter().chain(&timeline.incidents) {
             table.add_row(vec![
                 severity_cell(insight.severity, style),
-                Cell::new(terminal(&insight.summary)),
-                Cell::new(terminal(&insight.action)),
+                Cell::new(table_cell(&insight.summary)),
+                Cell::new(table_cell(&insight.action)),
             ]);
         }
         writeln!(out, "{table}")?;
@@ -99,8 +99,8 @@ pub fn render_table(timeline: &Timeline, style: Style, out: &mut dyn Write) -> i
             Cell::new(format_time(&event.time)),
             Cell::new(event.operation),
             Cell::new(event.level),
-            Cell::new(terminal(&code)),
-            Cell::new(terminal(event.address.as_deref().unwrap_or(""))),
+            Cell::new(table_cell(&code)),
+            Cell::new(table_cell(event.address.as_deref().unwrap_or(""))),
             Cell::new(event.note.unwrap_or("")),
         ]);
     }

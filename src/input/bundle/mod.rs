@@ -35,6 +35,10 @@ pub struct Limits {
     pub max_decompressed: u64,
     /// Entries one zip archive may hold (default 100 000).
     pub max_entries: usize,
+    /// Bytes the zip entries of a whole run may declare together (default 64 GiB): an
+    /// archive of many entries, each under `max_decompressed`, is bounded all the same.
+    /// An entry cannot yield more than it declares.
+    pub max_total_decompressed: u64,
 }
 
 impl Default for Limits {
@@ -42,6 +46,7 @@ impl Default for Limits {
         Limits {
             max_decompressed: 4 << 30,
             max_entries: 100_000,
+            max_total_decompressed: 64 << 30,
         }
     }
 }
@@ -103,7 +108,7 @@ pub fn expand(
                     let mut files = Vec::new();
                     let mut skipped = Skipped::default();
                     walk(path, &mut files, &mut skipped, warn)?;
-                    skipped.report(&name, "file", warn);
+                    skipped.report(&name, ("file", "files"), warn);
                     for file in files {
                         expand_file(&file, limits, warn, &mut units)?;
                     }
@@ -112,6 +117,19 @@ pub fn expand(
                 }
             }
         }
+    }
+    let declared = units
+        .iter()
+        .filter_map(|unit| match &unit.kind {
+            UnitKind::Entry { entry, .. } => Some(entry.size),
+            _ => None,
+        })
+        .fold(0u64, u64::saturating_add);
+    if declared > limits.max_total_decompressed {
+        bail!(
+            "the archives' entries declare {declared} bytes uncompressed in all, more than the limit of {} bytes for a run (--max-total-decompressed-size)",
+            limits.max_total_decompressed
+        );
     }
     Ok(units)
 }
@@ -285,13 +303,38 @@ fn walk(
         }
         if file_type.is_dir() {
             walk(&path, files, skipped, warn)?;
-        } else if file_type.is_file() && has_log_extension(&file_name) {
+        } else if !file_type.is_file() {
+            warn(format!(
+                "{}: skipped, {}, not a regular file (name it on the command line to read it)",
+                path.display(),
+                special_file(file_type)
+            ));
+        } else if has_log_extension(&file_name) {
             files.push(path);
         } else {
             skipped.add(|| path.display().to_string());
         }
     }
     Ok(())
+}
+
+/// What a directory entry that is neither a file, a directory nor a link is.
+fn special_file(file_type: fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_fifo() {
+            return "a named pipe";
+        }
+        if file_type.is_socket() {
+            return "a socket";
+        }
+        if file_type.is_block_device() || file_type.is_char_device() {
+            return "a device";
+        }
+    }
+    let _ = file_type;
+    "a special file"
 }
 
 fn has_log_extension(name: impl AsRef<OsStr>) -> bool {
@@ -314,11 +357,12 @@ impl Skipped {
         self.example.get_or_insert_with(name);
     }
 
-    fn report(self, container: &str, what: &str, warn: &mut dyn FnMut(String)) {
+    /// `what` is the thing skipped, in the singular and the plural (`("file", "files")`).
+    fn report(self, container: &str, what: (&str, &str), warn: &mut dyn FnMut(String)) {
         let Some(example) = self.example else { return };
-        let plural = if self.count == 1 { "" } else { "s" };
+        let what = if self.count == 1 { what.0 } else { what.1 };
         warn(format!(
-            "{container}: skipped {} {what}{plural} not named like a log export (for example {example}); only {} are read",
+            "{container}: skipped {} {what} not named like a log export (for example {example}); only {} are read",
             self.count,
             LOG_EXTENSIONS.join(" "),
         ));

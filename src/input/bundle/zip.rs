@@ -91,6 +91,13 @@ fn list_entries<R: Read + Seek>(
             limits.max_entries
         );
     }
+    // The archive reader keeps one entry per name, the last: the others would be left
+    // unread without a word.
+    if zip.has_duplicate_names() {
+        bail!(
+            "{archive_name}: refused: two or more entries share a name, and only one of them could be read; rename them or give each its own archive"
+        );
+    }
     let mut listed = Vec::new();
     let mut skipped = Skipped::default();
     for index in 0..zip.len() {
@@ -116,7 +123,13 @@ fn list_entries<R: Read + Seek>(
         if file.is_dir() || is_hidden(&name) {
             continue;
         }
-        if file.is_symlink() || !has_log_extension(&name) {
+        if file.is_symlink() {
+            warn(format!(
+                "{archive_name}: skipped entry {name}: a symbolic link, and links inside an archive are not followed"
+            ));
+            continue;
+        }
+        if !has_log_extension(&name) {
             skipped.add(|| name);
             continue;
         }
@@ -149,9 +162,34 @@ fn list_entries<R: Read + Seek>(
         });
         listed.push((name, entry));
     }
-    skipped.report(archive_name, "entry", warn);
+    skipped.report(archive_name, ("entry", "entries"), warn);
+    refuse_overlaps(archive_name, &listed)?;
     listed.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(listed)
+}
+
+/// Refuses an archive whose entries share compressed data: a zip bomb's way of making
+/// a few kilobytes expand into each of many entries ("overlapping" zip bombs), which
+/// no archiver writes.
+fn refuse_overlaps(archive_name: &str, listed: &Listed) -> Result<()> {
+    let mut spans: Vec<(u64, u64, &str)> = listed
+        .iter()
+        .filter_map(|(name, entry)| {
+            let entry = entry.as_ref().ok()?;
+            let end = entry.data_start.saturating_add(entry.compressed_size);
+            Some((entry.data_start, end, name.as_str()))
+        })
+        .collect();
+    spans.sort_unstable();
+    for pair in spans.windows(2) {
+        let ((_, end, first), (start, _, second)) = (pair[0], pair[1]);
+        if start < end {
+            bail!(
+                "{archive_name}: refused: entries {first} and {second} share compressed data (overlapping entries, the mark of a zip bomb)"
+            );
+        }
+    }
+    Ok(())
 }
 
 /// An absolute name, a drive letter, or a `..` component: reading it as a path would
@@ -332,6 +370,85 @@ mod tests {
         assert_eq!(
             warnings[1],
             "mem.zip: skipped entry inner.zip: archives inside archives are not opened"
+        );
+    }
+
+    /// Replaces every occurrence of `from` in `bytes` (names in local and central
+    /// headers) with `to`, of the same length.
+    fn patched(mut bytes: Vec<u8>, from: &[u8], to: &[u8]) -> Vec<u8> {
+        assert_eq!(from.len(), to.len());
+        let mut at = 0;
+        while let Some(found) = bytes[at..].windows(from.len()).position(|w| w == from) {
+            bytes[at + found..at + found + to.len()].copy_from_slice(to);
+            at += found + to.len();
+        }
+        bytes
+    }
+
+    #[test]
+    fn an_archive_with_two_entries_of_one_name_is_refused() {
+        let zip = zip_of(&[("a/PT1H.json", b"{}\n"), ("b/PT1H.json", b"{}\n{}\n")]);
+        let zip = patched(zip, b"b/PT1H.json", b"a/PT1H.json");
+        let err = expand_memory(zip, &Limits::default())
+            .0
+            .expect_err("refused");
+        assert_eq!(
+            format!("{err:#}"),
+            "mem.zip: refused: two or more entries share a name, and only one of them could be read; rename them or give each its own archive"
+        );
+    }
+
+    #[test]
+    fn an_archive_whose_entries_share_compressed_data_is_refused() {
+        let zip = zip_of(&[("a.json", b"{}\n"), ("b.json", b"{}\n")]);
+        // Point the second entry's central header at the first entry's local header.
+        let central = zip
+            .windows(4)
+            .enumerate()
+            .filter(|(_, window)| *window == b"PK\x01\x02")
+            .map(|(at, _)| at)
+            .nth(1)
+            .expect("two central headers");
+        let mut zip = zip;
+        zip[central + 42..central + 46].copy_from_slice(&0u32.to_le_bytes());
+        let err = expand_memory(zip, &Limits::default())
+            .0
+            .expect_err("refused");
+        assert_eq!(
+            format!("{err:#}"),
+            "mem.zip: refused: entries a.json and b.json share compressed data (overlapping entries, the mark of a zip bomb)"
+        );
+    }
+
+    #[test]
+    fn a_symbolic_link_entry_is_skipped_as_a_link() {
+        let mut writer = ::zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options = ::zip::write::SimpleFileOptions::default();
+        writer
+            .add_symlink("logs/PT1H.json", "/etc/passwd", options)
+            .expect("adds the link");
+        writer
+            .start_file("logs/real.json", options)
+            .expect("starts");
+        std::io::Write::write_all(&mut writer, b"{}\n").expect("writes");
+        let zip = writer.finish().expect("finishes").into_inner();
+        let (units, warnings) = expand_memory(zip, &Limits::default());
+        assert_eq!(names(&units.expect("expands")), ["mem.zip:logs/real.json"]);
+        assert_eq!(
+            warnings,
+            [
+                "mem.zip: skipped entry logs/PT1H.json: a symbolic link, and links inside an archive are not followed"
+            ]
+        );
+    }
+
+    #[test]
+    fn entries_skipped_for_their_names_are_counted_in_good_english() {
+        let zip = zip_of(&[("a.png", b"x"), ("b.png", b"x"), ("c.json", b"{}\n")]);
+        let (_, warnings) = expand_memory(zip, &Limits::default());
+        assert!(
+            warnings[0].starts_with("mem.zip: skipped 2 entries not named like a log export"),
+            "{warnings:?}"
         );
     }
 
