@@ -31,29 +31,39 @@ const KINDS: [InsightKind; 6] = [
 ];
 
 /// The attributes an identity is grouped by, and its value of each.
-fn attributes(device: &DeviceReport) -> Vec<(&'static str, String)> {
+fn attributes(device: &DeviceReport) -> Vec<(&'static str, &str)> {
     let mut found = Vec::new();
     if let Some(sdk) = &device.sdk_version {
         // The name and version, without the platform in brackets after them.
         let version = sdk.split(" (").next().unwrap_or(sdk).trim();
-        found.push(("sdk_version", version.to_string()));
+        found.push(("sdk_version", version));
         if let Some(family) = sdk::family(sdk) {
-            found.push(("sdk", family.name.to_string()));
+            found.push(("sdk", family.name));
         }
     }
     if let Some(protocol) = &device.protocol {
-        found.push(("protocol", protocol.clone()));
+        found.push(("protocol", protocol.as_str()));
     }
     if let Some(address) = device.ip_addresses.first() {
-        found.push(("address_range", address.clone()));
+        found.push(("address_range", address.as_str()));
     }
     if let Some(module) = &device.module_id {
-        found.push(("module", module.clone()));
+        found.push(("module", module.as_str()));
     }
     if let Some(prefix) = id_prefix(&device.device_id) {
-        found.push(("id_prefix", prefix.to_string()));
+        found.push(("id_prefix", prefix));
     }
     found
+}
+
+/// The problem kinds of an identity, one bit each (see [`KINDS`]).
+type Kinds = u8;
+
+fn bit(kind: InsightKind) -> Kinds {
+    KINDS
+        .iter()
+        .position(|&k| k == kind)
+        .map_or(0, |place| 1 << place)
 }
 
 /// `cam-` of `cam-0012`, `sensor` of `sensor17`; `None` for an id without either.
@@ -70,25 +80,48 @@ fn id_prefix(id: &str) -> Option<&str> {
 
 /// The cohorts of the fleet, and each as a fleet insight.
 pub fn cohorts(devices: &[&DeviceReport], t: &Thresholds) -> (Vec<Cohort>, Vec<Insight>) {
-    let kinds: Vec<BTreeSet<InsightKind>> = devices
+    let kinds: Vec<Kinds> = devices
         .iter()
-        .map(|d| d.insights.iter().map(|i| i.kind).collect())
+        .map(|d| d.insights.iter().fold(0, |bits, i| bits | bit(i.kind)))
         .collect();
+    let totals: Vec<u64> = KINDS
+        .iter()
+        .map(|&kind| kinds.iter().filter(|&&k| k & bit(kind) != 0).count() as u64)
+        .collect();
+    // Too few identities with any problem for a cohort: nothing to group.
+    if totals.iter().all(|&n| n < t.cohort_min_devices) {
+        return (Vec::new(), Vec::new());
+    }
     // Attribute and value -> the identities in the cohort.
-    let mut groups: BTreeMap<(&'static str, String), Vec<usize>> = BTreeMap::new();
+    let mut groups: BTreeMap<(&'static str, &str), Vec<usize>> = BTreeMap::new();
     for (index, device) in devices.iter().enumerate() {
         for key in attributes(device) {
             groups.entry(key).or_default().push(index);
         }
     }
+    let total = devices.len() as u64;
     let mut found: Vec<(Cohort, &[usize])> = Vec::new();
-    for ((attribute, value), members) in &groups {
-        for &kind in &KINDS {
-            if let Some(cohort) = test(members, &kinds, kind, &BTreeSet::new(), t) {
+    for (&(attribute, value), members) in &groups {
+        let size = members.len() as u64;
+        if size < t.cohort_min_devices || size >= total {
+            continue;
+        }
+        for (&kind, &all) in KINDS.iter().zip(&totals) {
+            let inside = members
+                .iter()
+                .filter(|&&i| kinds[i] & bit(kind) != 0)
+                .count() as u64;
+            let counts = Counts {
+                total,
+                all,
+                size,
+                inside,
+            };
+            if let Some(cohort) = counts.cohort(kind, t) {
                 found.push((
                     Cohort {
                         attribute,
-                        value: value.clone(),
+                        value: value.to_string(),
                         ..cohort
                     },
                     members,
@@ -110,7 +143,15 @@ pub fn cohorts(devices: &[&DeviceReport], t: &Thresholds) -> (Vec<Cohort>, Vec<I
     let mut told: BTreeMap<InsightKind, BTreeSet<usize>> = BTreeMap::new();
     for (cohort, members) in found {
         let known = told.entry(cohort.kind).or_default();
-        if test(members, &kinds, cohort.kind, known, t).is_none() {
+        let without = |i: &usize| !known.contains(i);
+        let has = |i: usize| kinds[i] & bit(cohort.kind) != 0;
+        let counts = Counts {
+            total: total - known.len() as u64,
+            all: (0..kinds.len()).filter(|i| without(i) && has(*i)).count() as u64,
+            size: members.iter().filter(|i| without(i)).count() as u64,
+            inside: members.iter().filter(|i| without(i) && has(**i)).count() as u64,
+        };
+        if counts.cohort(cohort.kind, t).is_none() {
             continue;
         }
         known.extend(members.iter().copied());
@@ -126,61 +167,59 @@ pub fn cohorts(devices: &[&DeviceReport], t: &Thresholds) -> (Vec<Cohort>, Vec<I
     (kept, insights)
 }
 
-/// The cohort of `members` for `kind`, leaving out the identities in `without`, when it
-/// stands out from the rest of the fleet as the module explains.
-fn test(
-    members: &[usize],
-    kinds: &[BTreeSet<InsightKind>],
-    kind: InsightKind,
-    without: &BTreeSet<usize>,
-    t: &Thresholds,
-) -> Option<Cohort> {
-    let total = (kinds.len() - without.len()) as u64;
-    let all = kinds
-        .iter()
-        .enumerate()
-        .filter(|(i, k)| k.contains(&kind) && !without.contains(i))
-        .count() as u64;
-    let members: Vec<usize> = members
-        .iter()
-        .copied()
-        .filter(|i| !without.contains(i))
-        .collect();
-    let size = members.len() as u64;
-    let inside = members
-        .iter()
-        .filter(|&&i| kinds[i].contains(&kind))
-        .count() as u64;
-    if size < t.cohort_min_devices || size >= total || inside < t.cohort_min_devices {
-        return None;
+/// Identities in the fleet and the cohort, all and with the kind.
+#[derive(Debug, Clone, Copy)]
+struct Counts {
+    total: u64,
+    all: u64,
+    size: u64,
+    inside: u64,
+}
+
+impl Counts {
+    /// The cohort when it stands out from the rest of the fleet as the module explains;
+    /// the cheap conditions first, the test last.
+    fn cohort(self, kind: InsightKind, t: &Thresholds) -> Option<Cohort> {
+        let Counts {
+            total,
+            all,
+            size,
+            inside,
+        } = self;
+        if size < t.cohort_min_devices || size >= total || inside < t.cohort_min_devices {
+            return None;
+        }
+        let (others, others_with) = (total - size, all - inside);
+        let share = inside as f64 / size as f64;
+        let lift = if others_with == 0 {
+            f64::INFINITY
+        } else {
+            share / (others_with as f64 / others as f64)
+        };
+        if lift < t.cohort_min_lift {
+            return None;
+        }
+        let p_value = Hypergeometric::new(total, all, size).ok()?.sf(inside - 1);
+        (p_value <= t.cohort_max_p).then_some(Cohort {
+            kind,
+            attribute: "",
+            value: String::new(),
+            devices: size,
+            with_kind: inside,
+            others,
+            others_with_kind: others_with,
+            p_value,
+        })
     }
-    let (others, others_with) = (total - size, all - inside);
-    let share = inside as f64 / size as f64;
-    let lift = if others_with == 0 {
-        f64::INFINITY
-    } else {
-        share / (others_with as f64 / others as f64)
-    };
-    let p_value = Hypergeometric::new(total, all, size).ok()?.sf(inside - 1);
-    (lift >= t.cohort_min_lift && p_value <= t.cohort_max_p).then_some(Cohort {
-        kind,
-        attribute: "",
-        value: String::new(),
-        devices: size,
-        with_kind: inside,
-        others,
-        others_with_kind: others_with,
-        p_value,
-    })
 }
 
 fn insight(
     cohort: &Cohort,
     devices: &[&DeviceReport],
-    groups: &BTreeMap<(&'static str, String), Vec<usize>>,
+    groups: &BTreeMap<(&'static str, &str), Vec<usize>>,
 ) -> Insight {
     let members = groups
-        .get(&(cohort.attribute, cohort.value.clone()))
+        .get(&(cohort.attribute, cohort.value.as_str()))
         .map_or(&[][..], Vec::as_slice);
     let hit: Vec<&DeviceReport> = members
         .iter()

@@ -101,7 +101,7 @@ pub fn mass_disconnects(
             })
         })
         .collect();
-    hits.sort_by_key(|(h, _)| (h.time, h.device));
+    hits.sort_unstable_by_key(|(h, index)| (h.time, h.device, *index));
     let plain: Vec<Hit> = hits.iter().map(|(h, _)| *h).collect();
     let window = t.mass_window.max(TimeDelta::seconds(1));
     let windows = hit_windows(&plain, devices.len(), window, t.mass_min_devices);
