@@ -102,6 +102,7 @@ mod tests {
             events,
             explained,
             connects_logged: true,
+            address: None,
             protocol: Some("Mqtt"),
             sdk_version: sdk,
         };

@@ -130,6 +130,11 @@ impl DeviceState {
         self.inputs |= 1 << at.input.min(63);
     }
 
+    /// Its latest masked client address.
+    pub fn address<'a>(&self, addresses: &'a super::event::Addresses) -> Option<&'a str> {
+        self.last_address.map(|id| addresses.name(id))
+    }
+
     /// Its latest protocol.
     pub fn protocol<'a>(&self, labels: &'a super::event::Labels) -> Option<&'a str> {
         self.protocol.map(|(_, id)| labels.name(id))

@@ -360,14 +360,20 @@ fn diagnose(
                 events,
                 explained: &diagnosis.explained,
                 connects_logged: context.connects_logged,
+                address: state.address(fleet_context.addresses),
                 protocol: state.protocol(fleet_context.labels),
                 sdk_version: context.sdk_version,
             },
         )
         .collect();
     let drops: Vec<Vec<usize>> = fleet_devices.par_iter().map(diagnosis::drops).collect();
-    let mass =
-        diagnosis::mass_disconnects(&fleet_devices, &drops, fleet_context.addresses, thresholds);
+    let mass = diagnosis::mass_disconnects(
+        &fleet_devices,
+        &drops,
+        &incidents,
+        fleet_context.addresses,
+        thresholds,
+    );
     let throttling = diagnosis::throttling(&fleet_devices, &mass);
     let breakdown = breakdown::breakdown(&fleet_devices, &drops);
     drop(fleet_devices);

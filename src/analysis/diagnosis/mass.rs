@@ -35,6 +35,8 @@ pub struct FleetDevice<'a> {
     pub explained: &'a [Option<InsightKind>],
     /// The export holds successful connects for this identity.
     pub connects_logged: bool,
+    /// Its latest masked client address.
+    pub address: Option<&'a str>,
     pub protocol: Option<&'a str>,
     pub sdk_version: Option<&'a str>,
 }
@@ -51,9 +53,15 @@ pub fn drops(device: &FleetDevice<'_>) -> Vec<usize> {
     let mut connected = true;
     let mut last: Option<DateTime<Utc>> = None;
     for (index, event) in device.events.iter().enumerate() {
+        // Renewal, takeovers, side effects and a device's own timer are no outage.
         let benign = matches!(
             device.explained.get(index).copied().flatten(),
-            Some(InsightKind::TokenRenewal | InsightKind::SideEffect | InsightKind::Takeover)
+            Some(
+                InsightKind::TokenRenewal
+                    | InsightKind::SideEffect
+                    | InsightKind::Takeover
+                    | InsightKind::PeriodicDrop
+            )
         );
         if benign {
             continue;
@@ -77,9 +85,11 @@ pub fn drops(device: &FleetDevice<'_>) -> Vec<usize> {
 }
 
 /// Mass disconnects in time order; `per_device` are each identity's [`drops`].
+/// `incidents` are the hub incidents: a cluster of drops during one is its story.
 pub fn mass_disconnects(
     devices: &[FleetDevice<'_>],
     per_device: &[Vec<usize>],
+    incidents: &[Insight],
     addresses: &Addresses,
     t: &Thresholds,
 ) -> Vec<Insight> {
@@ -104,7 +114,17 @@ pub fn mass_disconnects(
     hits.sort_unstable_by_key(|(h, index)| (h.time, h.device, *index));
     let plain: Vec<Hit> = hits.iter().map(|(h, _)| *h).collect();
     let window = t.mass_window.max(TimeDelta::seconds(1));
-    let windows = hit_windows(&plain, devices.len(), window, t.mass_min_devices);
+    // Each window must reach the share on its own, so that a busy fleet's ordinary
+    // drops do not chain windows of five into an hour-long "outage".
+    let presence = Presence::of(devices);
+    let windows: Vec<_> = hit_windows(&plain, devices.len(), window, t.mass_min_devices)
+        .into_iter()
+        .filter(|w| {
+            let active = presence.between(w.start, w.start + window);
+            let share = (t.mass_min_share * active as f64).ceil() as u64;
+            w.devices as u64 >= t.mass_min_devices.max(share)
+        })
+        .collect();
     merge(windows, window)
         .into_iter()
         .filter_map(|(span, range)| {
@@ -113,8 +133,11 @@ pub fn mass_disconnects(
                 .iter()
                 .filter(|(h, _)| is_server_side(h.code))
                 .count();
-            // Mostly the hub's own faults: a hub incident, told as such.
-            if server * 2 >= cluster.len() {
+            // Mostly the hub's own faults, or during a hub incident: the incident's story.
+            let during_incident = incidents
+                .iter()
+                .any(|i| i.start <= span.end && span.start <= i.end);
+            if server * 2 >= cluster.len() || during_incident {
                 return None;
             }
             let active = active(devices, span.start, span.end);
@@ -126,6 +149,50 @@ pub fn mass_disconnects(
             insight(devices, cluster, active, addresses)
         })
         .collect()
+}
+
+/// When each identity is around, to count the active ones at any time cheaply: from its
+/// first event (or the log's start, when that is a disconnect: it was connected) to its
+/// last (or the log's end, when it is connected at its end).
+struct Presence {
+    starts: Vec<DateTime<Utc>>,
+    ends: Vec<DateTime<Utc>>,
+}
+
+impl Presence {
+    fn of(devices: &[FleetDevice<'_>]) -> Presence {
+        let mut starts = Vec::with_capacity(devices.len());
+        let mut ends = Vec::with_capacity(devices.len());
+        for device in devices {
+            let (Some(first), Some(last)) = (device.events.first(), device.events.last()) else {
+                continue;
+            };
+            starts.push(if first.operation == crate::model::Operation::Disconnect {
+                DateTime::<Utc>::MIN_UTC
+            } else {
+                first.time
+            });
+            let last_kind = device.explained.last().copied().flatten();
+            let connected = last.is_successful_connect()
+                || last_kind == Some(InsightKind::Takeover)
+                || last_kind == Some(InsightKind::TokenRenewal);
+            ends.push(if connected {
+                DateTime::<Utc>::MAX_UTC
+            } else {
+                last.time
+            });
+        }
+        starts.sort_unstable();
+        ends.sort_unstable();
+        Presence { starts, ends }
+    }
+
+    /// Identities around at some time in `[start, end)`.
+    fn between(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> u64 {
+        let begun = self.starts.partition_point(|&s| s < end);
+        let gone = self.ends.partition_point(|&e| e < start);
+        begun.saturating_sub(gone) as u64
+    }
 }
 
 fn distinct(cluster: &[(Hit, usize)]) -> usize {
@@ -199,9 +266,24 @@ fn insight(
     }
     let top_ranges = most(&ranges, 3);
     let in_top: usize = top_ranges.iter().map(|(_, n)| n).sum();
-    let concentrated = ranges.len() > top_ranges.len() || ranges.len() <= 3;
-    let concentrated =
-        concentrated && in_top * 10 >= dropped * 8 && !ranges.contains_key("unknown address");
+    // A site's outage: most drops come from a few ranges, most of those ranges' identities
+    // dropped, and the fleet has identities elsewhere that mostly did not.
+    let (mut top_members, mut elsewhere) = (0usize, 0usize);
+    for device in devices {
+        match device.address {
+            Some(address) if top_ranges.iter().any(|(range, _)| *range == address) => {
+                top_members += 1;
+            }
+            Some(_) => elsewhere += 1,
+            None => {}
+        }
+    }
+    let dropped_elsewhere = dropped - in_top;
+    let concentrated = !ranges.contains_key("unknown address")
+        && in_top * 10 >= dropped * 8
+        && in_top * 2 >= top_members
+        && elsewhere > 0
+        && dropped_elsewhere * 10 < elsewhere;
     let side = if concentrated {
         format!(
             "; {in_top} of {dropped} from {} address range{} ({}): a network or site outage on \
@@ -383,9 +465,9 @@ mod tests {
         events: Vec<(String, Vec<Event>)>,
     }
 
-    /// `count` devices connected at 01:00, spread over `ranges` address ranges; the
-    /// first `dropped` drop at 02:00 with `code`, and all but every tenth reconnect 2-6
-    /// minutes later.
+    /// `count` devices connected at 01:00, spread over `ranges` address ranges (with 4,
+    /// the dropped ones in two and the others in two more); the first `dropped` drop at
+    /// 02:00 with `code`, and all but every tenth reconnect 2-6 minutes later.
     fn fleet(count: usize, dropped: usize, code: u32, ranges: usize) -> Fleet {
         let mut addresses = Addresses::default();
         let ids: Vec<_> = (0..4)
@@ -393,7 +475,14 @@ mod tests {
             .collect();
         let events = (0..count)
             .map(|n| {
-                let address = Some(ids[n % ranges.max(1)]);
+                // With a site, the dropped ones fill two ranges and the others two more.
+                let range = match ranges {
+                    0 => 0,
+                    r if r >= 4 && n < dropped => n % 2,
+                    r if r >= 4 => 2 + n % 2,
+                    r => n % r,
+                };
+                let address = Some(ids[range]);
                 let mut events = vec![event(at("01:00:00"), Connect, None, address)];
                 if n < dropped {
                     let time = at("02:00:00") + TimeDelta::seconds(n as i64);
@@ -428,17 +517,28 @@ mod tests {
                 events,
                 explained,
                 connects_logged: true,
+                address: events
+                    .iter()
+                    .rev()
+                    .find_map(|e| e.address)
+                    .map(|id| fleet.addresses.name(id)),
                 protocol: Some("Mqtt"),
                 sdk_version: None,
             })
             .collect();
         let drops: Vec<Vec<usize>> = devices.iter().map(drops).collect();
-        mass_disconnects(&devices, &drops, &fleet.addresses, &Thresholds::default())
+        mass_disconnects(
+            &devices,
+            &drops,
+            &[],
+            &fleet.addresses,
+            &Thresholds::default(),
+        )
     }
 
     #[test]
     fn forty_of_sixty_dropping_together_from_two_ranges_is_a_site_outage_with_its_recovery() {
-        let found = detect(&fleet(60, 40, 404_104, 2));
+        let found = detect(&fleet(60, 40, 404_104, 4));
         assert_eq!(found.len(), 1, "{found:?}");
         let mass = &found[0];
         assert_eq!(mass.kind, InsightKind::MassDisconnect);
@@ -470,5 +570,16 @@ mod tests {
         assert!(detect(&fleet(200, 10, 404_104, 4)).is_empty());
         // The hub's own faults: a hub incident's story.
         assert!(detect(&fleet(60, 40, 500_008, 2)).is_empty());
+    }
+
+    #[test]
+    fn drops_spread_over_the_fleet_are_not_called_a_site_outage() {
+        let found = detect(&fleet(60, 40, 404_104, 3));
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].summary.contains("spread over 3 address ranges"),
+            "{}",
+            found[0].summary
+        );
     }
 }

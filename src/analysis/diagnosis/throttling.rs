@@ -196,6 +196,7 @@ mod tests {
                 events,
                 explained,
                 connects_logged: true,
+                address: None,
                 protocol: None,
                 sdk_version: None,
             })
