@@ -110,7 +110,7 @@ impl Hub {
             .filter(|&i| scenarios[i as usize] == Scenario::SiteOutage)
             .collect();
         if !at_sites.is_empty()
-            && let Some(start) = self.clear_moment(OUTAGE_WINDOW + OUTAGE_BACK_MAX, rng)
+            && let Some(start) = self.clear_moment(OUTAGE_WINDOW + OUTAGE_BACK_MAX, 2 * HOUR, rng)
         {
             let mut sites = SITES.to_vec();
             let count = rng.range(2, 3) as usize;
@@ -138,7 +138,8 @@ impl Hub {
             });
         }
         if scenarios.contains(&Scenario::ReconnectStorm)
-            && let Some(start) = self.clear_moment(STORM_WINDOW + STORM_THROTTLED_MAX + 5, rng)
+            && let Some(start) =
+                self.clear_moment(STORM_WINDOW + STORM_THROTTLED_MAX + 5, 30 * MINUTE, rng)
         {
             self.storm = Some(Storm {
                 start,
@@ -150,10 +151,11 @@ impl Hub {
     }
 
     /// A moment an hour or more into the log, from which an event of `length` still ends
-    /// half an hour before the end, an hour clear of incidents and of the other
-    /// fleet-level events; `None` when the log has no such moment.
-    fn clear_moment(&self, length: i64, rng: &mut Rng) -> Option<i64> {
-        let (lo, hi) = (HOUR, self.end - 30 * MINUTE - length);
+    /// `tail` before the end, an hour clear of incidents and of the other fleet-level
+    /// events; `None` when the log has no such moment. (An outage leaves two hours, so
+    /// that the devices that never come back are seen to be offline.)
+    fn clear_moment(&self, length: i64, tail: i64, rng: &mut Rng) -> Option<i64> {
+        let (lo, hi) = (HOUR, self.end - tail - length);
         if lo > hi {
             return None;
         }
