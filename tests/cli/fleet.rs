@@ -416,3 +416,55 @@ fn generated_look_alikes_of_fleet_events_stay_silent() {
     let (report, _) = generated("1", "40", &["site_outage", "healthy"], "look-alike-outage");
     assert!(!fleet_kinds(&report).contains(&"throttling"));
 }
+
+/// The mass disconnects of a report.
+fn mass_disconnects(report: &Value) -> Vec<&Value> {
+    report["insights"]
+        .as_array()
+        .expect("insights")
+        .iter()
+        .filter(|i| i["kind"] == "mass_disconnect")
+        .collect()
+}
+
+#[test]
+#[ignore = "the analyzer merges 2-minute windows of 5 or more dropping identities and applies \
+            the 10% share to the merged cluster: steady drops elsewhere in a mixed fleet chain \
+            windows into clusters of up to hours"]
+fn in_a_mixed_fleet_the_outage_and_the_storm_are_the_only_mass_disconnects() {
+    let (log, truth) = super::generate(
+        &[
+            "--seed",
+            "12",
+            "--devices",
+            "400",
+            "--hours",
+            "24",
+            "--mix",
+            "fleet",
+        ],
+        "fleet-mix-mass",
+    );
+    let report = super::analyze_bytes(log);
+    let (outage, storm) = (&truth["outages"][0], &truth["storms"][0]);
+    let found = mass_disconnects(&report);
+    assert_eq!(found.len(), 2, "{found:#?}");
+    for (event, mass) in [(storm, found[0]), (outage, found[1])] {
+        assert_eq!(mass["start"], event["start"], "{mass:#?}");
+        assert_eq!(
+            mass["evidence"]["devices"], event["identities"],
+            "{mass:#?}"
+        );
+    }
+    let summary = found[1]["summary"].as_str().unwrap_or("");
+    assert!(summary.contains("a network or site outage"), "{summary}");
+    assert!(fleet_kinds(&report).contains(&"hub_incident"));
+}
+
+#[test]
+#[ignore = "the analyzer counts drops that a device's periodic_drop explains as mass \
+            disconnect hits: five NAT-idle devices in phase make one every four minutes"]
+fn devices_dropping_on_their_own_timers_are_no_mass_disconnect() {
+    let (report, _) = generated("5", "10", &["nat_idle", "healthy"], "nat-idle-in-phase");
+    assert!(mass_disconnects(&report).is_empty());
+}
