@@ -102,7 +102,8 @@ pub struct GenerateArgs {
     /// Export shape to write.
     #[arg(long, value_enum, default_value_t = ShapeArg::JsonLines)]
     pub shape: ShapeArg,
-    /// Also write the truth (each device's scenario, the incidents) as JSON to this file.
+    /// Also write the truth (each device's scenario, the incidents, site outages and
+    /// reconnect storms) as JSON to this file.
     #[arg(long, value_name = "FILE")]
     pub truth: Option<PathBuf>,
     /// Share of devices per scenario.
@@ -124,6 +125,7 @@ impl GenerateArgs {
         let mix = match (self.scenario.as_slice(), self.mix) {
             ([], MixArg::Default) => Mix::default(),
             ([], MixArg::Field) => Mix::field(),
+            ([], MixArg::Fleet) => Mix::fleet(),
             (scenarios, _) => Mix::of(scenarios),
         };
         FleetSpec {
@@ -266,6 +268,10 @@ mod tests {
         assert_eq!(
             generate(&["--mix", "field"]).map(|s| s.mix),
             Ok(Mix::field())
+        );
+        assert_eq!(
+            generate(&["--mix", "fleet"]).map(|s| s.mix),
+            Ok(Mix::fleet())
         );
         assert_eq!(
             generate(&["--scenario", "takeover", "--errors-only"]).map(|s| (s.mix, s.errors_only)),

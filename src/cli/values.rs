@@ -136,9 +136,12 @@ pub enum ShapeArg {
 pub enum MixArg {
     /// The first eleven scenarios, as every test and benchmark figure was made with.
     Default,
-    /// Every scenario, the later ones (other SDKs' renewals, takeovers, restarts, IoT
-    /// Edge modules) included.
+    /// Every device-level scenario, the later ones (other SDKs' renewals, takeovers,
+    /// restarts, IoT Edge modules) included.
     Field,
+    /// Every scenario, the fleet-level ones too: a site outage, a reconnect storm, NAT
+    /// and edgeHub idle timeouts, an SDK version that flaps.
+    Fleet,
 }
 
 /// The scenario names of `generate --scenario`, listed in its help.

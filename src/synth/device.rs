@@ -2,6 +2,7 @@
 //! and, for IoT Edge devices, module identities. Fixed per device for the whole log,
 //! and shaped like the reference samples.
 
+use super::hub::SITES;
 use super::rng::Rng;
 use super::spec::Scenario;
 
@@ -32,6 +33,8 @@ const C: [&str; 2] = [
     "iothubclient/1.11.0 (native; Linux; x86_64)",
     "iothubclient/1.12.0 (native; Linux; armv7l)",
 ];
+/// The C SDK release of `SdkCohortDefect` devices, and of no other device.
+pub(super) const C_DEFECTIVE: &str = "iothubclient/1.9.0 (native; Linux; x86_64)";
 
 /// The `authType` values: JSON documents that the record carries as strings.
 const SAS: &str =
@@ -78,7 +81,14 @@ enum Family {
 }
 
 impl Profile {
-    pub(super) fn new(index: usize, scenario: Scenario, rng: &mut Rng) -> Profile {
+    /// `sites` are the address ranges of the log's site outage, where `SiteOutage`
+    /// devices sit (the first two of [`SITES`] when the log has no outage).
+    pub(super) fn new(
+        index: usize,
+        scenario: Scenario,
+        rng: &mut Rng,
+        sites: &[&'static str],
+    ) -> Profile {
         let stem = STEMS[index % STEMS.len()];
         let family = match scenario {
             // These scenarios are what those SDKs do; the rest is independent of the SDK.
@@ -90,7 +100,8 @@ impl Profile {
             Scenario::TokenRenewalC => Family::C,
             Scenario::TokenRenewalPython => Family::Python,
             // The IoT Edge runtime and Microsoft's modules are .NET.
-            Scenario::EdgeModules => Family::Dotnet,
+            Scenario::EdgeModules | Scenario::EdgeIdleModule => Family::Dotnet,
+            Scenario::NatIdle | Scenario::SdkCohortDefect => Family::C,
             _ => rng.pick(&[
                 Family::Dotnet,
                 Family::Dotnet,
@@ -109,6 +120,7 @@ impl Profile {
             Family::Java => rng.pick(&JAVA),
             Family::Node => rng.pick(&NODE),
             Family::Python => rng.pick(&PYTHON),
+            Family::C if scenario == Scenario::SdkCohortDefect => C_DEFECTIVE,
             Family::C => rng.pick(&C),
         };
         // Token expiry needs a token: those devices use SAS (logged or null), never X.509.
@@ -140,10 +152,12 @@ impl Profile {
                 | Scenario::TokenRenewalC
                 | Scenario::TokenRenewalPython
                 | Scenario::TokenRenewalNo404104
+                | Scenario::NatIdle
+                | Scenario::SdkCohortDefect
         );
         let protocol = match scenario {
             // edgeHub's upstream protocol is AMQP unless configured otherwise.
-            Scenario::EdgeModules => "Amqp",
+            Scenario::EdgeModules | Scenario::EdgeIdleModule => "Amqp",
             // Both kinds of takeover (400027 over MQTT, 409002 over AMQP) are wanted.
             Scenario::Takeover if rng.chance(300) => "Amqp",
             _ if stem == "gw-edge" && !mqtt_only && rng.chance(600) => "Amqp",
@@ -152,15 +166,23 @@ impl Profile {
         let first = rng.below(ADDRESSES.len() as u64) as usize;
         let second = (first + 1 + rng.below(ADDRESSES.len() as u64 - 1) as usize) % ADDRESSES.len();
         let modules: &'static [&'static str] = match scenario {
-            Scenario::EdgeModules => &EDGE_MODULES[rng.below(EDGE_MODULES.len() as u64) as usize],
+            Scenario::EdgeModules | Scenario::EdgeIdleModule => {
+                &EDGE_MODULES[rng.below(EDGE_MODULES.len() as u64) as usize]
+            }
             _ => &[],
         };
+        let mut addresses = [ADDRESSES[first], ADDRESSES[second]];
+        if scenario == Scenario::SiteOutage {
+            // At a site: its range only (the second address is never used).
+            let sites = if sites.is_empty() { &SITES[..2] } else { sites };
+            addresses = [rng.pick(sites), ADDRESSES[first]];
+        }
         Profile {
             id: format!("{stem}-{:04}", index + 1),
             sdk,
             protocol,
             auth,
-            addresses: [ADDRESSES[first], ADDRESSES[second]],
+            addresses,
             modules,
         }
     }
@@ -174,7 +196,7 @@ mod tests {
     fn ids_follow_the_index_and_addresses_differ() {
         let mut rng = Rng::new(9);
         for (index, scenario) in Scenario::ALL.iter().enumerate() {
-            let profile = Profile::new(index, *scenario, &mut rng);
+            let profile = Profile::new(index, *scenario, &mut rng, &[]);
             assert_eq!(
                 profile.id,
                 format!("{}-{:04}", STEMS[index % 10], index + 1)
@@ -187,10 +209,10 @@ mod tests {
     fn renewal_scenarios_get_their_sdk() {
         let mut rng = Rng::new(2);
         for index in 0..50 {
-            let node = Profile::new(index, Scenario::TokenRenewalNode, &mut rng);
+            let node = Profile::new(index, Scenario::TokenRenewalNode, &mut rng, &[]);
             assert!(node.sdk.starts_with("azure-iot-device/"));
             assert_eq!(node.protocol, "Mqtt");
-            let mqtt = Profile::new(index, Scenario::TokenRenewalMqtt, &mut rng);
+            let mqtt = Profile::new(index, Scenario::TokenRenewalMqtt, &mut rng, &[]);
             assert!(mqtt.sdk.starts_with(".NET/") || mqtt.sdk.starts_with("com.microsoft"));
             assert_ne!(mqtt.auth, Some(X509));
         }
@@ -210,7 +232,7 @@ mod tests {
         ];
         for (scenario, prefixes) in expected {
             for index in 0..30 {
-                let profile = Profile::new(index, scenario, &mut rng);
+                let profile = Profile::new(index, scenario, &mut rng, &[]);
                 assert!(
                     prefixes.iter().any(|p| profile.sdk.starts_with(p)),
                     "{scenario:?}: {}",
@@ -229,8 +251,8 @@ mod tests {
     fn only_edge_devices_have_modules_and_those_start_with_the_runtime() {
         let mut rng = Rng::new(4);
         for scenario in Scenario::ALL {
-            let profile = Profile::new(3, scenario, &mut rng);
-            if scenario == Scenario::EdgeModules {
+            let profile = Profile::new(3, scenario, &mut rng, &[]);
+            if matches!(scenario, Scenario::EdgeModules | Scenario::EdgeIdleModule) {
                 assert_eq!(profile.modules[..2], ["$edgeAgent", "$edgeHub"]);
                 assert_eq!(profile.modules.len(), 3);
             } else {
@@ -243,7 +265,7 @@ mod tests {
     fn takeover_devices_use_both_protocols() {
         let mut rng = Rng::new(6);
         let protocols: Vec<&str> = (0..100)
-            .map(|index| Profile::new(index, Scenario::Takeover, &mut rng).protocol)
+            .map(|index| Profile::new(index, Scenario::Takeover, &mut rng, &[]).protocol)
             .collect();
         assert!(protocols.contains(&"Amqp") && protocols.contains(&"Mqtt"));
     }

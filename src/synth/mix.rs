@@ -1,6 +1,8 @@
-//! How many devices play each scenario: relative shares, the two presets (`default`,
-//! which every test and benchmark figure was made with, and `field`, with every
-//! scenario), and mixes of chosen scenarios in equal parts.
+//! How many devices play each scenario: relative shares, the three presets (`default`,
+//! which every test and benchmark figure was made with, `field`, with every device-level
+//! scenario, and `fleet`, which adds the fleet-level ones: a site outage, a reconnect
+//! storm, timers on the path and an SDK cohort), and mixes of chosen scenarios in equal
+//! parts.
 
 use super::spec::Scenario;
 
@@ -26,6 +28,11 @@ pub struct Mix {
     pub restart_twice_daily: u32,
     pub flapping_with_401003: u32,
     pub edge_modules: u32,
+    pub site_outage: u32,
+    pub reconnect_storm: u32,
+    pub nat_idle: u32,
+    pub edge_idle_module: u32,
+    pub sdk_cohort_defect: u32,
 }
 
 impl Default for Mix {
@@ -73,6 +80,11 @@ impl Mix {
             restart_twice_daily: 0,
             flapping_with_401003: 0,
             edge_modules: 0,
+            site_outage: 0,
+            reconnect_storm: 0,
+            nat_idle: 0,
+            edge_idle_module: 0,
+            sdk_cohort_defect: 0,
         }
     }
 
@@ -100,6 +112,39 @@ impl Mix {
             restart_twice_daily: 50,
             flapping_with_401003: 10,
             edge_modules: 30,
+            ..Mix::none()
+        }
+    }
+
+    /// Every scenario, the fleet-level ones included: the field's mix with room made for
+    /// a site outage (15%), a reconnect storm (15%), a few devices behind a NAT or with an
+    /// idle Edge module, and an SDK release that flaps (3%, at least ten devices).
+    pub fn fleet() -> Mix {
+        Mix {
+            healthy: 150,
+            token_renewal_mqtt: 70,
+            token_renewal_node: 30,
+            rapid_flapping: 10,
+            chronic_flapping: 15,
+            duplicate_identity: 10,
+            credential_failure: 10,
+            offline: 15,
+            side_effect: 15,
+            quiet_at_end: 10,
+            incident_victim: 150,
+            token_renewal_short: 20,
+            token_renewal_c: 30,
+            token_renewal_python: 20,
+            token_renewal_no_404104: 15,
+            takeover: 20,
+            restart_twice_daily: 25,
+            flapping_with_401003: 10,
+            edge_modules: 15,
+            site_outage: 150,
+            reconnect_storm: 150,
+            nat_idle: 15,
+            edge_idle_module: 15,
+            sdk_cohort_defect: 30,
         }
     }
 
@@ -145,6 +190,11 @@ impl Mix {
             Scenario::RestartTwiceDaily => &mut self.restart_twice_daily,
             Scenario::FlappingWith401003 => &mut self.flapping_with_401003,
             Scenario::EdgeModules => &mut self.edge_modules,
+            Scenario::SiteOutage => &mut self.site_outage,
+            Scenario::ReconnectStorm => &mut self.reconnect_storm,
+            Scenario::NatIdle => &mut self.nat_idle,
+            Scenario::EdgeIdleModule => &mut self.edge_idle_module,
+            Scenario::SdkCohortDefect => &mut self.sdk_cohort_defect,
         }
     }
 }
@@ -152,17 +202,26 @@ impl Mix {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::synth::spec::INCIDENT_VICTIM;
+    use crate::synth::spec::{FLEET_LEVEL, INCIDENT_VICTIM};
 
     #[test]
     fn the_default_mix_leaves_out_the_later_scenarios_and_the_field_mix_has_all() {
         for scenario in Scenario::ALL {
             let later = Scenario::ALL[INCIDENT_VICTIM + 1..].contains(&scenario);
+            let fleet_level = Scenario::ALL[FLEET_LEVEL..].contains(&scenario);
             assert_eq!(Mix::default().share(scenario) == 0, later, "{scenario:?}");
-            assert!(Mix::field().share(scenario) > 0, "{scenario:?}");
+            assert_eq!(
+                Mix::field().share(scenario) > 0,
+                !fleet_level,
+                "{scenario:?}"
+            );
+            assert!(Mix::fleet().share(scenario) > 0, "{scenario:?}");
         }
         assert_eq!(Scenario::ALL[INCIDENT_VICTIM], Scenario::IncidentVictim);
-        let total: u32 = Scenario::ALL.iter().map(|s| Mix::field().share(*s)).sum();
-        assert_eq!(total, 1000);
+        assert_eq!(Scenario::ALL[FLEET_LEVEL], Scenario::SiteOutage);
+        for mix in [Mix::field(), Mix::fleet()] {
+            let total: u32 = Scenario::ALL.iter().map(|s| mix.share(*s)).sum();
+            assert_eq!(total, 1000, "{mix:?}");
+        }
     }
 }

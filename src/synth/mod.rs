@@ -30,13 +30,14 @@ pub use spec::{FleetSpec, Scenario, default_start};
 use chrono::{DateTime, TimeDelta, Utc};
 use device::Profile;
 use hub::{HOUR, Hub};
-use record::{Event, Kind, Renderer, Row};
+use record::{Event, Renderer, Row};
 use rng::Rng;
 use schedule::DeviceGen;
 use serde::Serialize;
 use std::io::{self, BufWriter, Write};
 
-/// What was written: each identity's scenario, the hub incidents, the record count.
+/// What was written: each identity's scenario, the hub incidents, the site outages and
+/// reconnect storms, the record count.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Truth {
     /// Sorted by id. Module identities of IoT Edge devices are `device/module`
@@ -44,11 +45,43 @@ pub struct Truth {
     pub devices: Vec<(String, Scenario)>,
     /// From the first to the last victim disconnect of each incident.
     pub incidents: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+    /// The site outages (`site_outage` devices): at most one per log.
+    pub outages: Vec<OutageTruth>,
+    /// The reconnect storms (`reconnect_storm` devices): at most one per log.
+    pub storms: Vec<StormTruth>,
     /// Records written: with `errors_only`, the `Error` records only.
     pub records: u64,
     /// Whether only `Error` records were written; the devices and incidents above are
     /// the whole truth either way.
     pub errors_only: bool,
+}
+
+/// A site outage as written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutageTruth {
+    /// The first drop of the sites' devices.
+    pub start: DateTime<Utc>,
+    /// The last drop of the sites' devices.
+    pub end: DateTime<Utc>,
+    /// The identities that dropped.
+    pub identities: u32,
+    /// Of them, those that never came back.
+    pub never_back: u32,
+    /// The masked address ranges that went down.
+    pub ranges: Vec<&'static str>,
+}
+
+/// A reconnect storm as written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StormTruth {
+    /// The first drop of the mass disconnect that set it off.
+    pub start: DateTime<Utc>,
+    /// The last drop of that mass disconnect.
+    pub end: DateTime<Utc>,
+    /// The identities that dropped, then were refused until they got in.
+    pub identities: u32,
+    /// The last connect the hub refused (429001 or 403002).
+    pub throttled_until: Option<DateTime<Utc>>,
 }
 
 /// Writes the fleet `spec` describes to `out` in `shape`, and says what it wrote.
@@ -82,16 +115,20 @@ impl Fleet {
         // The hub's stream is numbered past every device's.
         let mut hub_rng = Rng::stream(spec.seed, u64::MAX);
         let scenarios = spec::deal(spec, &mut hub_rng);
-        let hub = Hub::new(
+        let mut hub = Hub::new(
             i64::from(spec.hours) * HOUR,
             spec.has_incidents(),
             &mut hub_rng,
         );
+        // The fleet-level events draw from a stream of their own, numbered just below
+        // the hub's, so that fleets without them keep every number they had.
+        hub.plan_fleet_events(&scenarios, &mut Rng::stream(spec.seed, u64::MAX - 1));
+        let sites = hub.outage.as_ref().map_or(Vec::new(), |o| o.sites.clone());
         let mut profiles = Vec::with_capacity(spec.devices);
         let mut devices = Vec::with_capacity(spec.devices);
         for (index, &scenario) in scenarios.iter().enumerate() {
             let mut rng = Rng::stream(spec.seed, index as u64);
-            let profile = Profile::new(index, scenario, &mut rng);
+            let profile = Profile::new(index, scenario, &mut rng, &sites);
             let device = u32::try_from(index).map_err(|_| too_many())?;
             devices.push(DeviceGen::new(device, &profile, scenario, rng, &hub));
             profiles.push(profile);
@@ -130,8 +167,8 @@ impl Fleet {
             let rank = &self.rank;
             hour_events.sort_by_key(|e| (e.at, rank[e.device as usize]));
             for event in &hour_events {
-                // Only disconnects with a code are logged at level Error.
-                if self.errors_only && !matches!(event.kind, Kind::Disconnect(Some(_))) {
+                // Only disconnects with a code and refused connects are logged at level Error.
+                if self.errors_only && !event.kind.is_error() {
                     continue;
                 }
                 let row = renderer.render(event, &self.profiles[event.device as usize])?;
@@ -156,6 +193,29 @@ impl Fleet {
             devices,
             incidents: (self.hub.incidents.iter().zip(&self.hub.spans))
                 .filter_map(|(_, span)| span.map(|(first, last)| (at(first), at(last))))
+                .collect(),
+            outages: (self.hub.outage.iter())
+                .filter_map(|o| {
+                    let (first, last) = o.span?;
+                    Some(OutageTruth {
+                        start: at(first),
+                        end: at(last),
+                        identities: o.dropped,
+                        never_back: o.never_back.len() as u32,
+                        ranges: o.sites.clone(),
+                    })
+                })
+                .collect(),
+            storms: (self.hub.storm.iter())
+                .filter_map(|s| {
+                    let (first, last) = s.span?;
+                    Some(StormTruth {
+                        start: at(first),
+                        end: at(last),
+                        identities: s.dropped,
+                        throttled_until: s.throttled_until.map(at),
+                    })
+                })
                 .collect(),
             records,
             errors_only: self.errors_only,

@@ -26,6 +26,10 @@ pub(super) enum Code {
     ForcefullyClosed,
     ServerError,
     GenericTimeout,
+    /// A refused connect: the hub's rate limit.
+    Throttled,
+    /// A refused connect: the hub's daily message quota is used up.
+    QuotaExceeded,
 }
 
 impl Code {
@@ -35,6 +39,14 @@ impl Code {
             ($code:literal) => {
                 concat!(
                     "Device disconnected, see cause and resolution at https://aka.ms/iothub",
+                    $code
+                )
+            };
+        }
+        macro_rules! refused {
+            ($code:literal) => {
+                concat!(
+                    "Device connection refused, see cause and resolution at https://aka.ms/iothub",
                     $code
                 )
             };
@@ -56,6 +68,8 @@ impl Code {
             ),
             Code::ServerError => ("500001", "ServerError", "500", message!("500001")),
             Code::GenericTimeout => ("500008", "GenericTimeout", "500", message!("500008")),
+            Code::Throttled => ("429001", "ThrottlingException", "429", refused!("429001")),
+            Code::QuotaExceeded => ("403002", "IotHubQuotaExceeded", "403", refused!("403002")),
         }
     }
 
@@ -73,6 +87,15 @@ pub(super) enum Kind {
     Connect,
     /// A disconnect; `None` is the informational kind (level Information, no code).
     Disconnect(Option<Code>),
+    /// A connect the hub refused (level Error, with the code).
+    Refused(Code),
+}
+
+impl Kind {
+    /// Logged at level `Error`: disconnects with a code and refused connects.
+    pub(super) fn is_error(self) -> bool {
+        matches!(self, Kind::Disconnect(Some(_)) | Kind::Refused(_))
+    }
 }
 
 /// One event of one device: a few words, rendered to text only when written.
@@ -193,6 +216,7 @@ impl Renderer {
             Kind::Connect => ("deviceConnect", "Information", None),
             Kind::Disconnect(None) => ("deviceDisconnect", "Information", None),
             Kind::Disconnect(Some(code)) => ("deviceDisconnect", "Error", Some(code)),
+            Kind::Refused(code) => ("deviceConnect", "Error", Some(code)),
         };
         let texts = code.map(Code::texts);
         let module_id = usize::from(event.module)
@@ -201,8 +225,9 @@ impl Renderer {
         let properties = Properties {
             device_id: &device.id,
             module_id,
-            // The hub names the SDK on connects only.
-            sdk_version: (event.kind == Kind::Connect).then_some(device.sdk),
+            // The hub names the SDK on connects (refused ones too) only.
+            sdk_version: matches!(event.kind, Kind::Connect | Kind::Refused(_))
+                .then_some(device.sdk),
             protocol: device.protocol,
             // The samples carry authType on connects and on 401003, null elsewhere.
             auth_type: match code {

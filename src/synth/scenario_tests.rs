@@ -400,3 +400,272 @@ fn errors_only_writes_exactly_the_error_records_of_the_full_log_in_every_shape()
         );
     }
 }
+
+/// The fleet of equal shares of `scenarios`, by identity, and its truth.
+fn mixed(
+    scenarios: &[Scenario],
+    devices: usize,
+    hours: u32,
+    seed: u64,
+) -> (BTreeMap<String, Vec<Seen>>, Truth) {
+    let spec = FleetSpec {
+        mix: Mix::of(scenarios),
+        ..FleetSpec::new(seed, devices, hours)
+    };
+    let (bytes, truth) = lines(&spec);
+    (by_identity(&bytes), truth)
+}
+
+/// The identities the truth gives `scenario`.
+fn playing(truth: &Truth, scenario: Scenario) -> Vec<String> {
+    (truth.devices.iter())
+        .filter(|(_, s)| *s == scenario)
+        .map(|(id, _)| id.clone())
+        .collect()
+}
+
+/// Seconds since the start of the log.
+fn offset(time: DateTime<Utc>) -> i64 {
+    (time - default_start()).num_seconds()
+}
+
+#[test]
+fn a_site_outage_drops_its_sites_within_90_s_and_a_tenth_never_come_back() {
+    for seed in [3, 8, 21] {
+        let (identities, truth) = mixed(&[Scenario::SiteOutage, Scenario::Healthy], 40, 24, seed);
+        let at_sites = playing(&truth, Scenario::SiteOutage);
+        assert_eq!(at_sites.len(), 20);
+        assert_eq!(truth.outages.len(), 1, "seed {seed}");
+        let outage = &truth.outages[0];
+        let (start, end) = (offset(outage.start), offset(outage.end));
+        assert!(end - start <= hub::OUTAGE_WINDOW, "seed {seed}: {outage:?}");
+        assert!((2..=3).contains(&outage.ranges.len()), "{outage:?}");
+        assert_eq!(outage.identities, 20);
+        assert_eq!(outage.never_back, 2);
+        let mut never = 0;
+        for id in &at_sites {
+            let events = &identities[id];
+            assert!(
+                events
+                    .iter()
+                    .all(|e| outage.ranges.contains(&e.address.as_str())),
+                "{id}"
+            );
+            let drops = times(events, "404104");
+            assert_eq!(drops.len(), 1, "{id}: {drops:?}");
+            assert!((start..=end).contains(&drops[0]), "{id}");
+            let after: Vec<&Seen> = events.iter().filter(|e| e.at > drops[0]).collect();
+            match after.first() {
+                None => never += 1,
+                Some(back) => {
+                    assert!(back.is_connect(), "{id}: {back:?}");
+                    assert!((120..=600).contains(&(back.at - drops[0])), "{id}");
+                }
+            }
+        }
+        assert_eq!(never, 2, "seed {seed}");
+        // The rest of the fleet is elsewhere, and quiet around the outage.
+        for (id, events) in &identities {
+            if at_sites.contains(id) {
+                continue;
+            }
+            for event in events {
+                assert!(!outage.ranges.contains(&event.address.as_str()), "{id}");
+                assert!(
+                    event.at < start - 20 * MINUTE || event.at > end + 20 * MINUTE,
+                    "{id}: {event:?}"
+                );
+            }
+        }
+        assert!(truth.storms.is_empty() && truth.incidents.is_empty());
+    }
+}
+
+#[test]
+fn a_reconnect_storm_is_refused_every_few_seconds_for_minutes_then_lets_them_in() {
+    let (identities, truth) = mixed(&[Scenario::ReconnectStorm, Scenario::Healthy], 40, 24, 4);
+    let stormed = playing(&truth, Scenario::ReconnectStorm);
+    assert_eq!(truth.storms.len(), 1);
+    let storm = &truth.storms[0];
+    let (start, end) = (offset(storm.start), offset(storm.end));
+    assert!(end - start <= hub::STORM_WINDOW, "{storm:?}");
+    assert_eq!(storm.identities as usize, stormed.len());
+    let (mut last_refusal, mut quota) = (0, 0);
+    for id in &stormed {
+        let events = &identities[id];
+        let drops = times(events, "404104");
+        assert_eq!(drops.len(), 1, "{id}");
+        let drop = drops[0];
+        assert!((start..=end).contains(&drop), "{id}");
+        let after: Vec<&Seen> = events.iter().filter(|e| e.at > drop).collect();
+        let admitted = after.iter().position(|e| e.level == "Information");
+        let Some(admitted) = admitted else {
+            panic!("{id}: never let in");
+        };
+        let refused = &after[..admitted];
+        assert!(after[admitted].is_connect(), "{id}");
+        // One code per device, each retry 2-5 s after the one before.
+        let code = refused[0].code.clone();
+        assert!(
+            matches!(code.as_deref(), Some("429001" | "403002")),
+            "{id}: {code:?}"
+        );
+        quota += usize::from(code.as_deref() == Some("403002"));
+        let mut previous = drop;
+        for attempt in refused.iter().chain([&after[admitted]]) {
+            assert!((2..=5).contains(&(attempt.at - previous)), "{id}");
+            previous = attempt.at;
+        }
+        for attempt in refused {
+            assert!(attempt.is_connect() && attempt.level == "Error" && attempt.code == code);
+        }
+        let throttled = refused.last().map_or(0, |r| r.at) - drop;
+        assert!((115..=4 * MINUTE).contains(&throttled), "{id}: {throttled}");
+        last_refusal = last_refusal.max(refused.last().map_or(0, |r| r.at));
+    }
+    assert!(quota > 0 && quota * 3 < stormed.len(), "{quota} on 403002");
+    assert_eq!(storm.throttled_until.map(offset), Some(last_refusal));
+    assert!(truth.outages.is_empty());
+}
+
+#[test]
+fn nat_idle_devices_lose_every_connection_after_240_s_all_day() {
+    let (identities, _) = fleet(Scenario::NatIdle, 5, 24);
+    for (id, events) in &identities {
+        assert!(
+            events.iter().all(|e| e.is_connect() || e.is("404104")),
+            "{id}"
+        );
+        assert!(times(events, "404104").len() >= 300, "{id}");
+        for pair in events.windows(2) {
+            let gap = pair[1].at - pair[0].at;
+            if pair[0].is_connect() {
+                assert!((240..=242).contains(&gap), "{id}: {pair:?}");
+            } else {
+                assert!((1..=5).contains(&gap), "{id}: {pair:?}");
+            }
+        }
+        let sdk = events[0].sdk.clone().unwrap_or_default();
+        assert!(sdk.starts_with("iothubclient/1.1"), "{id}: {sdk}");
+        assert_eq!(events[0].protocol, "Mqtt");
+    }
+}
+
+#[test]
+fn an_idle_edge_module_is_closed_every_hour_and_the_rest_stays_connected() {
+    let (identities, truth) = fleet(Scenario::EdgeIdleModule, 6, 24);
+    assert_eq!(truth.devices.len(), 24);
+    let mut idle = 0;
+    for (id, events) in &identities {
+        let custom = id.contains('/') && !id.contains("/$edge");
+        if !custom {
+            assert_eq!(events.len(), 1, "{id}: {events:?}");
+            continue;
+        }
+        idle += 1;
+        let closes: Vec<&Seen> = events.iter().filter(|e| !e.is_connect()).collect();
+        assert!(closes.len() >= 22, "{id}: {}", closes.len());
+        assert!(
+            closes
+                .iter()
+                .all(|e| e.level == "Information" && e.code.is_none())
+        );
+        for pair in events.windows(2) {
+            let gap = pair[1].at - pair[0].at;
+            if pair[0].is_connect() {
+                assert!((3600..=3602).contains(&gap), "{id}: {pair:?}");
+            } else {
+                assert!((2..=8).contains(&gap), "{id}: {pair:?}");
+            }
+        }
+    }
+    assert_eq!(idle, 6);
+}
+
+#[test]
+fn the_defective_sdk_cohort_flaps_in_bursts_and_only_it_runs_that_release() {
+    let spec = FleetSpec {
+        mix: Mix::fleet(),
+        ..FleetSpec::new(6, 200, 24)
+    };
+    let (bytes, truth) = lines(&spec);
+    let identities = by_identity(&bytes);
+    let cohort = playing(&truth, Scenario::SdkCohortDefect);
+    assert!(cohort.len() >= 10, "{}", cohort.len());
+    for (id, events) in &identities {
+        let defective = (events.iter())
+            .filter_map(|e| e.sdk.as_deref())
+            .any(|sdk| sdk == device::C_DEFECTIVE);
+        assert_eq!(defective, cohort.contains(id), "{id}");
+        if defective {
+            let drops: Vec<&Seen> = events.iter().filter(|e| !e.is_connect()).collect();
+            assert!(
+                drops.windows(12).any(|w| w[11].at - w[0].at <= 5 * MINUTE),
+                "{id}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_fleet_mix_deals_enough_devices_for_each_fleet_level_event() {
+    for (devices, seed) in [(60, 1), (200, 2), (400, 3)] {
+        let spec = FleetSpec {
+            mix: Mix::fleet(),
+            ..FleetSpec::new(seed, devices, 24)
+        };
+        let (_, truth) = lines(&spec);
+        let count = |scenario| {
+            (truth.devices.iter())
+                .filter(|(id, s)| *s == scenario && !id.contains('/'))
+                .count()
+        };
+        let fifteen_percent = (devices * 15).div_ceil(100);
+        assert!(count(Scenario::SiteOutage) >= fifteen_percent, "{devices}");
+        assert!(
+            count(Scenario::ReconnectStorm) >= fifteen_percent,
+            "{devices}"
+        );
+        assert!(count(Scenario::SdkCohortDefect) >= 10, "{devices}");
+        assert_eq!(truth.outages.len(), 1, "{devices}");
+        assert_eq!(truth.storms.len(), 1, "{devices}");
+        assert_eq!(truth.incidents.len(), 1, "{devices}");
+        // An hour between the three, so that none is mistaken for another.
+        let mut starts = vec![
+            offset(truth.outages[0].start),
+            offset(truth.storms[0].start),
+            offset(truth.incidents[0].0),
+        ];
+        starts.sort_unstable();
+        assert!(starts.windows(2).all(|w| w[1] - w[0] >= HOUR), "{starts:?}");
+    }
+    // No fleet-level event where no device plays one.
+    let (_, truth) = lines(&FleetSpec::new(7, 60, 24));
+    assert!(truth.outages.is_empty() && truth.storms.is_empty());
+}
+
+#[test]
+fn errors_only_keeps_the_refused_connects_of_a_storm() {
+    let full = FleetSpec {
+        mix: Mix::fleet(),
+        ..FleetSpec::new(9, 80, 24)
+    };
+    let errors = FleetSpec {
+        errors_only: true,
+        ..full.clone()
+    };
+    let (all, all_truth) = lines(&full);
+    let (only, truth) = lines(&errors);
+    let all = String::from_utf8_lossy(&all);
+    let expected: Vec<&str> = all
+        .lines()
+        .filter(|line| line.contains(r#""level":"Error""#))
+        .collect();
+    let only = String::from_utf8_lossy(&only);
+    assert_eq!(only.lines().collect::<Vec<_>>(), expected);
+    assert!(only.contains(r#""operationName":"deviceConnect""#) && only.contains("429001"));
+    assert_eq!(
+        (truth.outages, truth.storms),
+        (all_truth.outages, all_truth.storms)
+    );
+}

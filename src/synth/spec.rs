@@ -18,6 +18,10 @@ const VICTIMS_MIN: usize = 6;
 const VICTIMS_MIN_PERCENT: usize = 15;
 /// From this size on, every scenario with a non-zero share gets at least one device.
 const EVERY_SCENARIO_FROM: usize = 30;
+/// From this size on, `SdkCohortDefect` (when in the mix) gets at least ...
+const COHORT_FROM: usize = 60;
+/// ... this many devices: a cohort to be told from chance.
+const COHORT_MIN: usize = 10;
 
 /// Everything that decides the output; the same spec always gives the same bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,10 +114,29 @@ pub enum Scenario {
     /// An IoT Edge device with `$edgeAgent`, `$edgeHub` and one custom module, all
     /// connected and staying connected.
     EdgeModules,
+    // The fleet-level scenarios below are in no preset but `fleet`.
+    /// Healthy, at one of the 2-3 sites (masked address ranges `198.51.N.XXX`) of the
+    /// log's site outage: dropped with 404104 within 90 s with the whole site, back 2-10
+    /// min later; a tenth of them (exactly, fleet-wide) never come back.
+    SiteOutage,
+    /// Healthy, until the log's reconnect storm: dropped with 404104 within a minute
+    /// with the others, then retrying every 2-5 s and refused with 429001 (a few devices
+    /// with 403002) for 2-4 min, then in.
+    ReconnectStorm,
+    /// A C SDK device behind a NAT that forgets idle connections after 240 s: every
+    /// connection ends with 404104 after 240-242 s, reconnecting 1-5 s later, all day.
+    NatIdle,
+    /// An IoT Edge device like `EdgeModules` whose custom module's connection edgeHub
+    /// closes when idle (`CloudConnectionIdleTimeoutSecs`, 3600 s): an informational
+    /// disconnect every 3600-3602 s of connection, reconnecting 2-8 s later.
+    EdgeIdleModule,
+    /// A rapid flapper on the C SDK release `iothubclient/1.9.0` (the cohort of a bad
+    /// SDK version); the fleet's other C SDK devices are on other versions.
+    SdkCohortDefect,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 19] = [
+    pub const ALL: [Scenario; 24] = [
         Scenario::Healthy,
         Scenario::TokenRenewalMqtt,
         Scenario::TokenRenewalNode,
@@ -133,6 +156,11 @@ impl Scenario {
         Scenario::RestartTwiceDaily,
         Scenario::FlappingWith401003,
         Scenario::EdgeModules,
+        Scenario::SiteOutage,
+        Scenario::ReconnectStorm,
+        Scenario::NatIdle,
+        Scenario::EdgeIdleModule,
+        Scenario::SdkCohortDefect,
     ];
 
     /// The name in the truth file and on the command line (the serde name).
@@ -157,6 +185,11 @@ impl Scenario {
             Scenario::RestartTwiceDaily => "restart_twice_daily",
             Scenario::FlappingWith401003 => "flapping_with_401003",
             Scenario::EdgeModules => "edge_modules",
+            Scenario::SiteOutage => "site_outage",
+            Scenario::ReconnectStorm => "reconnect_storm",
+            Scenario::NatIdle => "nat_idle",
+            Scenario::EdgeIdleModule => "edge_idle_module",
+            Scenario::SdkCohortDefect => "sdk_cohort_defect",
         }
     }
 
@@ -170,6 +203,17 @@ impl Scenario {
 pub(super) const SCENARIOS: usize = Scenario::ALL.len();
 /// Where `IncidentVictim` sits in [`Scenario::ALL`].
 pub(super) const INCIDENT_VICTIM: usize = 10;
+/// Where the fleet-level scenarios start in [`Scenario::ALL`].
+#[cfg(test)]
+pub(super) const FLEET_LEVEL: usize = 19;
+
+/// The index of `scenario` in [`Scenario::ALL`].
+fn index_of(scenario: Scenario) -> usize {
+    Scenario::ALL
+        .iter()
+        .position(|s| *s == scenario)
+        .unwrap_or(0)
+}
 
 /// Each device's scenario, by device index: counts from the shares, then shuffled so
 /// that neither the index nor the id says anything about the scenario.
@@ -224,6 +268,20 @@ fn counts(spec: &FleetSpec) -> [usize; SCENARIOS] {
     }
     if spec.has_incidents() {
         minimum[INCIDENT_VICTIM] = VICTIMS_MIN.max((n * VICTIMS_MIN_PERCENT).div_ceil(100));
+    }
+    // A site outage and a reconnect storm take as many devices as an incident, to be
+    // told from chance; an SDK cohort is ten devices once the fleet can spare them.
+    for scenario in [Scenario::SiteOutage, Scenario::ReconnectStorm] {
+        let i = index_of(scenario);
+        if weights[i] > 0 {
+            minimum[i] = VICTIMS_MIN
+                .max((n * VICTIMS_MIN_PERCENT).div_ceil(100))
+                .min(n);
+        }
+    }
+    let cohort = index_of(Scenario::SdkCohortDefect);
+    if weights[cohort] > 0 && n >= COHORT_FROM {
+        minimum[cohort] = COHORT_MIN;
     }
     // Top up each scenario below its minimum from the one with the most to spare.
     for i in 0..SCENARIOS {

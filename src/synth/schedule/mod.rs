@@ -7,7 +7,7 @@
 mod plan;
 
 use super::device::Profile;
-use super::hub::{DAY, HOUR, Hub, MINUTE};
+use super::hub::{DAY, HOUR, Hub, MINUTE, OUTAGE_BACK_MAX, STORM_THROTTLED_MAX};
 use super::record::{Code, Event, Kind};
 use super::rng::Rng;
 use super::spec::Scenario;
@@ -37,6 +37,15 @@ enum Step {
     Reopen,
     /// A clean restart: informational disconnect, connect 20-60 s later.
     Restart,
+    /// The site goes down: 404104, then back 2-10 min later unless never.
+    Outage,
+    /// The storm: 404104, refused every 2-5 s for 2-4 min, then in.
+    Storm,
+    /// A NAT forgot the idle connection: 404104, reconnect 1-5 s later.
+    NatIdle,
+    /// edgeHub closed the custom module's idle connection: informational disconnect of
+    /// the module, which reconnects 2-8 s later.
+    ModuleIdle,
     Done,
 }
 
@@ -54,6 +63,12 @@ pub(super) struct Renewal {
 const RESTART_LENGTH: i64 = 60;
 /// A renewal episode: 401003, 404104 a second later, connect 10-40 s after that.
 const RENEWAL_LENGTH: i64 = 42;
+/// The idle timeout of the NAT in front of `NatIdle` devices ...
+pub(super) const NAT_IDLE: i64 = 240;
+/// ... and edgeHub's for module connections to the cloud (`CloudConnectionIdleTimeoutSecs`).
+pub(super) const EDGE_IDLE: i64 = 3600;
+/// A storm device is refused for at least this long after its drop.
+const STORM_THROTTLED_MIN: i64 = 2 * MINUTE;
 
 /// One device's generator.
 #[derive(Debug)]
@@ -330,6 +345,63 @@ impl DeviceGen {
                 self.connect(back);
                 self.repeat(Step::Restart, next, RESTART_LENGTH);
             }
+            Step::Outage => {
+                let never = hub
+                    .outage
+                    .as_ref()
+                    .is_some_and(|o| o.never_back.binary_search(&self.device).is_ok());
+                let back = at + rng.range(2 * MINUTE, OUTAGE_BACK_MAX);
+                self.drop_with(at, Code::ClosedRemotely);
+                if never {
+                    // Nothing more from this device: the rest of its agenda is dropped.
+                    self.agenda.clear();
+                } else {
+                    self.connect(back);
+                }
+                if let Some(outage) = hub.outage.as_mut() {
+                    let (first, last) = outage.span.unwrap_or((at, at));
+                    outage.span = Some((first.min(at), last.max(at)));
+                    outage.dropped += 1;
+                }
+            }
+            Step::Storm => {
+                let code = if rng.chance(150) {
+                    Code::QuotaExceeded
+                } else {
+                    Code::Throttled
+                };
+                let admitted = at + rng.range(STORM_THROTTLED_MIN, STORM_THROTTLED_MAX);
+                self.drop_with(at, Code::ClosedRemotely);
+                let mut clock = at + self.rng.range(2, 5);
+                let mut refused = None;
+                while clock < admitted {
+                    self.emit(clock, Kind::Refused(code), self.holder);
+                    refused = Some(clock);
+                    clock += self.rng.range(2, 5);
+                }
+                self.connect(clock);
+                if let Some(storm) = hub.storm.as_mut() {
+                    let (first, last) = storm.span.unwrap_or((at, at));
+                    storm.span = Some((first.min(at), last.max(at)));
+                    storm.dropped += 1;
+                    storm.throttled_until = storm.throttled_until.max(refused);
+                }
+            }
+            Step::NatIdle => {
+                let back = at + rng.range(1, 5);
+                let next = back + NAT_IDLE + self.rng.range(0, 2);
+                self.drop_with(at, Code::ClosedRemotely);
+                self.connect(back);
+                self.repeat(Step::NatIdle, next, 5);
+            }
+            Step::ModuleIdle => {
+                let module = self.modules;
+                let back = at + rng.range(2, 8);
+                let next = back + EDGE_IDLE + self.rng.range(0, 2);
+                self.emit_as(at, Kind::Disconnect(None), self.holder, module);
+                self.emit_as(back, Kind::Connect, self.holder, module);
+                self.repeat(Step::ModuleIdle, next, 8);
+            }
             Step::Done => {}
         }
     }
@@ -352,12 +424,14 @@ impl DeviceGen {
 
     /// The module identities connect after the device, each a few seconds after the
     /// one before: edgeAgent starts edgeHub, which then starts the custom modules.
-    fn connect_modules(&mut self, connected: i64) {
+    /// Returns when the last one connected.
+    fn connect_modules(&mut self, connected: i64) -> i64 {
         let mut clock = connected;
         for module in 1..=self.modules {
             clock += self.rng.range(2, 8);
             self.emit_as(clock, Kind::Connect, self.holder, module);
         }
+        clock
     }
 
     /// 5-8 drops at random moments of the hour, at least 95 s apart so that each
@@ -390,7 +464,9 @@ mod tests {
     /// Every event of one device over a whole log.
     pub(super) fn play(scenario: Scenario, hours: i64, seed: u64) -> (Vec<Event>, Hub) {
         let mut hub = Hub::new(hours * HOUR, true, &mut Rng::new(seed));
-        let profile = Profile::new(0, scenario, &mut Rng::new(seed + 2));
+        hub.plan_fleet_events(&[scenario], &mut Rng::new(seed + 3));
+        let sites = hub.outage.as_ref().map_or(Vec::new(), |o| o.sites.clone());
+        let profile = Profile::new(0, scenario, &mut Rng::new(seed + 2), &sites);
         let mut device = DeviceGen::new(0, &profile, scenario, Rng::new(seed + 1), &hub);
         let mut events = Vec::new();
         for hour in 1..=hours {

@@ -2,8 +2,8 @@
 //! first episode of a repeating pattern, or an agenda of a few one-off episodes
 //! (clean reconnects, incident drops, takeovers, a final drop).
 
-use super::{DeviceGen, RENEWAL_LENGTH, RESTART_LENGTH, Renewal, Step};
-use crate::synth::hub::{DAY, HOUR, Hub, INCIDENT_WINDOW, MINUTE};
+use super::{DeviceGen, EDGE_IDLE, NAT_IDLE, RENEWAL_LENGTH, RESTART_LENGTH, Renewal, Step};
+use crate::synth::hub::{DAY, HOUR, Hub, INCIDENT_WINDOW, MINUTE, OUTAGE_WINDOW, STORM_WINDOW};
 use crate::synth::spec::Scenario;
 use std::cmp::Reverse;
 
@@ -85,6 +85,42 @@ impl DeviceGen {
                 self.connect_modules(connected);
                 self.agenda_until(end - 30 * MINUTE, hub, None);
             }
+            Scenario::SiteOutage => {
+                let outage = hub.outage.as_ref();
+                let never =
+                    outage.is_some_and(|o| o.never_back.binary_search(&self.device).is_ok());
+                self.agenda_until(end - 30 * MINUTE, hub, None);
+                if let Some(outage) = outage {
+                    let at = outage.start + self.rng.range(0, OUTAGE_WINDOW);
+                    // A device that never comes back has nothing after its drop.
+                    if never {
+                        self.agenda.retain(|&(time, _)| time < at);
+                    }
+                    self.agenda.push((at, Step::Outage));
+                    self.start_agenda();
+                }
+            }
+            Scenario::ReconnectStorm => {
+                self.agenda_until(end - 30 * MINUTE, hub, None);
+                if let Some(storm) = hub.storm.as_ref() {
+                    let at = storm.start + self.rng.range(0, STORM_WINDOW);
+                    self.agenda.push((at, Step::Storm));
+                    self.start_agenda();
+                }
+            }
+            Scenario::NatIdle => {
+                let next = connected + NAT_IDLE + self.rng.range(0, 2);
+                self.repeat(Step::NatIdle, next, 5);
+            }
+            Scenario::EdgeIdleModule => {
+                let custom = self.connect_modules(connected);
+                let next = custom + EDGE_IDLE + self.rng.range(0, 2);
+                self.repeat(Step::ModuleIdle, next, 8);
+            }
+            Scenario::SdkCohortDefect => {
+                let next = self.fitting(connected + 10 * MINUTE, connected + 3 * HOUR, 6 * MINUTE);
+                self.repeat(Step::Burst, next, 5 * MINUTE);
+            }
         }
     }
 
@@ -143,8 +179,9 @@ impl DeviceGen {
         while day < limit {
             if self.rng.chance(500) {
                 let at = day + self.rng.range(HOUR, DAY - HOUR);
-                let clear = !(self.scenario == Scenario::IncidentVictim && hub.near_incident(at));
-                if at > self.connected_at + 10 * MINUTE && at < limit && clear {
+                let near = (self.scenario == Scenario::IncidentVictim && hub.near_incident(at))
+                    || hub.near_fleet_event(at);
+                if at > self.connected_at + 10 * MINUTE && at < limit && !near {
                     self.agenda.push((at, Step::CleanReconnect));
                 }
             }
