@@ -428,9 +428,6 @@ fn mass_disconnects(report: &Value) -> Vec<&Value> {
 }
 
 #[test]
-#[ignore = "the analyzer merges 2-minute windows of 5 or more dropping identities and applies \
-            the 10% share to the merged cluster: steady drops elsewhere in a mixed fleet chain \
-            windows into clusters of up to hours"]
 fn in_a_mixed_fleet_the_outage_and_the_storm_are_the_only_mass_disconnects() {
     let (log, truth) = super::generate(
         &[
@@ -449,11 +446,20 @@ fn in_a_mixed_fleet_the_outage_and_the_storm_are_the_only_mass_disconnects() {
     let (outage, storm) = (&truth["outages"][0], &truth["storms"][0]);
     let found = mass_disconnects(&report);
     assert_eq!(found.len(), 2, "{found:#?}");
+    // A window of 2 min also takes in the fleet's ordinary drops just before or after
+    // the event: its start within a window of the truth's, its identities within a tenth.
+    let time =
+        |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap_or("")).expect("a time");
     for (event, mass) in [(storm, found[0]), (outage, found[1])] {
-        assert_eq!(mass["start"], event["start"], "{mass:#?}");
-        assert_eq!(
-            mass["evidence"]["devices"], event["identities"],
-            "{mass:#?}"
+        let early = time(&event["start"]) - time(&mass["start"]);
+        assert!((0..=120).contains(&early.num_seconds()), "{mass:#?}");
+        let (found, truth) = (
+            mass["evidence"]["devices"].as_i64().unwrap_or(0),
+            event["identities"].as_i64().unwrap_or(0),
+        );
+        assert!(
+            (found - truth).abs() * 10 <= truth,
+            "{found} of {truth}: {mass:#?}"
         );
     }
     let summary = found[1]["summary"].as_str().unwrap_or("");
@@ -462,8 +468,6 @@ fn in_a_mixed_fleet_the_outage_and_the_storm_are_the_only_mass_disconnects() {
 }
 
 #[test]
-#[ignore = "the analyzer counts drops that a device's periodic_drop explains as mass \
-            disconnect hits: five NAT-idle devices in phase make one every four minutes"]
 fn devices_dropping_on_their_own_timers_are_no_mass_disconnect() {
     let (report, _) = generated("5", "10", &["nat_idle", "healthy"], "nat-idle-in-phase");
     assert!(mass_disconnects(&report).is_empty());
