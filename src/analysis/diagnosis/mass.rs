@@ -111,6 +111,22 @@ pub fn mass_disconnects(
             })
         })
         .collect();
+    // Only minutes with enough drops around them can hold a window of enough identities:
+    // a count per minute, without sorting every drop of the fleet, leaves the few that can.
+    let minute = |h: &Hit| h.time.timestamp().div_euclid(60);
+    let mut per_minute: rustc_hash::FxHashMap<i64, u64> = rustc_hash::FxHashMap::default();
+    for (hit, _) in &hits {
+        *per_minute.entry(minute(hit)).or_default() += 1;
+    }
+    // A window of `mass_window` from a hit in minute m ends before minute m + reach + 1.
+    let reach = t.mass_window.num_minutes().max(0) + 1;
+    hits.retain(|(hit, _)| {
+        let m = minute(hit);
+        let around: u64 = (m - reach..=m + reach)
+            .map(|k| per_minute.get(&k).copied().unwrap_or(0))
+            .sum();
+        around >= t.mass_min_devices
+    });
     hits.sort_unstable_by_key(|(h, index)| (h.time, h.device, *index));
     let plain: Vec<Hit> = hits.iter().map(|(h, _)| *h).collect();
     let window = t.mass_window.max(TimeDelta::seconds(1));

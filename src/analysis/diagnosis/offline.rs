@@ -24,11 +24,21 @@ const SAME_DROP: chrono::TimeDelta = chrono::TimeDelta::seconds(5);
 /// up before it, so a second disconnect while down starts the outage anew (the connect
 /// between them is missing from the log); refused connects while down continue it.
 pub fn outage(events: &[Event], takeover: &[bool]) -> Option<usize> {
+    // Only what follows the last sign of a connection matters: most devices end connected.
+    let is_up = |index: usize| {
+        events.get(index).is_some_and(Event::is_successful_connect)
+            || takeover.get(index) == Some(&true)
+    };
+    let from = (0..events.len())
+        .rev()
+        .find(|&i| is_up(i))
+        .map_or(0, |up| up + 1);
     let mut down_since: Option<usize> = None;
     for (index, (event, takeover)) in events
         .iter()
         .zip(takeover.iter().chain(std::iter::repeat(&false)))
         .enumerate()
+        .skip(from)
     {
         if event.is_successful_connect() || *takeover {
             down_since = None;

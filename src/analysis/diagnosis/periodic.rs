@@ -52,6 +52,18 @@ pub fn detect(
     t: &Thresholds,
 ) -> Periodic {
     let mut drops = vec![false; events.len()];
+    // Too few drops for a period: most devices.
+    let unexplained_drops = events
+        .iter()
+        .zip(explained)
+        .filter(|(e, explained)| !**explained && e.is_drop())
+        .count();
+    if unexplained_drops < t.periodic_min_drops as usize {
+        return Periodic {
+            insight: None,
+            drops,
+        };
+    }
     let connections = connections(events, explained, context.connects_logged);
     let insight = insight(events, &connections, context, t);
     if let Some(insight) = &insight {
