@@ -56,6 +56,9 @@ fn attributes(device: &DeviceReport) -> Vec<(&'static str, &str)> {
     found
 }
 
+/// Attribute and value -> the identities with it.
+type Groups<'a> = rustc_hash::FxHashMap<(&'static str, &'a str), Vec<usize>>;
+
 /// The problem kinds of an identity, one bit each (see [`KINDS`]).
 type Kinds = u8;
 
@@ -92,8 +95,9 @@ pub fn cohorts(devices: &[&DeviceReport], t: &Thresholds) -> (Vec<Cohort>, Vec<I
     if totals.iter().all(|&n| n < t.cohort_min_devices) {
         return (Vec::new(), Vec::new());
     }
-    // Attribute and value -> the identities in the cohort.
-    let mut groups: BTreeMap<(&'static str, &str), Vec<usize>> = BTreeMap::new();
+    // Attribute and value -> the identities in the cohort. Hashed: the cohorts found are
+    // sorted on their own, so the groups' order does not matter.
+    let mut groups: Groups<'_> = Groups::default();
     for (index, device) in devices.iter().enumerate() {
         for key in attributes(device) {
             groups.entry(key).or_default().push(index);
@@ -216,7 +220,7 @@ impl Counts {
 fn insight(
     cohort: &Cohort,
     devices: &[&DeviceReport],
-    groups: &BTreeMap<(&'static str, &str), Vec<usize>>,
+    groups: &Groups<'_>,
 ) -> Insight {
     let members = groups
         .get(&(cohort.attribute, cohort.value.as_str()))

@@ -12,7 +12,7 @@ use super::insight::{
     Evidence, Insight, InsightKind, code_counts, duration_words, round1, sample_times,
 };
 use super::thresholds::Thresholds;
-use crate::analysis::event::Event;
+use crate::analysis::event::{Event, elapsed};
 use crate::model::{Operation, Severity};
 use crate::rules;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -159,7 +159,7 @@ fn error_drops(events: &[Event], explained: &[bool]) -> Vec<usize> {
         if event.operation != Operation::Disconnect {
             continue;
         }
-        let same_drop = previous.is_some_and(|p| event.time - p.time <= SAME_DROP);
+        let same_drop = previous.is_some_and(|p| elapsed(event.time, p.time) <= SAME_DROP);
         let retry = previous.is_some_and(|p| p.code == event.code && is_refusal(event.code));
         if !same_drop && !retry {
             drops.push(index);
@@ -178,7 +178,10 @@ fn most_in_window(times: &[DateTime<Utc>], window: TimeDelta) -> usize {
     let mut most = 0;
     let mut first = 0;
     for (last, &time) in times.iter().enumerate() {
-        while times.get(first).is_some_and(|&f| time - f >= window) {
+        while times
+            .get(first)
+            .is_some_and(|&f| elapsed(time, f) >= window)
+        {
             first += 1;
         }
         most = most.max(last + 1 - first);

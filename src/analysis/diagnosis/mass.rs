@@ -16,7 +16,7 @@
 use super::incident::{Hit, during, hit_windows, merge};
 use super::insight::{Evidence, Insight, InsightKind, code_counts, duration_words, sample_times};
 use super::thresholds::Thresholds;
-use crate::analysis::event::{Addresses, Event};
+use crate::analysis::event::{Addresses, Event, elapsed};
 use crate::model::Severity;
 use chrono::{DateTime, TimeDelta, Utc};
 use std::collections::BTreeMap;
@@ -72,7 +72,7 @@ pub fn drops(device: &FleetDevice<'_>) -> Vec<usize> {
             let new = if device.connects_logged {
                 connected
             } else {
-                last.is_none_or(|last| event.time - last > TimeDelta::seconds(5))
+                last.is_none_or(|last| elapsed(event.time, last) > TimeDelta::seconds(5))
             };
             if new {
                 found.push(index);
@@ -111,8 +111,10 @@ pub fn mass_disconnects(
             })
         })
         .collect();
-    // Only minutes with enough drops around them can hold a window of enough identities:
-    // a count per minute, without sorting every drop of the fleet, leaves the few that can.
+    // Only minutes with enough drops around them can hold a window of enough identities,
+    // enough being the share of those around then: a count per minute, without sorting
+    // every drop of the fleet, leaves the few drops that can.
+    let presence = Presence::of(devices);
     let minute = |h: &Hit| h.time.timestamp().div_euclid(60);
     let mut per_minute: rustc_hash::FxHashMap<i64, u64> = rustc_hash::FxHashMap::default();
     for (hit, _) in &hits {
@@ -120,19 +122,34 @@ pub fn mass_disconnects(
     }
     // A window of `mass_window` from a hit in minute m ends before minute m + reach + 1.
     let reach = t.mass_window.num_minutes().max(0) + 1;
-    hits.retain(|(hit, _)| {
-        let m = minute(hit);
-        let around: u64 = (m - reach..=m + reach)
+    let around = |m: i64| -> u64 {
+        (m - reach..=m + reach)
             .map(|k| per_minute.get(&k).copied().unwrap_or(0))
-            .sum();
-        around >= t.mass_min_devices
-    });
+            .sum()
+    };
+    // Every window holding a drop of minute m holds that drop's instant, so the
+    // identities around at the minute's start and end bound from below those the window
+    // counts (identities come and go at their first and last events, rarely within it).
+    let need = |m: i64| -> u64 {
+        let around_at = |second: i64| {
+            DateTime::<Utc>::from_timestamp(second, 0)
+                .map_or(0, |at| presence.between(at, at + TimeDelta::seconds(1)))
+        };
+        let fewest = around_at(m * 60).min(around_at(m * 60 + 59));
+        t.mass_min_devices
+            .max((t.mass_min_share * fewest as f64).ceil() as u64)
+    };
+    let possible: rustc_hash::FxHashSet<i64> = per_minute
+        .keys()
+        .copied()
+        .filter(|&m| around(m) >= need(m))
+        .collect();
+    hits.retain(|(hit, _)| possible.contains(&minute(hit)));
     hits.sort_unstable_by_key(|(h, index)| (h.time, h.device, *index));
     let plain: Vec<Hit> = hits.iter().map(|(h, _)| *h).collect();
     let window = t.mass_window.max(TimeDelta::seconds(1));
     // Each window must reach the share on its own, so that a busy fleet's ordinary
     // drops do not chain windows of five into an hour-long "outage".
-    let presence = Presence::of(devices);
     let windows: Vec<_> = hit_windows(&plain, devices.len(), window, t.mass_min_devices)
         .into_iter()
         .filter(|w| {

@@ -11,7 +11,7 @@
 use super::insight::{Evidence, Insight, InsightKind, rfc3339};
 use super::thresholds::Thresholds;
 use super::token_renewal::is_clean_disconnect;
-use crate::analysis::event::Event;
+use crate::analysis::event::{Event, elapsed};
 use crate::model::{Operation, Severity};
 use chrono::{DateTime, Utc};
 
@@ -34,19 +34,16 @@ pub fn outage(events: &[Event], takeover: &[bool]) -> Option<usize> {
         .find(|&i| is_up(i))
         .map_or(0, |up| up + 1);
     let mut down_since: Option<usize> = None;
-    for (index, (event, takeover)) in events
-        .iter()
-        .zip(takeover.iter().chain(std::iter::repeat(&false)))
-        .enumerate()
-        .skip(from)
-    {
-        if event.is_successful_connect() || *takeover {
+    for (offset, event) in events.get(from..).unwrap_or_default().iter().enumerate() {
+        let index = from + offset;
+        if event.is_successful_connect() || is_up(index) {
             down_since = None;
         } else if event.operation == Operation::Disconnect {
             let same_drop = down_since
                 .and_then(|since| events.get(since))
                 .is_some_and(|since| {
-                    since.operation == Operation::Disconnect && event.time - since.time <= SAME_DROP
+                    since.operation == Operation::Disconnect
+                        && elapsed(event.time, since.time) <= SAME_DROP
                 });
             if !same_drop {
                 down_since = Some(index);

@@ -14,7 +14,7 @@
 
 use super::insight::{Evidence, Insight, InsightKind, code_counts, duration_words, sample_times};
 use super::thresholds::Thresholds;
-use crate::analysis::event::Event;
+use crate::analysis::event::{Event, elapsed};
 use crate::model::Severity;
 use crate::rules::sdk::{self, HUB_IDLE_CLOSE_MAX_SECONDS};
 use chrono::{DateTime, TimeDelta, Utc};
@@ -96,10 +96,10 @@ fn connections(
             since.get_or_insert(event.time);
         } else if event.is_drop() {
             let start = if connects_logged { since } else { last_drop };
-            if last_drop.is_none_or(|last| event.time - last > TimeDelta::seconds(5))
+            if last_drop.is_none_or(|last| elapsed(event.time, last) > TimeDelta::seconds(5))
                 && let Some(start) = start
             {
-                found.push((event.time - start, index));
+                found.push((elapsed(event.time, start), index));
             }
             since = None;
             last_drop = Some(event.time);

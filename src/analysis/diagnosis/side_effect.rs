@@ -5,7 +5,7 @@
 
 use super::insight::{Evidence, Insight, InsightKind, code_counts, sample_times};
 use super::thresholds::Thresholds;
-use crate::analysis::event::Event;
+use crate::analysis::event::{Event, elapsed};
 use crate::model::Severity;
 use chrono::{DateTime, Utc};
 
@@ -31,7 +31,7 @@ pub fn detect(events: &[Event], t: &Thresholds) -> SideEffects {
         match event.code {
             Some(LINK_CREATION_CONFLICT) => {
                 if let Some((time, code)) = last_cause
-                    && event.time - time <= t.side_effect_window
+                    && elapsed(event.time, time) <= t.side_effect_window
                 {
                     *flag = true;
                     causes.push(code);

@@ -25,7 +25,7 @@
 
 use super::insight::{Evidence, Insight, InsightKind, code_counts, round1, sample_times};
 use super::thresholds::Thresholds;
-use crate::analysis::event::Event;
+use crate::analysis::event::{Event, elapsed};
 use crate::model::{Operation, Severity};
 use crate::rules::sdk;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -132,7 +132,7 @@ fn candidates(events: &[Event], connects_logged: bool, t: &Thresholds) -> Vec<Cy
                 start: first.time,
                 end,
                 clean,
-                age: anchor.map(|anchor| first.time - anchor),
+                age: anchor.map(|anchor| elapsed(first.time, anchor)),
             });
             connection_start = Some(end);
             dropped_since_cycle = false;
@@ -157,7 +157,7 @@ fn candidates(events: &[Event], connects_logged: bool, t: &Thresholds) -> Vec<Cy
 /// Length of the cycle starting the slice, and whether it is clean, if one does.
 fn cycle_len(events: &[Event], connects_logged: bool, t: &Thresholds) -> Option<(usize, bool)> {
     let first = events.first()?;
-    let within = |event: &Event| event.time - first.time <= t.renewal_window;
+    let within = |event: &Event| elapsed(event.time, first.time) <= t.renewal_window;
     if is_clean_disconnect(first) {
         let next = events.get(1)?;
         return (next.is_successful_connect() && within(next)).then_some((2, true));
@@ -199,7 +199,7 @@ fn other_drops(events: &[Event], candidates: &[Cycle]) -> usize {
         if in_cycle || !event.is_drop() {
             continue;
         }
-        if last.is_none_or(|last| event.time - last > TimeDelta::seconds(5)) {
+        if last.is_none_or(|last| elapsed(event.time, last) > TimeDelta::seconds(5)) {
             count += 1;
         }
         last = Some(event.time);
