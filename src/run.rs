@@ -35,6 +35,7 @@ pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> Result
     match command {
         Command::Analyze(config) => return analyze(&config, out, err),
         Command::Timeline { device, config } => timeline(&device, &config, out, err)?,
+        Command::Kql(options) => out.write_all(crate::kql::query(&options).as_bytes())?,
         Command::Explain { code, json } => explain(&code, json, out)?,
         Command::Codes { json, output } => codes(json, output, out)?,
         Command::Generate { spec, shape, truth } => generate(&spec, shape, truth.as_deref(), out)?,

@@ -33,7 +33,7 @@ impl Places {
         if index != self.len || index >= MOST {
             return;
         }
-        if index % CHUNK == 0 {
+        if index.is_multiple_of(CHUNK) {
             self.chunks.push(Vec::with_capacity(CHUNK));
         }
         if let Some(chunk) = self.chunks.last_mut() {
