@@ -6,6 +6,7 @@ mod bundle;
 mod csv;
 mod detect;
 mod fields;
+pub mod findings;
 #[doc(hidden)]
 pub mod fuzzing;
 mod json;

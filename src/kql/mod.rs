@@ -73,17 +73,11 @@ pub struct KqlOptions {
 const BODY: &str = include_str!("portable.kql");
 
 /// Drops counted once per 5-second slot: the records of one drop close together.
-const DROPS_PORTABLE: &str = "let Drops = Ev
-| where (Disc or Refused) and not(Conflict)
-| project Identity, Time, Code
-| join kind=leftanti Expected on Identity, Time, Code
+const DROPS_PORTABLE: &str = "let Drops = DropEvents
 | summarize by Identity, T = bin(Time, 5s);";
 
 /// Drops counted once per chain of records less than 5 seconds apart, as `analyze` does.
-const DROPS_FULL: &str = "let Drops = Ev
-| where (Disc or Refused) and not(Conflict)
-| project Identity, Time, Code
-| join kind=leftanti Expected on Identity, Time, Code
+const DROPS_FULL: &str = "let Drops = DropEvents
 | sort by Identity asc, Time asc
 | extend T = row_window_session(Time, 1d, 5s, Identity != prev(Identity))
 | summarize by Identity, T;";
