@@ -7,6 +7,8 @@ use serde_json::Value;
 
 #[path = "cli/field.rs"]
 mod field;
+#[path = "cli/kql.rs"]
+mod kql;
 
 /// The binary, with a fixed environment so output does not depend on the caller's shell.
 fn triage() -> Command {
