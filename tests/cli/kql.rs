@@ -284,6 +284,14 @@ fn the_portable_tier_run_on_duckdb_finds_what_analyze_finds() {
     for (fixture, results) in FIXTURES.iter().zip(results) {
         let log = root.join(fixture);
         let raw = &results["portable.kql"];
+        if fixture.ends_with("takeovers.json") {
+            let committed = std::fs::read(root.join("fixtures/kql/takeovers-result.json"))
+                .expect("the committed result");
+            assert!(
+                *raw == committed,
+                "fixtures/kql/takeovers-result.json is stale: write the query's result anew"
+            );
+        }
         let rows = rows(raw);
         let report = analyze_json(&[log.to_str().expect("path")]);
 
@@ -415,4 +423,28 @@ fn the_query_returns_at_least_what_microsofts_samples_return() {
             assert!(!throttled.is_empty(), "the throttling sample found nothing");
         }
     }
+}
+
+#[test]
+fn kql_refuses_a_source_or_function_name_that_would_change_the_query() {
+    for args in [
+        &["--source", "adx:T | take 1"][..],
+        &["--source", "sql:T"],
+        &["--function", "f() { print 1 }"],
+    ] {
+        triage().arg("kql").args(args).assert().code(2);
+    }
+}
+
+#[test]
+fn kql_prints_the_code_table_and_the_thresholds_it_was_given() {
+    let output = triage()
+        .args(["kql", "--offline-after", "45m", "--device", "pump-*"])
+        .output()
+        .expect("runs");
+    assert!(output.status.success());
+    let query = String::from_utf8(output.stdout).expect("UTF-8");
+    assert!(query.contains("let OfflineAfter = 2700s;"));
+    assert!(query.contains("\"404104\", \"DeviceConnectionClosedRemotely\""));
+    assert!(query.contains("matches regex \"^pump\\\\-.*$\""), "{query}");
 }
