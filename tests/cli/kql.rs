@@ -188,6 +188,9 @@ fn duckdb_results() -> Option<&'static Vec<Results>> {
             let dir = scratch("kql-duckdb");
             let mut queries = vec![emit(&dir, "portable", &[])];
             queries.extend(samples());
+            let fleet = dir.join("fleet.json");
+            let (log, _) = super::generate(FLEET, "kql-fleet");
+            std::fs::write(&fleet, log).expect("writes the fleet");
             let root = Path::new(env!("CARGO_MANIFEST_DIR"));
             let out = dir.join("results");
             let output = python
@@ -196,6 +199,7 @@ fn duckdb_results() -> Option<&'static Vec<Results>> {
                 .args(&queries)
                 .arg("--")
                 .args(FIXTURES.iter().map(|f| root.join(f)))
+                .arg(&fleet)
                 .output()
                 .expect("runs python");
             assert!(
@@ -203,7 +207,7 @@ fn duckdb_results() -> Option<&'static Vec<Results>> {
                 "duckdb-kql: {}",
                 String::from_utf8_lossy(&output.stderr)
             );
-            let results = (0..FIXTURES.len())
+            let results = (0..=FIXTURES.len())
                 .map(|n| {
                     queries
                         .iter()
@@ -257,6 +261,9 @@ const FIXTURES: &[&str] = &[
     "fixtures/field/takeovers.json",
     "fixtures/kql/throttled.json",
 ];
+
+/// A generated fleet: every scenario of the default mix, incidents included.
+const FLEET: &[&str] = &["--devices", "60", "--hours", "6", "--seed", "11"];
 
 /// Where the query and `analyze` knowingly differ (README, "When one machine is not
 /// enough"): findings only `analyze` makes, then findings only the query makes. Token
@@ -447,4 +454,69 @@ fn kql_prints_the_code_table_and_the_thresholds_it_was_given() {
     assert!(query.contains("let OfflineAfter = 2700s;"));
     assert!(query.contains("\"404104\", \"DeviceConnectionClosedRemotely\""));
     assert!(query.contains("matches regex \"^pump\\\\-.*$\""), "{query}");
+}
+
+#[test]
+fn on_a_generated_fleet_the_query_differs_from_analyze_only_by_renewal_cadence() {
+    let Some(results) = duckdb_results() else {
+        return;
+    };
+    let fleet = &results[FIXTURES.len()];
+    let rows = rows(&fleet["portable.kql"]);
+    let log = scratch("kql-duckdb").join("fleet.json");
+    let report = analyze_json(&[log.to_str().expect("path")]);
+    let mut counts = BTreeMap::new();
+    for device in report["devices"].as_array().expect("devices") {
+        let identity = match device["module_id"].as_str() {
+            Some(module) => format!("{}/{module}", text(device, "device_id")),
+            None => text(device, "device_id"),
+        };
+        for code in device["codes"].as_array().expect("codes") {
+            counts.insert(
+                (identity.clone(), text(code, "code")),
+                code["count"].as_u64(),
+            );
+        }
+    }
+    let queried: BTreeMap<(String, String), Option<u64>> = rows
+        .iter()
+        .filter_map(|row| {
+            let code = text(row, "rule").strip_prefix("code/")?.to_string();
+            Some((
+                (text(row, "identity"), code),
+                text(row, "records").parse().ok(),
+            ))
+        })
+        .collect();
+    assert_eq!(queried, counts, "code counts");
+    let analyzed: BTreeSet<Key> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| (text(f, "device"), text(f, "rule"), text(f, "severity")))
+        .collect();
+    let found: BTreeSet<Key> = rows
+        .iter()
+        .filter(|r| !(text(r, "rule").starts_with("code/") && text(r, "severity") == "info"))
+        .map(|r| (text(r, "identity"), text(r, "rule"), text(r, "severity")))
+        .collect();
+    assert!(
+        analyzed
+            .iter()
+            .any(|(_, rule, _)| rule == "insight/hub_incident"),
+        "the fleet has an incident"
+    );
+    assert_eq!(
+        found.difference(&analyzed).count(),
+        0,
+        "{:?}",
+        found.difference(&analyzed)
+    );
+    for (device, rule, severity) in analyzed.difference(&found) {
+        assert_eq!(
+            (rule.as_str(), severity.as_str()),
+            ("insight/token_renewal", "info"),
+            "{device}: only analyze finds {rule} {severity}"
+        );
+    }
 }
