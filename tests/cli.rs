@@ -9,6 +9,8 @@ use serde_json::Value;
 mod field;
 #[path = "cli/kql.rs"]
 mod kql;
+#[path = "cli/kql_results.rs"]
+mod kql_results;
 
 /// The binary, with a fixed environment so output does not depend on the caller's shell.
 fn triage() -> Command {

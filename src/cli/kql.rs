@@ -20,7 +20,8 @@ pub struct KqlArgs {
     #[arg(long)]
     pub full: bool,
 
-    /// Print a stored-function definition of this name instead of a query.
+    /// Print an Azure Data Explorer stored-function definition (`.create-or-alter
+    /// function`) of this name instead of a query.
     #[arg(long, value_name = "NAME", value_parser = function_name)]
     pub function: Option<String>,
 
@@ -46,8 +47,20 @@ pub struct KqlArgs {
 }
 
 impl KqlArgs {
-    pub fn into_options(self) -> KqlOptions {
-        KqlOptions {
+    /// # Errors
+    ///
+    /// `--function` with Log Analytics, which stores functions as saved searches, not
+    /// through a command in the query.
+    pub fn into_options(self) -> Result<KqlOptions, String> {
+        if self.function.is_some() && self.source == Source::LogAnalytics {
+            return Err(
+                "--function writes an Azure Data Explorer command (--source adx:TABLE or \
+                 adx-raw:TABLE); in Log Analytics, save the query itself as a function \
+                 (az monitor log-analytics workspace saved-search create --func-alias NAME)"
+                    .to_string(),
+            );
+        }
+        Ok(KqlOptions {
             source: self.source,
             full: self.full,
             thresholds: self.thresholds.into_thresholds(),
@@ -56,7 +69,7 @@ impl KqlArgs {
             until: self.until,
             last: self.last,
             function: self.function,
-        }
+        })
     }
 }
 

@@ -168,7 +168,7 @@ impl Cli {
                     config,
                 }
             }
-            CliCommand::Kql(args) => Command::Kql(args.into_options()),
+            CliCommand::Kql(args) => Command::Kql(args.into_options()?),
             CliCommand::Explain { code, format } => Command::Explain {
                 code,
                 json: format == ListFormat::Json,
