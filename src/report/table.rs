@@ -26,6 +26,9 @@ const HEALTHY_NAMED: usize = 20;
 const SPARK_WIDTH: usize = 48;
 
 pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    if report.devices.is_empty() && !report.findings.is_empty() {
+        return findings_only(report, style, out);
+    }
     summary(report, out)?;
     if report.summary.coverage.device_state == "unknown" && report.summary.records_analyzed > 0 {
         writeln!(
@@ -48,10 +51,6 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<
             ]);
         }
         writeln!(out, "{table}")?;
-    }
-
-    if report.devices.is_empty() && !report.findings.is_empty() {
-        return findings_only(report, style, out);
     }
 
     let (flagged, healthy): (Vec<&DeviceReport>, Vec<&DeviceReport>) = report
@@ -111,6 +110,15 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<
 /// severe first, up to `--top` of them.
 fn findings_only(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
     let all = &report.findings;
+    let identities: std::collections::BTreeSet<&str> =
+        all.iter().filter_map(|f| f.device.as_deref()).collect();
+    writeln!(
+        out,
+        "Findings read from a query result: {} ({} identities; records were analyzed where the \
+         query ran)",
+        all.len(),
+        identities.len()
+    )?;
     let shown = if style.top == 0 {
         all.len()
     } else {

@@ -125,3 +125,25 @@ fn findings_and_log_records_are_not_mixed() {
         .code(2)
         .stderr(predicates::str::contains("analyze one kind at a time"));
 }
+
+#[test]
+fn a_query_result_as_a_table_and_markdown() {
+    for format in ["table", "markdown"] {
+        let output = triage()
+            .args([
+                "analyze",
+                "fixtures/kql/takeovers-result.json",
+                "--format",
+                format,
+                "--color",
+                "never",
+            ])
+            .output()
+            .expect("runs");
+        assert!(output.status.success());
+        insta::assert_snapshot!(
+            format!("kql_result_{format}"),
+            String::from_utf8_lossy(&output.stdout)
+        );
+    }
+}
