@@ -63,6 +63,8 @@ pub enum Command {
         device: DeviceKey,
         config: AnalyzeConfig,
     },
+    /// Print the triage as KQL.
+    Kql(crate::kql::KqlOptions),
     Explain {
         code: String,
         json: bool,

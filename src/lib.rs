@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod gate;
 pub mod input;
+pub mod kql;
 pub mod memory;
 pub mod model;
 pub mod report;

@@ -6,7 +6,7 @@ use crate::analysis::{Analyzer, DeviceKey};
 use crate::cli::Cli;
 use crate::config::{AnalyzeConfig, Command, Output, ReportFormat};
 use crate::gate;
-use crate::input::{self, Source};
+use crate::input::{self, Source, Unit};
 use crate::memory;
 use crate::report::escape::terminal;
 use crate::report::options::RenderOptions;
@@ -15,11 +15,14 @@ use crate::rules;
 use crate::synth::{self, FleetSpec, OutputShape};
 use anyhow::{Context, Result, bail};
 use std::fs::File;
-use std::io::{BufWriter, IsTerminal, Write};
+use std::io::{BufWriter, IsTerminal, Read, Write};
 use std::path::Path;
 
 /// How many skipped records are described on stderr; all are in the JSON report.
 const PROBLEMS_SHOWN: usize = 5;
+
+/// How much of each input is looked at to tell a findings result from log records.
+const FINDINGS_PREFIX: usize = 64 * 1024;
 
 /// How a command that ran ended: the CI gate decides between the two.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +41,7 @@ pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> Result
     match command {
         Command::Analyze(config) => return analyze(&config, out, err),
         Command::Timeline { device, config } => timeline(&device, &config, out, err)?,
+        Command::Kql(options) => out.write_all(crate::kql::query(&options).as_bytes())?,
         Command::Explain { code, json } => explain(&code, json, out)?,
         Command::Codes { json, output } => codes(json, output, out)?,
         Command::Generate { spec, shape, truth } => generate(&spec, shape, truth.as_deref(), out)?,
@@ -79,8 +83,11 @@ fn analyze(config: &AnalyzeConfig, out: &mut dyn Write, err: &mut dyn Write) -> 
         .as_deref()
         .map(gate::load_baseline)
         .transpose()?;
-    let analyzer = read_all(config, err)?;
-    let report = analyzer.finish();
+    let (mut units, warnings) = expand(config)?;
+    let report = match findings_input(&mut units, config)? {
+        Some(report) => report,
+        None => read_units(config, units, warnings, err)?.finish(),
+    };
     // What the analysis worked with goes back before rendering allocates the report's text.
     memory::release_freed();
     // The verdict is decided on the whole report, before any of it is written: a reader
@@ -230,15 +237,70 @@ fn timeline(
 
 /// Reads every input into an analyzer and says on stderr what was skipped or odd.
 fn read_all(config: &AnalyzeConfig, err: &mut dyn Write) -> Result<Analyzer> {
+    let (units, warnings) = expand(config)?;
+    read_units(config, units, warnings, err)
+}
+
+/// The inputs as readable units, in name order, and what was passed over.
+fn expand(config: &AnalyzeConfig) -> Result<(Vec<Unit>, Vec<String>)> {
     if config.sources == [Source::Stdin] && std::io::stdin().is_terminal() {
         bail!("no input: name a log file, or pipe an export into `iothub-triage analyze -`");
     }
-    let mut analyzer = Analyzer::new(config.thresholds.clone(), config.filter.clone());
+    let mut warnings = Vec::new();
     let mut units = input::expand(&config.sources, &config.input.limits, &mut |message| {
-        analyzer.warn(message)
+        warnings.push(message)
     })?;
     // The same inputs give the same report whatever order they were named in.
     units.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok((units, warnings))
+}
+
+/// A report of the findings when the inputs are query results (`iothub-triage kql` run
+/// where the logs are) rather than log records; `None` for logs.
+fn findings_input(units: &mut [Unit], config: &AnalyzeConfig) -> Result<Option<Report>> {
+    let limits = &config.input.limits;
+    let mut kinds = Vec::with_capacity(units.len());
+    for unit in units.iter_mut() {
+        kinds.push(input::findings::is_findings(
+            &unit.prefix(limits, FINDINGS_PREFIX)?,
+        ));
+    }
+    let (Some(first), Some(other)) = (
+        kinds.iter().position(|&f| f),
+        kinds.iter().position(|&f| !f),
+    ) else {
+        if kinds.first() != Some(&true) {
+            return Ok(None);
+        }
+        let mut findings = Vec::new();
+        for unit in units.iter() {
+            let mut bytes = Vec::new();
+            unit.open(limits)?
+                .read_to_end(&mut bytes)
+                .with_context(|| format!("{}: cannot read", unit.name))?;
+            findings.extend(input::findings::read(&unit.name, &bytes)?);
+        }
+        let names = units.iter().map(|unit| unit.name.clone()).collect();
+        return Ok(Some(Report::from_findings(names, findings)));
+    };
+    bail!(
+        "{} holds findings (a query result) and {} log records: analyze one kind at a time",
+        units[first].name,
+        units[other].name
+    )
+}
+
+/// Reads the units into an analyzer and says on stderr what was skipped or odd.
+fn read_units(
+    config: &AnalyzeConfig,
+    units: Vec<Unit>,
+    warnings: Vec<String>,
+    err: &mut dyn Write,
+) -> Result<Analyzer> {
+    let mut analyzer = Analyzer::new(config.thresholds.clone(), config.filter.clone());
+    for message in warnings {
+        analyzer.warn(message);
+    }
     let indices: Vec<usize> = units
         .iter()
         .map(|unit| analyzer.begin_input(unit.name.clone()))

@@ -11,6 +11,10 @@ mod field;
 mod fleet;
 #[path = "cli/hostile.rs"]
 mod hostile;
+#[path = "cli/kql.rs"]
+mod kql;
+#[path = "cli/kql_results.rs"]
+mod kql_results;
 
 /// The binary, with a fixed environment so output does not depend on the caller's shell.
 fn triage() -> Command {

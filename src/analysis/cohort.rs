@@ -217,11 +217,7 @@ impl Counts {
     }
 }
 
-fn insight(
-    cohort: &Cohort,
-    devices: &[&DeviceReport],
-    groups: &Groups<'_>,
-) -> Insight {
+fn insight(cohort: &Cohort, devices: &[&DeviceReport], groups: &Groups<'_>) -> Insight {
     let members = groups
         .get(&(cohort.attribute, cohort.value.as_str()))
         .map_or(&[][..], Vec::as_slice);

@@ -2,10 +2,12 @@
 //! a [`config::Command`] once. Nothing below this module sees clap.
 
 mod analyze;
+mod kql;
 mod thresholds;
 mod values;
 
 pub use analyze::{AnalyzeArgs, FilterArgs, GateArgs, InputArgs};
+pub use kql::KqlArgs;
 pub use thresholds::ThresholdArgs;
 pub use values::{ColorArg, FormatArg, ListFormat, MixArg, ShapeArg};
 
@@ -42,6 +44,9 @@ pub enum CliCommand {
     /// One device's events in time order, with its sessions and what explains them.
     #[command(after_help = EXIT_CODES)]
     Timeline(TimelineArgs),
+    /// Print the triage as a KQL query to run where the logs are (Log Analytics, Azure
+    /// Data Explorer): one row per finding, which `analyze` reads back.
+    Kql(KqlArgs),
     /// Explain one IoT Hub error code: cause, resolution, class, severity and docs.
     Explain {
         /// The code as logged in ResultType, e.g. 404104.
@@ -165,6 +170,7 @@ impl Cli {
                     config,
                 }
             }
+            CliCommand::Kql(args) => Command::Kql(args.into_options()?),
             CliCommand::Explain { code, format } => Command::Explain {
                 code,
                 json: format == ListFormat::Json,

@@ -49,7 +49,10 @@ pub fn detect(prefix: &[u8]) -> Result<Reader, NotAnExport> {
 
 /// The reports `analyze` writes that could be taken for a log by their names (`.json`,
 /// `.csv`): by what they start with, which no export does.
-fn report(start: &[u8]) -> Option<&'static str> {
+pub fn report(start: &[u8]) -> Option<&'static str> {
+    if start.is_empty() {
+        return None;
+    }
     let window = &start[..start.len().min(512)];
     let has = |needle: &[u8]| window.windows(needle.len()).any(|w| w == needle);
     if start[0] == b'{' && first_key_is(start, &["schema_version"]) && has(b"\"summary\"") {

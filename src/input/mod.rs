@@ -7,6 +7,7 @@ mod csv;
 mod csv_rows;
 mod detect;
 mod fields;
+pub mod findings;
 #[doc(hidden)]
 pub mod fuzzing;
 mod json;

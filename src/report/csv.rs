@@ -32,8 +32,36 @@ const HEADER: [&str; 16] = [
     "location",
 ];
 
+/// The columns of a findings-only report (a query's result read back): it has no
+/// device and code tallies, only findings.
+const FINDINGS_HEADER: [&str; 7] = [
+    "identity",
+    "rule",
+    "severity",
+    "title",
+    "action",
+    "location",
+    "fingerprint",
+];
+
 pub fn render(report: &Report, _options: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
     let mut writer = csv::Writer::from_writer(out);
+    if report.devices.is_empty() && !report.findings.is_empty() {
+        writer.write_record(FINDINGS_HEADER)?;
+        for finding in &report.findings {
+            let row = [
+                finding.device.clone().unwrap_or_default(),
+                finding.rule.clone(),
+                finding.severity.to_string(),
+                finding.title.clone(),
+                finding.action.clone(),
+                finding.location.as_ref().map(place).unwrap_or_default(),
+                finding.fingerprint.clone(),
+            ];
+            writer.write_record(row.iter().map(|cell| csv_cell(cell).into_owned()))?;
+        }
+        return writer.flush();
+    }
     writer.write_record(HEADER)?;
     for device in &report.devices {
         for row in rows(device) {

@@ -102,7 +102,7 @@ fn device_findings(device: &DeviceReport, all: &mut Vec<Finding>) {
 
 /// FNV-1a, 64 bits, as hex: tiny, stable across versions and platforms, and enough to
 /// tell findings apart (it is an identity, not a security property).
-fn fingerprint(key: &str) -> String {
+pub fn fingerprint(key: &str) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in key.bytes() {
         hash ^= u64::from(byte);

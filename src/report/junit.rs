@@ -76,6 +76,15 @@ fn cases(report: &Report) -> Vec<Case<'_>> {
             findings,
         });
     }
+    // A findings-only report (a query's result read back) names no devices: each
+    // identity with findings is a case.
+    for (name, findings) in by_device {
+        cases.push(Case {
+            classname: "devices",
+            name: name.to_string(),
+            findings,
+        });
+    }
     cases
 }
 

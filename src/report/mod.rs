@@ -347,3 +347,75 @@ pub fn rfc3339_opt<S: Serializer>(
         None => serializer.serialize_none(),
     }
 }
+
+impl Report {
+    /// A report of findings computed elsewhere (a KQL query's result read back): no
+    /// records, devices or curve, only the findings, most severe first as `analyze`
+    /// orders them. Each input is named with the shape `findings`.
+    pub fn from_findings(sources: Vec<String>, mut findings: Vec<findings::Finding>) -> Report {
+        findings.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then_with(|| a.device.cmp(&b.device))
+                .then_with(|| a.rule.cmp(&b.rule))
+        });
+        let none = CoverageReport {
+            records: "none",
+            successful_connects: 0,
+            information_records: 0,
+            error_records: 0,
+            device_state: "unknown",
+        };
+        let mut by_severity = SeverityCounts::default();
+        let mut worst: std::collections::BTreeMap<&str, Severity> = Default::default();
+        for finding in &findings {
+            if let Some(device) = &finding.device {
+                let slot = worst.entry(device).or_insert(finding.severity);
+                *slot = (*slot).max(finding.severity);
+            }
+        }
+        for severity in worst.values() {
+            by_severity.add(*severity);
+        }
+        let devices = worst.len() as u64;
+        Report {
+            schema_version: Report::SCHEMA_VERSION,
+            summary: Summary {
+                records_read: 0,
+                records_skipped: 0,
+                records_filtered: 0,
+                records_analyzed: 0,
+                coverage: none,
+                devices,
+                devices_shown: devices,
+                devices_with_errors: 0,
+                devices_by_severity: by_severity,
+                first_event: None,
+                last_event: None,
+                codes: Vec::new(),
+                filtered: Vec::new(),
+                problems_omitted: 0,
+            },
+            inputs: sources
+                .into_iter()
+                .map(|source| InputReport {
+                    source,
+                    shape: "findings".to_string(),
+                    records_read: 0,
+                    records_analyzed: 0,
+                    records_filtered: 0,
+                    records_skipped: 0,
+                    coverage: none,
+                })
+                .collect(),
+            insights: Vec::new(),
+            connected_devices: Curve::default(),
+            breakdown: Breakdown::default(),
+            devices: Vec::new(),
+            cohorts: Vec::new(),
+            findings,
+            problems: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+}

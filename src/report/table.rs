@@ -26,6 +26,9 @@ const HEALTHY_NAMED: usize = 20;
 const SPARK_WIDTH: usize = 48;
 
 pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    if report.devices.is_empty() && !report.findings.is_empty() {
+        return findings_only(report, style, out);
+    }
     summary(report, out)?;
     if report.summary.coverage.device_state == "unknown" && report.summary.records_analyzed > 0 {
         writeln!(
@@ -100,6 +103,45 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<
             String::new()
         };
         writeln!(out, "\nNo findings: {}{tail}", names.join(", "))?;
+    }
+    Ok(())
+}
+
+/// A findings-only report (a query's result read back): the findings as they came, most
+/// severe first, up to `--top` of them.
+fn findings_only(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    let all = &report.findings;
+    let identities: std::collections::BTreeSet<&str> =
+        all.iter().filter_map(|f| f.device.as_deref()).collect();
+    writeln!(
+        out,
+        "Findings read from a query result: {} ({} identities; records were analyzed where the \
+         query ran)",
+        all.len(),
+        identities.len()
+    )?;
+    let shown = if style.top == 0 {
+        all.len()
+    } else {
+        style.top.min(all.len())
+    };
+    writeln!(out, "\nFindings")?;
+    let mut table = new_table(style, &["Severity", "Device", "Finding", "What to do"]);
+    for finding in &all[..shown] {
+        table.add_row(vec![
+            severity_cell(finding.severity, style),
+            Cell::new(terminal(finding.device.as_deref().unwrap_or("(fleet)"))),
+            Cell::new(terminal(&finding.title)),
+            Cell::new(terminal(&finding.action)),
+        ]);
+    }
+    writeln!(out, "{table}")?;
+    if all.len() > shown {
+        writeln!(
+            out,
+            "... and {} more findings (--top 0 shows all)",
+            all.len() - shown
+        )?;
     }
     Ok(())
 }

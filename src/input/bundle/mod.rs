@@ -152,6 +152,39 @@ impl Unit {
         }
     }
 
+    /// Up to `n` bytes of the start of the content, decompressed, leaving the unit whole
+    /// to read afterwards: standard input keeps what was read in front of the rest.
+    /// Empty for compressed standard input, which can be opened only once.
+    ///
+    /// # Errors
+    ///
+    /// The input cannot be opened or read.
+    pub fn prefix(&mut self, limits: &Limits, n: usize) -> Result<Vec<u8>> {
+        if let UnitKind::Stdin { head } = &mut self.kind {
+            if Compression::of(head) != Compression::None {
+                return Ok(Vec::new());
+            }
+            let mut stdin = io::stdin().lock();
+            let mut chunk = vec![0; 64 * 1024];
+            while head.len() < n {
+                let read = stdin
+                    .read(&mut chunk)
+                    .with_context(|| format!("{STDIN}: cannot read"))?;
+                if read == 0 {
+                    break;
+                }
+                head.extend_from_slice(&chunk[..read]);
+            }
+            return Ok(head[..head.len().min(n)].to_vec());
+        }
+        let mut out = Vec::new();
+        self.open(limits)?
+            .take(n as u64)
+            .read_to_end(&mut out)
+            .with_context(|| format!("{}: cannot read", self.name))?;
+        Ok(out)
+    }
+
     /// The decompressed content. Decompressed streams fail with an `InvalidData` error once
     /// they pass `limits.max_decompressed`.
     ///
