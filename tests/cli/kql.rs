@@ -278,6 +278,14 @@ const FLEET: &[&str] = &["--devices", "60", "--hours", "6", "--seed", "11"];
 /// enough"): findings only `analyze` makes, then findings only the query makes. Token
 /// renewal in KQL is a 401003 followed by a reconnect; `analyze` also knows renewals by
 /// an informational disconnect and checks the cadence.
+/// Insights `analyze` finds that the query does not compute yet.
+const NOT_IN_THE_QUERY: [&str; 4] = [
+    "insight/mass_disconnect",
+    "insight/throttling",
+    "insight/periodic_drop",
+    "insight/cohort",
+];
+
 const ONLY_ANALYZE: &[(&str, &str, &str)] = &[
     ("node-7", "insight/token_renewal", "info"),
     ("irregular", "code/401003", "medium"),
@@ -337,11 +345,14 @@ fn the_portable_tier_run_on_duckdb_finds_what_analyze_finds() {
             .collect();
         assert_eq!(queried, counts, "{fixture}: code counts");
 
-        // Findings: the query's info code rows are counts, not findings of analyze.
+        // Findings: the query's info code rows are counts, not findings of analyze. The
+        // fleet insights the query does not compute yet (README: known differences) are
+        // left out.
         let analyzed: BTreeMap<Key, String> = report["findings"]
             .as_array()
             .expect("findings")
             .iter()
+            .filter(|f| !NOT_IN_THE_QUERY.contains(&text(f, "rule").as_str()))
             .map(|f| {
                 let key = (text(f, "device"), text(f, "rule"), text(f, "severity"));
                 (key, text(f, "fingerprint"))
