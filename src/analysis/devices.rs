@@ -91,6 +91,17 @@ impl Devices {
         }
     }
 
+    pub fn get(&self, key: &DeviceKey) -> Option<&DeviceState> {
+        let device_id = key.device_id.as_str();
+        let (_, identities) = self
+            .by_id
+            .find(hash(device_id), |(id, _)| id == device_id)?;
+        match &key.module_id {
+            None => identities.device.as_ref(),
+            Some(module) => identities.modules.get(module),
+        }
+    }
+
     pub fn get_mut(&mut self, key: &DeviceKey) -> Option<&mut DeviceState> {
         let device_id = key.device_id.as_str();
         let (_, identities) = self

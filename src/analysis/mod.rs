@@ -126,6 +126,33 @@ impl Analyzer {
         &self.warnings
     }
 
+    /// Per input: it holds successful connects.
+    fn inputs_with_connects(&self) -> Vec<bool> {
+        self.inputs
+            .iter()
+            .map(|tally| tally.coverage.connects_logged())
+            .collect()
+    }
+
+    /// What every device's diagnosis shares.
+    fn fleet<'a>(
+        &'a self,
+        log_end: DateTime<Utc>,
+        sources: &'a [String],
+        with_connects: &'a [bool],
+    ) -> Fleet<'a> {
+        Fleet {
+            addresses: &self.addresses,
+            labels: &self.labels,
+            log_end,
+            thresholds: &self.thresholds,
+            sources,
+            places: &self.places,
+            with_connects,
+            filter: &self.filter,
+        }
+    }
+
     /// Warns, once, when inputs hold no successful connects (an errors-only export, most
     /// often): what cannot be told from them, and the query that exports everything.
     pub fn note_coverage(&mut self) {
@@ -193,21 +220,8 @@ impl Analyzer {
         self.filter_repeats(&repeats);
         let sources: Vec<String> = self.inputs.iter().map(|tally| tally.name.clone()).collect();
         let log_end = self.log_end.unwrap_or_default();
-        let with_connects: Vec<bool> = self
-            .inputs
-            .iter()
-            .map(|tally| tally.coverage.connects_logged())
-            .collect();
-        let fleet = Fleet {
-            addresses: &self.addresses,
-            labels: &self.labels,
-            log_end,
-            thresholds: &self.thresholds,
-            sources: &sources,
-            places: &self.places,
-            with_connects: &with_connects,
-            filter: &self.filter,
-        };
+        let with_connects = self.inputs_with_connects();
+        let fleet = self.fleet(log_end, &sources, &with_connects);
         let devices_analyzed = states.len() as u64;
         let (devices, insights, connected_devices, cohorts, breakdown) = diagnose(states, &fleet);
         let codes = code_summary(&devices);

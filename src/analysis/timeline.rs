@@ -58,21 +58,11 @@ impl Analyzer {
         state.seal(self.filter.keep_duplicates);
         let events = state.events().to_vec();
         let log_end = self.log_end.unwrap_or_default();
-        let with_connects: Vec<bool> = self
-            .inputs
-            .iter()
-            .map(|tally| tally.coverage.connects_logged())
-            .collect();
+        let with_connects = self.inputs_with_connects();
         let sources: Vec<String> = Vec::new();
-        let fleet = super::Fleet {
-            addresses: &self.addresses,
-            labels: &self.labels,
-            log_end,
-            thresholds: &self.thresholds,
-            sources: &sources,
-            places: &self.places,
-            with_connects: &with_connects,
-            filter: &self.filter,
+        let fleet = self.fleet(log_end, &sources, &with_connects);
+        let Some(state) = self.devices.get(key) else {
+            return Err(Vec::new());
         };
         let mut context = state.context(&fleet);
         context.module = key.module_id.is_some();

@@ -3,16 +3,9 @@
 //! grow the work faster than the input), each run through the command line with its
 //! exact outcome asserted.
 
-use assert_cmd::Command;
+use super::triage;
 use serde_json::Value;
 use std::process::Stdio;
-
-/// The binary, with a fixed environment so output does not depend on the caller's shell.
-fn triage() -> Command {
-    let mut command = Command::cargo_bin("iothub-triage").expect("binary is built");
-    command.env_remove("COLUMNS").env_remove("NO_COLOR");
-    command
-}
 
 /// What one run gave.
 struct Run {

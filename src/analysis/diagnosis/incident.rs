@@ -9,7 +9,7 @@
 //! windows merge. Built for large fleets: hits are sorted once and swept with two
 //! pointers; devices are visited once per step with binary searches, never pairwise.
 
-use super::insight::{Evidence, Insight, InsightKind, code_counts, sample_times};
+use super::insight::{Evidence, Insight, InsightKind, code_counts, sample_times, span_words};
 use super::thresholds::Thresholds;
 use crate::analysis::event::Event;
 use crate::model::Severity;
@@ -275,15 +275,9 @@ fn insight(devices: &[(&str, &[Event])], hits: &[Hit], active: u64) -> Option<In
     let codes = code_counts(hits.iter().map(|h| h.code));
     let named: Vec<&str> = codes.iter().take(3).map(|c| c.code.as_str()).collect();
     let upgrade = hits.iter().all(|h| matches!(h.code, 400_029 | 400_030));
-    let end_format = if start.date_naive() == end.date_naive() {
-        "%H:%M"
-    } else {
-        "%Y-%m-%d %H:%M"
-    };
     let summary = format!(
-        "Hub-wide incident {}-{} UTC: {} devices (of {active} active) hit {} together{}",
-        start.format("%Y-%m-%d %H:%M"),
-        end.format(end_format),
+        "Hub-wide incident {} UTC: {} devices (of {active} active) hit {} together{}",
+        span_words(start, end),
         hit_devices.len(),
         named.join("/"),
         if upgrade {

@@ -206,6 +206,21 @@ pub fn duration_words(delta: TimeDelta) -> String {
     }
 }
 
+/// A fleet event's span in the words summaries use: `2026-03-02 14:00-14:07`, the end's
+/// date only when it is another day.
+pub fn span_words(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
+    let end_format = if start.date_naive() == end.date_naive() {
+        "%H:%M"
+    } else {
+        "%Y-%m-%d %H:%M"
+    };
+    format!(
+        "{}-{}",
+        start.format("%Y-%m-%d %H:%M"),
+        end.format(end_format)
+    )
+}
+
 /// Rounds to one decimal, as reports show periods and rates.
 pub fn round1(value: f64) -> f64 {
     (value * 10.0).round() / 10.0

@@ -14,7 +14,9 @@
 //! which never came back.
 
 use super::incident::{Hit, during, hit_windows, merge};
-use super::insight::{Evidence, Insight, InsightKind, code_counts, duration_words, sample_times};
+use super::insight::{
+    Evidence, Insight, InsightKind, code_counts, duration_words, sample_times, span_words,
+};
 use super::thresholds::Thresholds;
 use crate::analysis::event::{Addresses, Event, elapsed};
 use crate::model::Severity;
@@ -356,16 +358,10 @@ fn insight(
         Some(r) => r.words(dropped),
         None => (String::new(), Severity::Medium),
     };
-    let end_format = if start.date_naive() == end.date_naive() {
-        "%H:%M"
-    } else {
-        "%Y-%m-%d %H:%M"
-    };
     let summary = format!(
-        "Mass disconnect {}-{} UTC: {dropped} of {active} active identities dropped \
+        "Mass disconnect {} UTC: {dropped} of {active} active identities dropped \
          ({code_words}){side}{recovery_words}",
-        start.format("%Y-%m-%d %H:%M"),
-        end.format(end_format),
+        span_words(start, end),
     );
     let action = if concentrated {
         "Look at the network of those address ranges at that time (site power, ISP, \

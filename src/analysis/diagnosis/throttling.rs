@@ -4,7 +4,8 @@
 //! tier advice rather than a high row per device. When the throttling follows a mass
 //! disconnect and the devices retry within seconds, it is a reconnect storm.
 
-use super::insight::{Evidence, Insight, InsightKind, code_counts, sample_times};
+use super::incident::Hit;
+use super::insight::{Evidence, Insight, InsightKind, code_counts, sample_times, span_words};
 use super::mass::FleetDevice;
 use crate::model::Severity;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -30,14 +31,6 @@ pub fn is_throttling(code: u32) -> bool {
         code,
         429_001 | 429_002 | 429_003 | 403_002 | 403_005 | 503_008
     )
-}
-
-/// One record that hit a limit.
-#[derive(Debug, Clone, Copy)]
-struct Hit {
-    time: DateTime<Utc>,
-    device: usize,
-    code: u32,
 }
 
 /// Throttling episodes in time order; `mass` are the fleet's mass disconnects.
@@ -94,15 +87,9 @@ fn insight(devices: &[FleetDevice<'_>], hits: &[Hit], mass: &[Insight]) -> Optio
             m.start.format("%H:%M")
         )
     });
-    let end_format = if start.date_naive() == end.date_naive() {
-        "%H:%M"
-    } else {
-        "%Y-%m-%d %H:%M"
-    };
     let summary = format!(
-        "Throttling {}-{} UTC: {} on {} identit{} (peak {peak}/min){storm_words}",
-        start.format("%Y-%m-%d %H:%M"),
-        end.format(end_format),
+        "Throttling {} UTC: {} on {} identit{} (peak {peak}/min){storm_words}",
+        span_words(start, end),
         words.join(", "),
         identities.len(),
         if identities.len() == 1 { "y" } else { "ies" },
