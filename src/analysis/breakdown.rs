@@ -12,7 +12,8 @@ const KEPT: usize = 10;
 
 /// The breakdown of `drops` (per identity, the indices of its drops in its events).
 pub fn breakdown(devices: &[FleetDevice<'_>], drops: &[Vec<usize>]) -> Breakdown {
-    let mut per_hour: BTreeMap<i64, u64> = BTreeMap::new();
+    // Hours are few; a hashed count per hour is sorted once at the end.
+    let mut per_hour: rustc_hash::FxHashMap<i64, u64> = rustc_hash::FxHashMap::default();
     let mut by_sdk: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
     let mut by_protocol: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
     let mut most: Vec<IdentityDrops> = Vec::new();
@@ -53,6 +54,8 @@ pub fn breakdown(devices: &[FleetDevice<'_>], drops: &[Vec<usize>]) -> Breakdown
     Breakdown {
         drops: drops.iter().map(|d| d.len() as u64).sum(),
         per_hour: per_hour
+            .into_iter()
+            .collect::<BTreeMap<i64, u64>>()
             .into_iter()
             .filter_map(|(hour, drops)| {
                 Some(HourDrops {

@@ -21,10 +21,15 @@ use super::thresholds::Thresholds;
 use crate::analysis::event::{Addresses, Event, elapsed};
 use crate::model::Severity;
 use chrono::{DateTime, TimeDelta, Utc};
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 
 /// At most this many identities are named.
 const IDS_KEPT: usize = 20;
+
+/// Logs spanning up to this many minutes (a month) count their drops per minute in a
+/// list; longer ones in a map.
+const MINUTES_COUNTED: usize = 31 * 24 * 60;
 
 /// What the fleet passes know of one identity.
 #[derive(Debug, Clone, Copy)]
@@ -95,40 +100,47 @@ pub fn mass_disconnects(
     addresses: &Addresses,
     t: &Thresholds,
 ) -> Vec<Insight> {
-    let mut hits: Vec<(Hit, usize)> = per_device
-        .iter()
-        .enumerate()
-        .flat_map(|(device, indices)| {
-            let events = devices[device].events;
-            indices.iter().filter_map(move |&index| {
-                let event = events.get(index)?;
-                Some((
-                    Hit {
-                        time: event.time,
-                        device,
-                        code: event.code.unwrap_or(0),
-                    },
-                    index,
-                ))
-            })
-        })
-        .collect();
     // Only minutes with enough drops around them can hold a window of enough identities,
     // enough being the share of those around then: a count per minute, without sorting
     // every drop of the fleet, leaves the few drops that can.
-    let presence = Presence::of(devices);
-    let minute = |h: &Hit| h.time.timestamp().div_euclid(60);
-    let mut per_minute: rustc_hash::FxHashMap<i64, u64> = rustc_hash::FxHashMap::default();
-    for (hit, _) in &hits {
-        *per_minute.entry(minute(hit)).or_default() += 1;
+    let minute_of = |device: usize, index: usize| {
+        devices
+            .get(device)
+            .and_then(|d| d.events.get(index))
+            .map(|e| e.time.timestamp().div_euclid(60))
+    };
+    // Every drop of the fleet once, on every core.
+    let minutes: Vec<i64> = per_device
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(device, indices)| {
+            indices.iter().filter_map(move |&i| minute_of(device, i))
+        })
+        .collect();
+    let (Some(&first), Some(&last)) = (minutes.iter().min(), minutes.iter().max()) else {
+        return Vec::new();
+    };
+    // A day is 1,440 minutes; a log spanning years is counted in a map instead.
+    let span = usize::try_from(last - first + 1).unwrap_or(usize::MAX);
+    let mut dense = vec![0u64; if span <= MINUTES_COUNTED { span } else { 0 }];
+    let mut sparse: rustc_hash::FxHashMap<i64, u64> = rustc_hash::FxHashMap::default();
+    for &minute in &minutes {
+        match dense.get_mut(usize::try_from(minute - first).unwrap_or(usize::MAX)) {
+            Some(count) => *count += 1,
+            None => *sparse.entry(minute).or_default() += 1,
+        }
     }
+    let count = |m: i64| -> u64 {
+        usize::try_from(m - first)
+            .ok()
+            .and_then(|i| dense.get(i).copied())
+            .or_else(|| sparse.get(&m).copied())
+            .unwrap_or(0)
+    };
+    let presence = Presence::of(devices);
     // A window of `mass_window` from a hit in minute m ends before minute m + reach + 1.
     let reach = t.mass_window.num_minutes().max(0) + 1;
-    let around = |m: i64| -> u64 {
-        (m - reach..=m + reach)
-            .map(|k| per_minute.get(&k).copied().unwrap_or(0))
-            .sum()
-    };
+    let around = |m: i64| -> u64 { (m - reach..=m + reach).map(count).sum() };
     // Every window holding a drop of minute m holds that drop's instant, so the
     // identities around at the minute's start and end bound from below those the window
     // counts (identities come and go at their first and last events, rarely within it).
@@ -141,12 +153,39 @@ pub fn mass_disconnects(
         t.mass_min_devices
             .max((t.mass_min_share * fewest as f64).ceil() as u64)
     };
-    let possible: rustc_hash::FxHashSet<i64> = per_minute
-        .keys()
-        .copied()
-        .filter(|&m| around(m) >= need(m))
+    let mut possible: rustc_hash::FxHashSet<i64> = rustc_hash::FxHashSet::default();
+    for m in (0..dense.len())
+        .map(|i| first + i as i64)
+        .chain(sparse.keys().copied())
+    {
+        if count(m) > 0 && around(m) >= need(m) {
+            possible.insert(m);
+        }
+    }
+    if possible.is_empty() {
+        return Vec::new();
+    }
+    let mut hits: Vec<(Hit, usize)> = per_device
+        .iter()
+        .enumerate()
+        .flat_map(|(device, indices)| {
+            let events = devices[device].events;
+            let possible = &possible;
+            indices.iter().filter_map(move |&index| {
+                let event = events.get(index)?;
+                possible
+                    .contains(&event.time.timestamp().div_euclid(60))
+                    .then_some((
+                        Hit {
+                            time: event.time,
+                            device,
+                            code: event.code.unwrap_or(0),
+                        },
+                        index,
+                    ))
+            })
+        })
         .collect();
-    hits.retain(|(hit, _)| possible.contains(&minute(hit)));
     hits.sort_unstable_by_key(|(h, index)| (h.time, h.device, *index));
     let plain: Vec<Hit> = hits.iter().map(|(h, _)| *h).collect();
     let window = t.mass_window.max(TimeDelta::seconds(1));

@@ -9,6 +9,7 @@ use super::insight::{Evidence, Insight, InsightKind, code_counts, sample_times, 
 use super::mass::FleetDevice;
 use crate::model::Severity;
 use chrono::{DateTime, TimeDelta, Utc};
+use rayon::prelude::*;
 use std::collections::BTreeSet;
 
 /// Throttling records further apart than this make separate episodes.
@@ -35,10 +36,11 @@ pub fn is_throttling(code: u32) -> bool {
 
 /// Throttling episodes in time order; `mass` are the fleet's mass disconnects.
 pub fn throttling(devices: &[FleetDevice<'_>], mass: &[Insight]) -> Vec<Insight> {
+    // Every event of the fleet is looked at: on every core.
     let mut hits: Vec<Hit> = devices
-        .iter()
+        .par_iter()
         .enumerate()
-        .flat_map(|(device, d)| {
+        .flat_map_iter(|(device, d)| {
             d.events.iter().filter_map(move |e| {
                 let code = e.code.filter(|&c| is_throttling(c))?;
                 Some(Hit {
