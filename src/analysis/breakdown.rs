@@ -16,8 +16,9 @@ pub fn breakdown(devices: &[FleetDevice<'_>], drops: &[Vec<usize>]) -> Breakdown
     let mut per_hour: rustc_hash::FxHashMap<i64, u64> = rustc_hash::FxHashMap::default();
     let mut by_sdk: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
     let mut by_protocol: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
-    let mut most: Vec<IdentityDrops> = Vec::new();
-    for (device, indices) in devices.iter().zip(drops) {
+    // Drops and place of each identity that dropped; named only once chosen.
+    let mut most: Vec<(u64, usize)> = Vec::new();
+    for (place, (device, indices)) in devices.iter().zip(drops).enumerate() {
         if indices.is_empty() {
             continue;
         }
@@ -40,17 +41,24 @@ pub fn breakdown(devices: &[FleetDevice<'_>], drops: &[Vec<usize>]) -> Breakdown
             entry.0 += count;
             entry.1 += 1;
         }
-        most.push(IdentityDrops {
-            identity: device.name.to_string(),
-            drops: count,
-        });
+        most.push((count, place));
     }
-    most.sort_by(|a, b| {
-        b.drops
-            .cmp(&a.drops)
-            .then_with(|| a.identity.cmp(&b.identity))
-    });
-    most.truncate(KEPT);
+    let by_drops = |a: &(u64, usize), b: &(u64, usize)| {
+        b.0.cmp(&a.0)
+            .then_with(|| devices[a.1].name.cmp(devices[b.1].name))
+    };
+    if most.len() > KEPT {
+        most.select_nth_unstable_by(KEPT, by_drops);
+        most.truncate(KEPT);
+    }
+    most.sort_by(by_drops);
+    let most: Vec<IdentityDrops> = most
+        .iter()
+        .map(|&(drops, place)| IdentityDrops {
+            identity: devices[place].name.to_string(),
+            drops,
+        })
+        .collect();
     Breakdown {
         drops: drops.iter().map(|d| d.len() as u64).sum(),
         per_hour: per_hour

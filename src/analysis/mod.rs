@@ -381,15 +381,20 @@ fn diagnose(
         )
         .collect();
     let drops: Vec<Vec<usize>> = fleet_devices.par_iter().map(diagnosis::drops).collect();
-    let mass = diagnosis::mass_disconnects(
-        &fleet_devices,
-        &drops,
-        &incidents,
-        fleet_context.addresses,
-        thresholds,
+    let ((mass, throttling), breakdown) = rayon::join(
+        || {
+            let mass = diagnosis::mass_disconnects(
+                &fleet_devices,
+                &drops,
+                &incidents,
+                fleet_context.addresses,
+                thresholds,
+            );
+            let throttling = diagnosis::throttling(&fleet_devices, &mass);
+            (mass, throttling)
+        },
+        || breakdown::breakdown(&fleet_devices, &drops),
     );
-    let throttling = diagnosis::throttling(&fleet_devices, &mass);
-    let breakdown = breakdown::breakdown(&fleet_devices, &drops);
     drop(fleet_devices);
     let mut insights = incidents;
     insights.extend(mass);
