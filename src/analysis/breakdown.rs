@@ -2,7 +2,7 @@
 //! identities that drop most. A drop is a lost connection that nothing benign explains
 //! (see the mass disconnect detector), counted once however many records it left.
 
-use super::diagnosis::FleetDevice;
+use super::diagnosis::{Dropped, FleetDevice};
 use crate::report::{Breakdown, GroupDrops, HourDrops, IdentityDrops};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 /// At most this many groups and identities are listed, most drops first.
 const KEPT: usize = 10;
 
-/// The breakdown of `drops` (per identity, the indices of its drops in its events).
-pub fn breakdown(devices: &[FleetDevice<'_>], drops: &[Vec<usize>]) -> Breakdown {
+/// The breakdown of `drops` (per identity, its drops).
+pub fn breakdown(devices: &[FleetDevice<'_>], drops: &[Vec<Dropped>]) -> Breakdown {
     // Hours are few; a hashed count per hour is sorted once at the end.
     let mut per_hour: rustc_hash::FxHashMap<i64, u64> = rustc_hash::FxHashMap::default();
     let mut by_sdk: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
@@ -22,12 +22,8 @@ pub fn breakdown(devices: &[FleetDevice<'_>], drops: &[Vec<usize>]) -> Breakdown
         if indices.is_empty() {
             continue;
         }
-        for &index in indices {
-            if let Some(event) = device.events.get(index) {
-                *per_hour
-                    .entry(event.time.timestamp().div_euclid(3600))
-                    .or_default() += 1;
-            }
+        for dropped in indices {
+            *per_hour.entry(dropped.minute.div_euclid(60)).or_default() += 1;
         }
         let count = indices.len() as u64;
         let sdk = device
@@ -121,7 +117,17 @@ mod tests {
             device("a", &a[..], &none_a[..], Some("C/1.9.0 (ThreadX)")),
             device("b", &b[..], &none_b[..], None),
         ];
-        let found = breakdown(&devices, &[vec![0, 1, 2], vec![0]]);
+        let dropped =
+            |events: &[crate::analysis::event::Event], indices: &[usize]| -> Vec<Dropped> {
+                indices
+                    .iter()
+                    .map(|&index| Dropped {
+                        index,
+                        minute: events[index].time.timestamp().div_euclid(60),
+                    })
+                    .collect()
+            };
+        let found = breakdown(&devices, &[dropped(&a, &[0, 1, 2]), dropped(&b, &[0])]);
         assert_eq!(found.drops, 4);
         let hours: Vec<(String, u64)> = found
             .per_hour

@@ -380,7 +380,8 @@ fn diagnose(
             },
         )
         .collect();
-    let drops: Vec<Vec<usize>> = fleet_devices.par_iter().map(diagnosis::drops).collect();
+    let drops: Vec<Vec<diagnosis::Dropped>> =
+        fleet_devices.par_iter().map(diagnosis::drops).collect();
     let ((mass, throttling), breakdown) = rayon::join(
         || {
             let mass = diagnosis::mass_disconnects(

@@ -21,7 +21,6 @@ use super::thresholds::Thresholds;
 use crate::analysis::event::{Addresses, Event, elapsed};
 use crate::model::Severity;
 use chrono::{DateTime, TimeDelta, Utc};
-use rayon::prelude::*;
 use std::collections::BTreeMap;
 
 /// At most this many identities are named.
@@ -53,9 +52,18 @@ pub fn is_server_side(code: u32) -> bool {
     matches!(code, 500_000..=599_999 | 400_029 | 400_030 | 404_012)
 }
 
+/// A drop that counts, and the minute it fell in (seconds since 1970 over 60), found
+/// once where the device's events are read in order rather than again from afar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dropped {
+    /// Its place among the device's events.
+    pub index: usize,
+    pub minute: i64,
+}
+
 /// The drops of one identity that count: the first drop after a connect (every error
 /// disconnect on an export without connects), unless something benign explains it.
-pub fn drops(device: &FleetDevice<'_>) -> Vec<usize> {
+pub fn drops(device: &FleetDevice<'_>) -> Vec<Dropped> {
     let mut found = Vec::new();
     let mut connected = true;
     let mut last: Option<DateTime<Utc>> = None;
@@ -82,7 +90,10 @@ pub fn drops(device: &FleetDevice<'_>) -> Vec<usize> {
                 last.is_none_or(|last| elapsed(event.time, last) > TimeDelta::seconds(5))
             };
             if new {
-                found.push(index);
+                found.push(Dropped {
+                    index,
+                    minute: event.time.timestamp().div_euclid(60),
+                });
             }
             connected = false;
             last = Some(event.time);
@@ -95,7 +106,7 @@ pub fn drops(device: &FleetDevice<'_>) -> Vec<usize> {
 /// `incidents` are the hub incidents: a cluster of drops during one is its story.
 pub fn mass_disconnects(
     devices: &[FleetDevice<'_>],
-    per_device: &[Vec<usize>],
+    per_device: &[Vec<Dropped>],
     incidents: &[Insight],
     addresses: &Addresses,
     t: &Thresholds,
@@ -103,20 +114,7 @@ pub fn mass_disconnects(
     // Only minutes with enough drops around them can hold a window of enough identities,
     // enough being the share of those around then: a count per minute, without sorting
     // every drop of the fleet, leaves the few drops that can.
-    let minute_of = |device: usize, index: usize| {
-        devices
-            .get(device)
-            .and_then(|d| d.events.get(index))
-            .map(|e| e.time.timestamp().div_euclid(60))
-    };
-    // Every drop of the fleet once, on every core.
-    let minutes: Vec<i64> = per_device
-        .par_iter()
-        .enumerate()
-        .flat_map_iter(|(device, indices)| {
-            indices.iter().filter_map(move |&i| minute_of(device, i))
-        })
-        .collect();
+    let minutes: Vec<i64> = per_device.iter().flatten().map(|d| d.minute).collect();
     let (Some(&first), Some(&last)) = (minutes.iter().min(), minutes.iter().max()) else {
         return Vec::new();
     };
@@ -168,22 +166,23 @@ pub fn mass_disconnects(
     let mut hits: Vec<(Hit, usize)> = per_device
         .iter()
         .enumerate()
-        .flat_map(|(device, indices)| {
+        .flat_map(|(device, dropped)| {
             let events = devices[device].events;
             let possible = &possible;
-            indices.iter().filter_map(move |&index| {
-                let event = events.get(index)?;
-                possible
-                    .contains(&event.time.timestamp().div_euclid(60))
-                    .then_some((
+            dropped
+                .iter()
+                .filter(move |d| possible.contains(&d.minute))
+                .filter_map(move |d| {
+                    let event = events.get(d.index)?;
+                    Some((
                         Hit {
                             time: event.time,
                             device,
                             code: event.code.unwrap_or(0),
                         },
-                        index,
+                        d.index,
                     ))
-            })
+                })
         })
         .collect();
     hits.sort_unstable_by_key(|(h, index)| (h.time, h.device, *index));
@@ -594,7 +593,7 @@ mod tests {
                 sdk_version: None,
             })
             .collect();
-        let drops: Vec<Vec<usize>> = devices.iter().map(drops).collect();
+        let drops: Vec<Vec<Dropped>> = devices.iter().map(drops).collect();
         mass_disconnects(
             &devices,
             &drops,

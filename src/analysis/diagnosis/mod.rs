@@ -27,7 +27,7 @@ pub use curve::{Curve, CurveDrop, CurveMark, CurvePoint, connected_curve};
 pub use device::{DeviceContext, DeviceDiagnosis, diagnose_device};
 pub use incident::{hub_incidents, in_incident};
 pub use insight::{CodeCount, Evidence, Insight, InsightKind};
-pub use mass::{FleetDevice, drops, is_server_side, mass_disconnects};
+pub use mass::{Dropped, FleetDevice, drops, is_server_side, mass_disconnects};
 pub use thresholds::Thresholds;
 pub use throttling::{is_throttling, throttling};
 
