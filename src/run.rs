@@ -368,8 +368,28 @@ fn tell_problems(analyzer: &Analyzer, err: &mut dyn Write) -> std::io::Result<()
 }
 
 fn explain(code: &str, json: bool, out: &mut dyn Write) -> Result<()> {
+    // A name (`IotHubUnauthorized`, any case) stands for its code.
+    let named = rules::by_name(code);
+    let code = match named.as_slice() {
+        [info] => info.code.to_string(),
+        _ => code.to_string(),
+    };
+    let code = code.as_str();
     let Some(explanation) = rules::explain(code) else {
-        bail!("{code:?} is not an IoT Hub error code (expected digits such as 404104)");
+        let near: Vec<String> = rules::nearest(code, 3)
+            .iter()
+            .map(|info| format!("{} {}", info.code, info.name))
+            .collect();
+        let hint = if near.is_empty() {
+            String::new()
+        } else {
+            format!("; did you mean {}?", near.join(", "))
+        };
+        bail!(
+            "{:?} is not an IoT Hub error code or name (expected digits such as 404104, or a \
+             name such as DeviceConnectionClosedRemotely){hint}",
+            crate::report::escape::terminal(code)
+        );
     };
     if json {
         report::codes::render_explanation_json(&explanation, out)?;

@@ -458,6 +458,22 @@ fn explain_classifies_an_unknown_code_by_its_family() {
 }
 
 #[test]
+fn explain_takes_names_in_any_case_and_suggests_near_misses() {
+    triage()
+        .args(["explain", "devicecONNECTIONclosedremotely"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("404104"));
+    triage()
+        .args(["explain", "DeviceConectionClosedRemotly"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "did you mean 404104 DeviceConnectionClosedRemotely",
+        ));
+}
+
+#[test]
 fn codes_lists_every_documented_code_in_order() {
     let output = triage()
         .args(["codes", "--format", "json"])

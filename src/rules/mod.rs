@@ -97,6 +97,43 @@ pub fn lookup(code: u32) -> Option<&'static CodeInfo> {
         .map(|index| &CODES[index])
 }
 
+/// The codes whose name is `name`, ignoring case: `iothubunauthorized` is 401003.
+pub fn by_name(name: &str) -> Vec<&'static CodeInfo> {
+    let name = name.trim();
+    CODES
+        .iter()
+        .filter(|info| info.name.eq_ignore_ascii_case(name))
+        .collect()
+}
+
+/// Up to `count` codes nearest to `text`, nearest first: by the edit distance (a swap of
+/// two neighbours counting once) of their number when `text` is digits, of their name
+/// otherwise. Only those close enough to be a slip of the keyboard (a third of the text's
+/// length, at least 2 edits) are offered.
+pub fn nearest(text: &str, count: usize) -> Vec<&'static CodeInfo> {
+    let text = text.trim().to_ascii_lowercase();
+    let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    let limit = (text.chars().count() / 3).max(2);
+    let mut scored: Vec<(usize, &'static CodeInfo)> = CODES
+        .iter()
+        .map(|info| {
+            let against = if digits {
+                info.code.to_string()
+            } else {
+                info.name.to_ascii_lowercase()
+            };
+            (strsim::osa_distance(&text, &against), info)
+        })
+        .filter(|(distance, _)| *distance <= limit)
+        .collect();
+    scored.sort_by_key(|(distance, info)| (*distance, info.code));
+    scored
+        .into_iter()
+        .take(count)
+        .map(|(_, info)| info)
+        .collect()
+}
+
 /// Explains a `ResultType` string: the table entry, or a classification by the HTTP
 /// family (the first three digits) flagged as unknown. `None` when it is not numeric.
 pub fn explain(code: &str) -> Option<Explanation> {
@@ -232,6 +269,24 @@ pub const DOC_ERROR_CODES: &str =
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn codes_are_found_by_name_whatever_the_case_and_near_misses_are_offered() {
+        let found: Vec<u32> = by_name("iothubunauthorized")
+            .iter()
+            .map(|i| i.code)
+            .collect();
+        assert_eq!(found, [401_003]);
+        assert!(by_name("NoSuchName").is_empty());
+        let near: Vec<u32> = nearest("DeviceConectionClosedRemotly", 3)
+            .iter()
+            .map(|i| i.code)
+            .collect();
+        assert_eq!(near.first(), Some(&404_104));
+        let near: Vec<u32> = nearest("404140", 3).iter().map(|i| i.code).collect();
+        assert!(near.contains(&404_104), "{near:?}");
+        assert!(nearest("zzzzzzzzzzzzzzzz", 3).is_empty());
+    }
 
     #[test]
     fn table_is_sorted_and_unique() {
