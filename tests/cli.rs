@@ -458,6 +458,20 @@ fn explain_classifies_an_unknown_code_by_its_family() {
 }
 
 #[test]
+fn a_date_alone_as_since_and_until_is_that_whole_day() {
+    let day = analyze_json(&[
+        "fixtures/shapes/PT1H.json",
+        "--since",
+        "2026-03-02",
+        "--until",
+        "2026-03-02",
+    ]);
+    assert_eq!(day["summary"]["records_analyzed"], 11);
+    let before = analyze_json(&["fixtures/shapes/PT1H.json", "--until", "2026-03-01"]);
+    assert_eq!(before["summary"]["records_analyzed"], 0);
+}
+
+#[test]
 fn explain_takes_names_in_any_case_and_suggests_near_misses() {
     triage()
         .args(["explain", "devicecONNECTIONclosedremotely"])

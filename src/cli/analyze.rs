@@ -4,7 +4,7 @@
 use super::thresholds::ThresholdArgs;
 use super::values::{
     ColorArg, DateOrderArg, FormatArg, InputFormatArg, LevelArg, SeverityArg, parse_output,
-    parse_size, parse_threads, parse_time, parse_tz,
+    parse_size, parse_threads, parse_time, parse_tz, parse_until,
 };
 use crate::analysis::Filter;
 use crate::config::{AnalyzeConfig, Gate, Output, ReportFormat};
@@ -107,15 +107,18 @@ pub struct FilterArgs {
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub since: Option<DateTime<Utc>>,
 
-    /// Only records before this time: RFC 3339, a date, or a duration ago (30m).
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    /// Only records before this time: RFC 3339, a duration ago (30m), or a date, which
+    /// ends with its day (`--since 2026-03-02 --until 2026-03-02` is that day).
+    #[arg(long, value_name = "TIME", value_parser = parse_until)]
     pub until: Option<DateTime<Utc>>,
 
-    /// Only records with this ResultType (connects have none, so they are left out too). Repeatable.
+    /// Show only the identities with a record of this ResultType, each with its whole
+    /// diagnosis (the records are all analyzed). Repeatable.
     #[arg(long, value_name = "CODE")]
     pub code: Vec<String>,
 
-    /// Only records with this level. Repeatable.
+    /// Show only the identities with a record of this level, each with its whole
+    /// diagnosis. Repeatable.
     #[arg(long, value_enum)]
     pub level: Vec<LevelArg>,
 

@@ -2,7 +2,7 @@
 //! `analyze` takes, resolved into [`KqlOptions`].
 
 use super::thresholds::ThresholdArgs;
-use super::values::{parse_duration, parse_time};
+use super::values::{parse_duration, parse_time, parse_until};
 use crate::kql::{KqlOptions, Source};
 use chrono::{DateTime, TimeDelta, Utc};
 use clap::Args;
@@ -33,8 +33,9 @@ pub struct KqlArgs {
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub since: Option<DateTime<Utc>>,
 
-    /// Only records before this time: RFC 3339, a date, or a duration ago (30m).
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    /// Only records before this time: RFC 3339, a duration ago (30m), or a date, which
+    /// ends with its day (`--since 2026-03-02 --until 2026-03-02` is that day).
+    #[arg(long, value_name = "TIME", value_parser = parse_until)]
     pub until: Option<DateTime<Utc>>,
 
     /// Only records of this last span before the query runs, e.g. 1d (`ago()` in the

@@ -186,6 +186,23 @@ pub fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
     parse_time_at(text, Utc::now())
 }
 
+/// The end of a time range: as [`parse_time`], but a date alone ends with its day, so
+/// that `--since 2026-03-02 --until 2026-03-02` is that whole day.
+pub fn parse_until(text: &str) -> Result<DateTime<Utc>, String> {
+    parse_until_at(text, Utc::now())
+}
+
+fn parse_until_at(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    match NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
+        Ok(date) => date
+            .succ_opt()
+            .and_then(|next| next.and_hms_opt(0, 0, 0))
+            .map(|end| end.and_utc())
+            .ok_or_else(|| format!("{text:?} is the last day that can be written")),
+        Err(_) => parse_time_at(text, now),
+    }
+}
+
 fn parse_time_at(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
     if let Some(time) = parse_rfc3339(text) {
         return Ok(time);
@@ -293,6 +310,25 @@ mod tests {
         assert!(
             parse_time_at("300000y", now).is_err(),
             "a duration further back than chrono's range is refused, not a panic"
+        );
+    }
+
+    #[test]
+    fn a_date_alone_ends_a_range_with_its_day() {
+        let now: DateTime<Utc> = "2026-11-26T12:00:00Z".parse().expect("time");
+        let at = |s: &str| s.parse::<DateTime<Utc>>().expect("time");
+        assert_eq!(
+            parse_until_at("2026-03-02", now),
+            Ok(at("2026-03-03T00:00:00Z"))
+        );
+        assert_eq!(
+            parse_until_at("2026-03-02T09:00:00Z", now),
+            Ok(at("2026-03-02T09:00:00Z"))
+        );
+        assert_eq!(parse_until_at("2h", now), Ok(at("2026-11-26T10:00:00Z")));
+        assert_eq!(
+            parse_until_at("2026-12-31", now),
+            Ok(at("2027-01-01T00:00:00Z"))
         );
     }
 
