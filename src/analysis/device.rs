@@ -146,8 +146,9 @@ impl DeviceState {
         filter.shows_identity(codes, self.levels)
     }
 
-    /// What its diagnosis needs: whether its inputs log successful connects, its SDK.
-    pub fn context<'a>(&self, fleet: &Fleet<'a>) -> DeviceContext<'a> {
+    /// What its diagnosis needs: whether its inputs log successful connects, its SDK, and
+    /// whether it is a module identity.
+    pub fn context<'a>(&self, fleet: &Fleet<'a>, module: bool) -> DeviceContext<'a> {
         // An input with successful connects logs them for all its devices.
         let connects_logged = fleet
             .with_connects
@@ -159,7 +160,7 @@ impl DeviceState {
             log_end: fleet.log_end,
             connects_logged,
             sdk_version: self.sdk_version.map(|(_, id)| fleet.labels.name(id)),
-            module: false,
+            module,
         }
     }
 

@@ -330,6 +330,10 @@ fn diagnose(
         .map(|(name, (_, state))| (name.as_str(), state.events()))
         .collect();
     let timelines: Vec<&[event::Event]> = fleet.iter().map(|(_, events)| *events).collect();
+    let contexts: Vec<diagnosis::DeviceContext<'_>> = states
+        .par_iter()
+        .map(|(key, state)| state.context(fleet_context, key.module_id.is_some()))
+        .collect();
     // The fleet-wide passes and the per-device diagnoses read the same events and need
     // nothing of each other: run them side by side, devices shared among the cores.
     let (incidents, (curve, diagnoses)) = rayon::join(
@@ -345,12 +349,11 @@ fn diagnose(
                     }
                 },
                 || {
-                    states
+                    timelines
                         .par_iter()
-                        .map(|(key, state)| {
-                            let mut context = state.context(fleet_context);
-                            context.module = key.module_id.is_some();
-                            diagnosis::diagnose_device(state.events(), &context, thresholds)
+                        .zip(&contexts)
+                        .map(|(events, context)| {
+                            diagnosis::diagnose_device(events, context, thresholds)
                         })
                         .collect::<Vec<_>>()
                 },
@@ -359,10 +362,6 @@ fn diagnose(
     );
     // Mass disconnects and throttling need each device's diagnosis: a renewal a whole
     // fleet does at once is no outage.
-    let contexts: Vec<_> = states
-        .iter()
-        .map(|(_, state)| state.context(fleet_context))
-        .collect();
     let fleet_devices: Vec<diagnosis::FleetDevice<'_>> = fleet
         .iter()
         .zip(&diagnoses)

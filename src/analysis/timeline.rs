@@ -64,8 +64,7 @@ impl Analyzer {
         let Some(state) = self.devices.get(key) else {
             return Err(Vec::new());
         };
-        let mut context = state.context(&fleet);
-        context.module = key.module_id.is_some();
+        let context = state.context(&fleet, key.module_id.is_some());
         let expected = diagnosis::diagnose_device(&events, &context, &self.thresholds).expected();
         let mut lines = describe(&events, &expected, &self.addresses);
         let report = self.finish();

@@ -14,6 +14,7 @@ use super::thresholds::Thresholds;
 use crate::analysis::event::Event;
 use crate::model::Severity;
 use chrono::{DateTime, TimeDelta, Utc};
+use rayon::prelude::*;
 use std::ops::Range;
 
 /// At most this many device ids are listed per incident.
@@ -42,22 +43,7 @@ fn is_hit(code: u32) -> bool {
 /// Incidents in time order. Each element of `devices` is a device's display id and its
 /// events sorted by [`Event::order_key`].
 pub fn hub_incidents(devices: &[(&str, &[Event])], t: &Thresholds) -> Vec<Insight> {
-    let mut hits: Vec<Hit> = devices
-        .iter()
-        .enumerate()
-        .flat_map(|(device, (_, events))| {
-            events.iter().filter_map(move |e| {
-                let code = e.code.filter(|&c| is_hit(c))?;
-                Some(Hit {
-                    time: e.time,
-                    device,
-                    code,
-                })
-            })
-        })
-        .collect();
-    hits.sort_by_key(|h| (h.time, h.device));
-
+    let hits = code_hits(devices.par_iter().map(|(_, events)| *events), is_hit);
     clusters(
         devices,
         &hits,
@@ -106,6 +92,29 @@ pub(super) fn clusters(
         .zip(active)
         .map(|((_, range), active)| (range, active))
         .collect()
+}
+
+/// Every event of the fleet whose code `keep` selects, in time order (then device), the
+/// devices' events looked at on every core. `devices` yields each device's events.
+pub(super) fn code_hits<'a>(
+    devices: impl IndexedParallelIterator<Item = &'a [Event]>,
+    keep: fn(u32) -> bool,
+) -> Vec<Hit> {
+    let mut hits: Vec<Hit> = devices
+        .enumerate()
+        .flat_map_iter(|(device, events)| {
+            events.iter().filter_map(move |e| {
+                let code = e.code.filter(|&c| keep(c))?;
+                Some(Hit {
+                    time: e.time,
+                    device,
+                    code,
+                })
+            })
+        })
+        .collect();
+    hits.sort_by_key(|h| (h.time, h.device));
+    hits
 }
 
 /// Whether `time` falls within one of the incidents (first to last hit, inclusive).
@@ -204,7 +213,7 @@ fn active_in_windows(
 
 /// The events (in time order) in `[start, end)`: most of a fleet's events are far from
 /// its incidents, and two binary searches per device pass them over.
-pub(super) fn during(events: &[Event], start: DateTime<Utc>, end: DateTime<Utc>) -> &[Event] {
+fn during(events: &[Event], start: DateTime<Utc>, end: DateTime<Utc>) -> &[Event] {
     let from = events.partition_point(|e| e.time < start);
     let to = events.partition_point(|e| e.time < end);
     events.get(from..to.max(from)).unwrap_or_default()

@@ -13,7 +13,7 @@
 //! address ranges, and how the fleet recovered: when half and nine in ten were back, and
 //! which never came back.
 
-use super::incident::{Hit, during, hit_windows, merge};
+use super::incident::{Hit, hit_windows, merge};
 use super::insight::{
     Evidence, Insight, InsightKind, code_counts, duration_words, sample_times, span_words,
 };
@@ -213,7 +213,7 @@ pub fn mass_disconnects(
             if server * 2 >= cluster.len() || during_incident {
                 return None;
             }
-            let active = active(devices, span.start, span.end);
+            let active = presence.between(span.start, span.end);
             let dropped = distinct(cluster);
             let share = (t.mass_min_share * active as f64).ceil() as u64;
             if (dropped as u64) < t.mass_min_devices.max(share) {
@@ -273,28 +273,6 @@ fn distinct(cluster: &[(Hit, usize)]) -> usize {
     devices.sort_unstable();
     devices.dedup();
     devices.len()
-}
-
-/// Identities connected at `start` or with an event in `[start, end)`: a quiet device
-/// that stays connected logs nothing, and still counts. Connected at `start` means its
-/// last event before is a successful connect, or its first event from then on is a
-/// disconnect (a connection was up).
-fn active(devices: &[FleetDevice<'_>], start: DateTime<Utc>, end: DateTime<Utc>) -> u64 {
-    devices
-        .iter()
-        .filter(|device| {
-            let events = device.events;
-            if !during(events, start, end).is_empty() {
-                return true;
-            }
-            let from = events.partition_point(|e| e.time < start);
-            let before = from.checked_sub(1).and_then(|i| events.get(i));
-            before.is_some_and(Event::is_successful_connect)
-                || events
-                    .get(from)
-                    .is_some_and(|e| e.operation == crate::model::Operation::Disconnect)
-        })
-        .count() as u64
 }
 
 fn insight(

@@ -4,7 +4,7 @@
 //! tier advice rather than a high row per device. When the throttling follows a mass
 //! disconnect and the devices retry within seconds, it is a reconnect storm.
 
-use super::incident::Hit;
+use super::incident::{Hit, code_hits};
 use super::insight::{Evidence, Insight, InsightKind, code_counts, sample_times, span_words};
 use super::mass::FleetDevice;
 use crate::model::Severity;
@@ -36,22 +36,7 @@ pub fn is_throttling(code: u32) -> bool {
 
 /// Throttling episodes in time order; `mass` are the fleet's mass disconnects.
 pub fn throttling(devices: &[FleetDevice<'_>], mass: &[Insight]) -> Vec<Insight> {
-    // Every event of the fleet is looked at: on every core.
-    let mut hits: Vec<Hit> = devices
-        .par_iter()
-        .enumerate()
-        .flat_map_iter(|(device, d)| {
-            d.events.iter().filter_map(move |e| {
-                let code = e.code.filter(|&c| is_throttling(c))?;
-                Some(Hit {
-                    time: e.time,
-                    device,
-                    code,
-                })
-            })
-        })
-        .collect();
-    hits.sort_by_key(|h| (h.time, h.device));
+    let hits = code_hits(devices.par_iter().map(|d| d.events), is_throttling);
     hits.chunk_by(|a, b| b.time - a.time <= EPISODE_GAP)
         .filter_map(|episode| insight(devices, episode, mass))
         .collect()
