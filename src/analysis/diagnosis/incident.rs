@@ -60,7 +60,7 @@ pub fn hub_incidents(devices: &[(&str, &[Event])], t: &Thresholds) -> Vec<Insigh
 /// time holding at least `max(min_devices, ceil(min_share × active devices))` distinct
 /// devices, overlapping windows merged. Each cluster's range of hits and the devices
 /// active in its span.
-pub(super) fn clusters(
+fn clusters(
     devices: &[(&str, &[Event])],
     hits: &[Hit],
     window: TimeDelta,
