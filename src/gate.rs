@@ -2,10 +2,9 @@
 //! `--fail-on`, or more than `--max-findings` (info excluded), counting only findings
 //! that are not in the `--baseline` report when one is given.
 
+use crate::analysis::report::Report;
 use crate::config::Gate;
-use crate::model::Severity;
-use crate::report::Report;
-use crate::report::findings::Finding;
+use crate::model::{Finding, Severity};
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use std::collections::BTreeSet;
@@ -98,11 +97,12 @@ fn read_baseline(path: &Path, limit: u64) -> Result<BTreeSet<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Rule;
 
     fn finding(severity: Severity, fingerprint: &str) -> Finding {
         Finding {
             device: Some("d".into()),
-            rule: "code/404104".into(),
+            rule: Rule::Code("404104".into()),
             severity,
             title: String::new(),
             action: String::new(),

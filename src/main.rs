@@ -42,7 +42,7 @@ fn main() -> ExitCode {
 
 fn fail(message: &str) -> ExitCode {
     // Messages quote file and entry names, which an archive can fill with escapes.
-    let message = iothub_triage::report::escape::terminal(message);
+    let message = iothub_triage::escape::terminal(message);
     let _ = writeln!(io::stderr(), "iothub-triage: error: {message}");
     ExitCode::from(2)
 }

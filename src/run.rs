@@ -2,15 +2,16 @@
 //! the writer it is given, and says on stderr what was skipped or odd. The only module
 //! that writes diagnostics.
 
+use crate::analysis::report::Report;
 use crate::analysis::{Analyzer, DeviceKey};
 use crate::cli::Cli;
 use crate::config::{AnalyzeConfig, Command, Output, ReportFormat};
+use crate::escape::terminal;
 use crate::gate;
 use crate::input::{self, Source, Unit};
 use crate::memory;
-use crate::report::escape::terminal;
 use crate::report::options::RenderOptions;
-use crate::report::{self, Report, table::Style};
+use crate::report::{self, table::Style};
 use crate::rules;
 use crate::synth::{self, FleetSpec, OutputShape};
 use anyhow::{Context, Result, bail};
@@ -388,7 +389,7 @@ fn explain(code: &str, json: bool, out: &mut dyn Write) -> Result<()> {
         bail!(
             "{:?} is not an IoT Hub error code or name (expected digits such as 404104, or a \
              name such as DeviceConnectionClosedRemotely){hint}",
-            crate::report::escape::terminal(code)
+            crate::escape::terminal(code)
         );
     };
     if json {

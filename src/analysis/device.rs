@@ -2,11 +2,11 @@
 
 use super::Fleet;
 use super::coverage::Kind;
-use super::diagnosis::{self, DeviceContext, DeviceDiagnosis, Insight, InsightKind};
+use super::diagnosis::{self, DeviceContext, DeviceDiagnosis, Insight};
 use super::event::{self, AddressId, CodeText, Event, LabelId, MANY_CODE_TEXTS};
+use crate::analysis::report::{DeviceCode, DeviceReport, LastState};
 use crate::memory;
-use crate::model::{Level, Operation, Position, Record, Severity};
-use crate::report::{DeviceCode, DeviceReport, LastState, Location};
+use crate::model::{InsightKind, Level, Location, Operation, Position, Record, Severity};
 use crate::rules;
 use chrono::{DateTime, TimeDelta, Utc};
 use compact_str::CompactString;

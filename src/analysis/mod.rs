@@ -9,30 +9,34 @@ mod devices;
 pub mod diagnosis;
 pub mod event;
 mod filter;
+mod findings;
 mod places;
+pub mod report;
 mod timeline;
 
 use crate::input::{Outcome, Shape, Sink};
 use crate::memory;
-use crate::model::{Position, Record};
-use crate::report::{
-    Breakdown, CodeSummary, Cohort, DeviceReport, FilterCount, InputReport, Problem, Report,
-    SeverityCounts, Summary, Warning,
-};
+use crate::model::{InsightKind, Position, Record};
 use crate::rules;
 use chrono::{DateTime, Utc};
 use coverage::{Coverage, Kind};
 use device::{DeviceState, Interned};
 use devices::Devices;
-use diagnosis::{Curve, Insight, InsightKind, Thresholds};
+use diagnosis::{Curve, Insight, Thresholds};
 use event::{Addresses, Labels};
 use places::Places;
 use rayon::prelude::*;
+use report::{
+    Breakdown, CodeSummary, Cohort, DeviceReport, FilterCount, InputReport, Problem, Report,
+    SeverityCounts, Summary, Warning,
+};
 use std::collections::BTreeMap;
 
 pub use coverage::Coverage as InputCoverage;
 pub use device::DeviceKey;
 pub use filter::Filter;
+pub use findings::findings;
+
 pub use timeline::{Session, Timeline, TimelineEvent};
 
 /// How many problems are kept with their details; the rest are counted.
@@ -285,7 +289,7 @@ impl Analyzer {
             problems: self.problems,
             warnings: self.warnings,
         };
-        report.findings = crate::report::findings::findings(&report);
+        report.findings = findings::findings(&report);
         report
     }
 

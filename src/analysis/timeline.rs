@@ -4,8 +4,8 @@
 use super::diagnosis::{self, Insight};
 use super::event::{Addresses, Event};
 use super::{Analyzer, DeviceKey};
-use crate::model::{Level, Operation};
-use crate::report::{DeviceReport, rfc3339, rfc3339_opt};
+use crate::analysis::report::DeviceReport;
+use crate::model::{Level, Operation, rfc3339, rfc3339_opt};
 use crate::rules;
 use chrono::{DateTime, Utc};
 use serde::Serialize;

@@ -374,7 +374,7 @@ fn progress_bar(size: u64, name: &str) -> ProgressBar {
             .unwrap_or_else(|_| ProgressStyle::default_bar());
     bar.set_style(style);
     // File and entry names are anyone's text: shown, never run by the terminal.
-    bar.set_message(crate::report::escape::terminal(name).into_owned());
+    bar.set_message(crate::escape::terminal(name).into_owned());
     bar
 }
 

@@ -10,9 +10,9 @@
 
 use super::{InputFormat, Options, Outcome, Shape, Sink, Source};
 use crate::analysis::diagnosis::Thresholds;
+use crate::analysis::report::Report;
 use crate::analysis::{Analyzer, Filter};
 use crate::model::Position;
-use crate::report::Report;
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
 use proptest::test_runner::TestCaseError;

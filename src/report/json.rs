@@ -3,7 +3,7 @@
 //! list and the findings, which make most of a large fleet's report, are rendered a
 //! batch at a time on every core and written in order, so the text in hand stays small.
 
-use super::Report;
+use crate::analysis::report::Report;
 use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::ser::{Formatter, Serializer};

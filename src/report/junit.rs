@@ -9,11 +9,10 @@
 //! untrusted string goes through one function, [`xml`], tested on its own. A writer
 //! crate would add a dependency without removing that escaping decision.
 
-use super::escape::xml;
-use super::findings::Finding;
 use super::options::RenderOptions;
-use super::{Location, Report};
-use crate::model::Severity;
+use crate::analysis::report::Report;
+use crate::escape::xml;
+use crate::model::{Finding, Location, Severity};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 

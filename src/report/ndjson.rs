@@ -4,8 +4,8 @@
 //! the report's order (most severe first), so the output is the same from run to run.
 
 use super::options::RenderOptions;
-use super::{Report, findings::Finding};
-use crate::model::Severity;
+use crate::analysis::report::Report;
+use crate::model::{Finding, Severity};
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -93,7 +93,7 @@ mod tests {
         assert_eq!(lines.len(), report.findings.len() + 1);
         for (line, finding) in lines.iter().zip(&report.findings) {
             assert_eq!(line["type"], "finding");
-            assert_eq!(line["rule"], finding.rule.as_str());
+            assert_eq!(line["rule"], finding.rule.to_string());
             assert_eq!(line["fingerprint"], finding.fingerprint.as_str());
         }
         let summary = &lines[lines.len() - 1];

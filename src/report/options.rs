@@ -18,8 +18,8 @@ pub struct RenderOptions {
 #[cfg(test)]
 pub(crate) mod samples {
     use crate::analysis::Analyzer;
+    use crate::analysis::report::Report;
     use crate::input::{self, Source};
-    use crate::report::Report;
     use std::path::PathBuf;
     use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -2,10 +2,10 @@
 //! insights (fleet first, then per device), each device's codes, and what each code
 //! means, once. Width follows the terminal; colour only when asked.
 
-use super::escape::{table_cell, terminal};
-use super::{Breakdown, DeviceCode, DeviceReport, GroupDrops, HourDrops, Report, format_time};
 use crate::analysis::diagnosis::Curve;
-use crate::model::Severity;
+use crate::analysis::report::{Breakdown, DeviceCode, DeviceReport, GroupDrops, HourDrops, Report};
+use crate::escape::{table_cell, terminal};
+use crate::model::{Severity, format_time};
 use crate::rules;
 use chrono::{DateTime, Utc};
 use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table, presets};

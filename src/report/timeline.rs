@@ -1,9 +1,10 @@
 //! `timeline DEVICE`: one device's insights, sessions and events, as tables or JSON.
 
-use super::escape::{table_cell, terminal};
 use super::table::{Style, new_table, severity_cell, span};
-use super::{LastState, format_time};
 use crate::analysis::Timeline;
+use crate::analysis::report::LastState;
+use crate::escape::{table_cell, terminal};
+use crate::model::format_time;
 use comfy_table::Cell;
 use std::io::{self, Write};
 

@@ -15,10 +15,10 @@
 //! A `409002` right after another error of the device is a side effect of a fast
 //! reconnect (see `side_effect`), not a conflict.
 
-use super::insight::{Evidence, Insight, InsightKind, code_counts, sample_times};
+use super::insight::{Evidence, Insight, code_counts, sample_times};
 use super::thresholds::Thresholds;
 use crate::analysis::event::{AddressId, Addresses, Event};
-use crate::model::Severity;
+use crate::model::{InsightKind, Severity};
 use chrono::{DateTime, TimeDelta, Utc};
 use std::collections::BTreeSet;
 

@@ -8,12 +8,10 @@
 //! seen, but every error disconnect ends a connection that was up: each is a drop, the
 //! records of one drop (closes a few seconds apart) counting once.
 
-use super::insight::{
-    Evidence, Insight, InsightKind, code_counts, duration_words, round1, sample_times,
-};
+use super::insight::{Evidence, Insight, code_counts, duration_words, round1, sample_times};
 use super::thresholds::Thresholds;
 use crate::analysis::event::{Event, elapsed};
-use crate::model::{Operation, Severity};
+use crate::model::{InsightKind, Operation, Severity};
 use crate::rules;
 use chrono::{DateTime, TimeDelta, Utc};
 

@@ -26,7 +26,7 @@ mod token_renewal;
 pub use curve::{Curve, CurveDrop, CurveMark, CurvePoint, connected_curve};
 pub use device::{DeviceContext, DeviceDiagnosis, diagnose_device};
 pub use incident::{hub_incidents, in_incident};
-pub use insight::{CodeCount, Evidence, Insight, InsightKind};
+pub use insight::{CodeCount, Evidence, Insight};
 pub use mass::{Dropped, FleetDevice, drops, is_server_side, mass_disconnects};
 pub use thresholds::Thresholds;
 pub use throttling::{is_throttling, throttling};
