@@ -5,29 +5,17 @@ use crate::analysis::diagnosis::Thresholds;
 use crate::analysis::{DeviceKey, Filter};
 use crate::input::{self, Source};
 use crate::model::Severity;
+use crate::report::Format;
 use crate::synth::{FleetSpec, OutputShape};
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
-
-/// The report formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReportFormat {
-    Table,
-    Json,
-    Ndjson,
-    Csv,
-    Markdown,
-    Junit,
-    Sarif,
-    Github,
-}
 
 #[derive(Debug, Clone)]
 pub struct AnalyzeConfig {
     pub sources: Vec<Source>,
     pub input: input::Options,
     /// Where each report goes; `None` is stdout (at most one target).
-    pub targets: Vec<(ReportFormat, Option<PathBuf>)>,
+    pub targets: Vec<(&'static Format, Option<PathBuf>)>,
     pub output: Output,
     pub strict: bool,
     pub thresholds: Thresholds,

@@ -5,13 +5,12 @@
 use crate::analysis::report::Report;
 use crate::analysis::{Analyzer, DeviceKey};
 use crate::cli::Cli;
-use crate::config::{AnalyzeConfig, Command, Output, ReportFormat};
+use crate::config::{AnalyzeConfig, Command, Output};
 use crate::escape::terminal;
 use crate::gate;
 use crate::input::{self, Source, Unit};
 use crate::memory;
-use crate::report::options::RenderOptions;
-use crate::report::{self, table::Style};
+use crate::report::{self, Format, RenderOptions, Style};
 use crate::rules;
 use crate::synth::{self, FleetSpec, OutputShape};
 use anyhow::{Context, Result, bail};
@@ -184,25 +183,19 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
 }
 
 fn render(
-    format: ReportFormat,
+    format: &Format,
     report: &Report,
     config: &AnalyzeConfig,
     out: &mut dyn Write,
 ) -> Result<()> {
-    let options = RenderOptions {
+    Ok((format.render)(report, &render_options(config), out)?)
+}
+
+fn render_options(config: &AnalyzeConfig) -> RenderOptions {
+    RenderOptions {
         fail_on: config.gate.fail_on,
-    };
-    match format {
-        ReportFormat::Table => report::table::render(report, style(config.output), out)?,
-        ReportFormat::Json => report::json::render(report, out)?,
-        ReportFormat::Ndjson => report::ndjson::render(report, &options, out)?,
-        ReportFormat::Csv => report::csv::render(report, &options, out)?,
-        ReportFormat::Markdown => report::markdown::render(report, &options, out)?,
-        ReportFormat::Junit => report::junit::render(report, &options, out)?,
-        ReportFormat::Sarif => report::sarif::render(report, &options, out)?,
-        ReportFormat::Github => report::github::render(report, &options, out)?,
+        style: style(config.output),
     }
-    Ok(())
 }
 
 fn timeline(
@@ -225,13 +218,15 @@ fn timeline(
             )
         }
     };
-    match config.targets.first().map(|(format, _)| *format) {
-        Some(ReportFormat::Json) => report::timeline::render_json(&timeline, out)?,
-        Some(ReportFormat::Table) | None => {
-            report::timeline::render_table(&timeline, style(config.output), out)?
-        }
-        Some(other) => bail!("timeline writes table or json, not {other:?}"),
-    }
+    let format = config
+        .targets
+        .first()
+        .map_or("table", |(format, _)| format.name);
+    // The command line offers `timeline` only the formats that have a timeline renderer.
+    let Some(render) = report::format(format).and_then(|format| format.timeline) else {
+        bail!("timeline does not write {format}");
+    };
+    render(&timeline, &render_options(config), out)?;
     out.flush()?;
     Ok(())
 }

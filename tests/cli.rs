@@ -434,6 +434,18 @@ fn exits_2_on_a_usage_error() {
 }
 
 #[test]
+fn timeline_offers_only_the_formats_it_writes_and_refuses_others_before_reading() {
+    // A format without a timeline renderer is a usage error, named with the choices,
+    // even when the input does not exist: nothing is read first.
+    triage()
+        .args(["timeline", "d", "--format", "sarif", "no-such-file.json"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("invalid value 'sarif'"))
+        .stderr(predicate::str::contains("[possible values: json, table]"));
+}
+
+#[test]
 fn explain_gives_cause_resolution_and_link() {
     let output = triage().args(["explain", "404104"]).output().expect("runs");
     assert!(output.status.success());

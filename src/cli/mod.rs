@@ -9,10 +9,11 @@ mod values;
 pub use analyze::{AnalyzeArgs, FilterArgs, GateArgs, InputArgs};
 pub use kql::KqlArgs;
 pub use thresholds::ThresholdArgs;
-pub use values::{ColorArg, FormatArg, ListFormat, MixArg, ShapeArg};
+pub use values::{ColorArg, ListFormat, MixArg, ShapeArg};
 
 use crate::analysis::DeviceKey;
 use crate::config::{self, Command};
+use crate::report::Format;
 use crate::synth::{FleetSpec, Mix, OutputShape, Scenario};
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use clap_complete::Shell;
@@ -82,8 +83,8 @@ pub struct TimelineArgs {
     pub input: InputArgs,
 
     /// Report format.
-    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
-    pub format: FormatArg,
+    #[arg(long, default_value = "table", value_parser = values::timeline_format_parser())]
+    pub format: &'static Format,
 
     /// When to colour the table.
     #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
@@ -151,11 +152,10 @@ impl Cli {
                     Some((device, module)) => (device.to_string(), Some(module.to_string())),
                     None => (args.device.clone(), None),
                 };
-                let format = args.format.resolve();
                 let config = config::AnalyzeConfig {
                     sources: args.input.sources(),
                     input: args.input.options(),
-                    targets: vec![(format, None)],
+                    targets: vec![(args.format, None)],
                     output: analyze::output(args.color, 0),
                     strict: args.input.strict,
                     thresholds: args.thresholds.into_thresholds(),
@@ -206,7 +206,10 @@ impl Cli {
 mod tests {
     use super::*;
     use crate::analysis::diagnosis::Thresholds;
-    use crate::config::ReportFormat;
+
+    fn format(name: &str) -> &'static Format {
+        crate::report::format(name).expect("a format")
+    }
 
     #[test]
     fn the_command_line_is_well_formed() {
@@ -245,15 +248,15 @@ mod tests {
         assert_eq!(
             config.targets,
             [
-                (ReportFormat::Table, None),
-                (ReportFormat::Sarif, Some(PathBuf::from("r.sarif"))),
-                (ReportFormat::Markdown, Some(PathBuf::from("s.md")))
+                (format("table"), None),
+                (format("sarif"), Some(PathBuf::from("r.sarif"))),
+                (format("markdown"), Some(PathBuf::from("s.md")))
             ]
         );
         let config = analyze(&["x.json", "--format", "json", "-o", "report.json"]).expect("parses");
         assert_eq!(
             config.targets,
-            [(ReportFormat::Json, Some(PathBuf::from("report.json")))]
+            [(format("json"), Some(PathBuf::from("report.json")))]
         );
         assert!(analyze(&["x.json", "-o", "a.json", "-o", "b.json"]).is_err());
     }

@@ -8,7 +8,7 @@
 //! through [`csv_cell`], since device ids are untrusted and spreadsheets run cells that
 //! look like formulas.
 
-use super::options::RenderOptions;
+use super::RenderOptions;
 use crate::analysis::report::{DeviceReport, LastState, Report};
 use crate::escape::csv_cell;
 use crate::model::{Location, format_time};
@@ -148,7 +148,7 @@ fn rows(device: &DeviceReport) -> Vec<[String; 16]> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::options::samples;
+    use crate::report::samples;
 
     fn rendered(report: &Report) -> String {
         samples::rendered(render, report, &RenderOptions::default())

@@ -8,7 +8,7 @@
 //! command: every untrusted string is escaped with [`gh_data`] or [`gh_property`], so
 //! that a device id cannot end the line and start a command of its own.
 
-use super::options::RenderOptions;
+use super::RenderOptions;
 use crate::analysis::report::Report;
 use crate::escape::{gh_data, gh_property};
 use crate::model::{Finding, Severity};
@@ -77,7 +77,7 @@ fn annotation(finding: &Finding, out: &mut dyn Write) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::options::samples;
+    use crate::report::samples;
 
     fn rendered(report: &Report) -> String {
         samples::rendered(render, report, &RenderOptions::default())

@@ -9,7 +9,7 @@
 //! untrusted string goes through one function, [`xml`], tested on its own. A writer
 //! crate would add a dependency without removing that escaping decision.
 
-use super::options::RenderOptions;
+use super::RenderOptions;
 use crate::analysis::report::Report;
 use crate::escape::xml;
 use crate::model::{Finding, Location, Severity};
@@ -154,7 +154,7 @@ fn place(location: &Location) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::options::samples;
+    use crate::report::samples;
 
     fn rendered(report: &Report, options: &RenderOptions) -> String {
         samples::rendered(render, report, options)
@@ -197,6 +197,7 @@ mod tests {
             &report,
             &RenderOptions {
                 fail_on: Some(Severity::Critical),
+                ..RenderOptions::default()
             },
         );
         assert!(critical.contains(r#"failures="0""#), "{critical}");
@@ -215,6 +216,7 @@ mod tests {
         assert_eq!(text.matches("<failure ").count(), 0);
         let strict = RenderOptions {
             fail_on: Some(Severity::Low),
+            ..RenderOptions::default()
         };
         let text = rendered(&report, &strict);
         assert_eq!(text.matches("<failure ").count(), 3);

@@ -7,7 +7,7 @@
 //! [`MAX_BYTES`] adds up the worst case (every character escaped to an 8-byte escape),
 //! checked at compile time. The full list is what `--format json` or `ndjson` is for.
 
-use super::options::RenderOptions;
+use super::RenderOptions;
 use crate::analysis::report::{Report, SeverityCounts};
 use crate::escape::{MARKDOWN_BYTES_PER_CHAR, markdown_cell, truncate};
 use crate::model::Finding;
@@ -187,7 +187,7 @@ mod tests {
     use super::*;
     use crate::analysis::report::CodeSummary;
     use crate::model::Severity;
-    use crate::report::options::samples;
+    use crate::report::samples;
 
     fn rendered(report: &Report, options: &RenderOptions) -> String {
         samples::rendered(render, report, options)
@@ -198,6 +198,7 @@ mod tests {
         let report = samples::analyze("fixtures/shapes/PT1H.json");
         let options = RenderOptions {
             fail_on: Some(Severity::High),
+            ..RenderOptions::default()
         };
         insta::assert_snapshot!(rendered(&report, &options));
     }
@@ -254,6 +255,7 @@ mod tests {
             &report,
             &RenderOptions {
                 fail_on: Some(Severity::Info),
+                ..RenderOptions::default()
             },
         );
         assert!(text.len() <= MAX_BYTES, "{} bytes", text.len());

@@ -3,7 +3,7 @@
 //! consumer can tell findings from the summary without counting lines; the findings keep
 //! the report's order (most severe first), so the output is the same from run to run.
 
-use super::options::RenderOptions;
+use super::RenderOptions;
 use crate::analysis::report::Report;
 use crate::model::{Finding, Severity};
 use serde::Serialize;
@@ -66,7 +66,7 @@ pub fn render(report: &Report, options: &RenderOptions, out: &mut dyn Write) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::options::samples;
+    use crate::report::samples;
     use serde_json::Value;
 
     fn rendered(report: &Report, options: &RenderOptions) -> String {
@@ -84,6 +84,7 @@ mod tests {
         let report = samples::analyze("fixtures/shapes/PT1H.json");
         let options = RenderOptions {
             fail_on: Some(Severity::High),
+            ..RenderOptions::default()
         };
         let text = rendered(&report, &options);
         let lines: Vec<Value> = text

@@ -11,7 +11,7 @@
 //! Fleet findings have no location of their own, but code scanning rejects results
 //! without one, so they point at the first input, without a region.
 
-use super::options::RenderOptions;
+use super::RenderOptions;
 use crate::analysis::report::Report;
 use crate::escape::uri_path;
 use crate::model::{Finding, Location, Rule, Severity};
@@ -180,7 +180,7 @@ fn physical(location: &Location) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::options::samples;
+    use crate::report::samples;
 
     fn rendered(report: &Report) -> String {
         samples::rendered(render, report, &RenderOptions::default())
