@@ -97,11 +97,11 @@ fn analyze(config: &AnalyzeConfig, out: &mut dyn Write, err: &mut dyn Write) -> 
     for (format, path) in &config.targets {
         match path {
             None if stdout_closed => {}
-            None => match render(*format, &report, config, out).and_then(|()| Ok(out.flush()?)) {
+            None => match render(format, &report, config, out).and_then(|()| Ok(out.flush()?)) {
                 Err(err) if is_broken_pipe(&err) => stdout_closed = true,
                 other => other?,
             },
-            Some(path) => write_report(path, |writer| render(*format, &report, config, writer))
+            Some(path) => write_report(path, |writer| render(format, &report, config, writer))
                 .with_context(|| format!("{}: cannot write", path.display()))?,
         }
     }
