@@ -1,11 +1,12 @@
 //! The closed choices (`ValueEnum`s) and the parsers of flag values: offsets, durations,
 //! times, output targets.
 
+pub use crate::analysis::diagnosis::parse_duration;
 use crate::input::{parse_offset, parse_rfc3339};
 use crate::model::{Level, Severity};
 use crate::report::{self, Format};
 use crate::synth::Scenario;
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use clap::ValueEnum;
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use std::num::NonZeroUsize;
@@ -159,12 +160,6 @@ pub fn parse_threads(text: &str) -> Result<NonZeroUsize, String> {
     Ok(threads)
 }
 
-/// `90s`, `2m`, `1h 30m`: humantime's duration syntax.
-pub fn parse_duration(text: &str) -> Result<TimeDelta, String> {
-    let duration = humantime::parse_duration(text).map_err(|err| format!("{text:?}: {err}"))?;
-    TimeDelta::from_std(duration).map_err(|_| format!("{text:?} is too long"))
-}
-
 /// A point in time: RFC 3339 (`2026-03-02T09:00:00Z`), a date (`2026-03-02`, midnight
 /// UTC), or a duration before now (`2h`, `30m`, `1d`).
 pub fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
@@ -273,8 +268,8 @@ mod tests {
 
     #[test]
     fn durations_read_like_people_write_them() {
-        assert_eq!(parse_duration("90s"), Ok(TimeDelta::seconds(90)));
-        assert_eq!(parse_duration("1h 30m"), Ok(TimeDelta::minutes(90)));
+        assert_eq!(parse_duration("90s"), Ok(chrono::TimeDelta::seconds(90)));
+        assert_eq!(parse_duration("1h 30m"), Ok(chrono::TimeDelta::minutes(90)));
         assert!(parse_duration("soon").is_err());
     }
 

@@ -28,7 +28,7 @@ pub use device::{DeviceContext, DeviceDiagnosis, diagnose_device};
 pub use incident::{hub_incidents, in_incident};
 pub use insight::{CodeCount, Evidence, Insight};
 pub use mass::{Dropped, FleetDevice, drops, is_server_side, mass_disconnects};
-pub use thresholds::Thresholds;
+pub use thresholds::{Slot, THRESHOLDS, Threshold, Thresholds, parse_duration};
 pub use throttling::{is_throttling, throttling};
 
 /// Builders for the unit tests of every detector: events on one fixed day.
