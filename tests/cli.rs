@@ -1616,3 +1616,35 @@ fn zero_threads_is_a_usage_error() {
         .code(2)
         .stderr(predicate::str::contains("--threads"));
 }
+
+#[test]
+fn every_insight_kind_is_found_on_some_fixture() {
+    // A new kind whose detector is written but never called fails here: the fixtures
+    // must show each kind at least once, through the command users run.
+    let mut found = std::collections::BTreeSet::new();
+    for folder in ["fixtures/insights", "fixtures/fleet", "fixtures/field"] {
+        let mut files: Vec<_> = std::fs::read_dir(folder)
+            .expect("the fixture folder exists")
+            .map(|entry| entry.expect("a folder entry").path())
+            .collect();
+        files.sort();
+        for file in files {
+            let report = analyze_json(&[file.to_str().expect("a UTF-8 path")]);
+            let fleet = report["insights"].as_array().into_iter().flatten();
+            let devices = report["devices"].as_array().into_iter().flatten();
+            let device_insights = devices
+                .flat_map(|device| device["insights"].as_array().cloned().unwrap_or_default());
+            for insight in fleet.cloned().chain(device_insights) {
+                found.insert(insight["kind"].as_str().expect("a kind").to_string());
+            }
+            if report["cohorts"].as_array().is_some_and(|c| !c.is_empty()) {
+                found.insert("cohort".to_string());
+            }
+        }
+    }
+    let all: std::collections::BTreeSet<String> = iothub_triage::model::InsightKind::ALL
+        .iter()
+        .map(|kind| kind.as_str().to_string())
+        .collect();
+    assert_eq!(found, all);
+}
