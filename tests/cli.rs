@@ -5,16 +5,22 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
+#[path = "cli/broken.rs"]
+mod broken;
 #[path = "cli/field.rs"]
 mod field;
 #[path = "cli/fleet.rs"]
 mod fleet;
+#[path = "cli/fuzz_regressions.rs"]
+mod fuzz_regressions;
 #[path = "cli/hostile.rs"]
 mod hostile;
 #[path = "cli/kql.rs"]
 mod kql;
 #[path = "cli/kql_results.rs"]
 mod kql_results;
+#[path = "cli/properties.rs"]
+mod properties;
 
 /// The binary, with a fixed environment so output does not depend on the caller's shell.
 fn triage() -> Command {

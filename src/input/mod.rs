@@ -12,8 +12,6 @@ pub mod findings;
 pub mod fuzzing;
 mod json;
 mod pipeline;
-#[cfg(test)]
-mod properties;
 mod raw;
 mod split;
 mod time;

@@ -3,19 +3,12 @@
 //! lines and the counts of the JSON summary. The files already covered by `tests/cli.rs`
 //! are not tested again here.
 
-use assert_cmd::Command;
+use super::triage;
 use serde_json::Value;
 use std::io::Write;
 
 /// The warning for a file of error records only.
 const ERRORS_ONLY: &str = "iothub-triage: warning: the input holds only error records (exported with Level == \"Error\"?): offline devices and credential failures cannot be told from it and device states are unknown (renewal, flapping, duplicates and incidents are still found); export every level for a full diagnosis: AzureDiagnostics | where ResourceType == \"IOTHUBS\" and Category == \"Connections\"";
-
-/// The binary, with a fixed environment so output does not depend on the caller's shell.
-fn triage() -> Command {
-    let mut command = Command::cargo_bin("iothub-triage").expect("binary is built");
-    command.env_remove("COLUMNS").env_remove("NO_COLOR");
-    command
-}
 
 /// What one `analyze --format json` run gave.
 struct Run {

@@ -3,15 +3,8 @@
 //! where records are read, counts that reconcile. Inputs of more than a line live in
 //! `fixtures/broken/fuzz/`.
 
-use assert_cmd::Command;
+use super::triage;
 use serde_json::Value;
-
-/// The binary, with a fixed environment so output does not depend on the caller's shell.
-fn triage() -> Command {
-    let mut command = Command::cargo_bin("iothub-triage").expect("binary is built");
-    command.env_remove("COLUMNS").env_remove("NO_COLOR");
-    command
-}
 
 /// What one run gave.
 struct Run {
