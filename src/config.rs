@@ -3,8 +3,8 @@
 
 use crate::analysis::diagnosis::Thresholds;
 use crate::analysis::{DeviceKey, Filter};
+use crate::gate::Gate;
 use crate::input::{self, Source};
-use crate::model::Severity;
 use crate::report::Format;
 use crate::synth::{FleetSpec, OutputShape};
 use std::num::NonZeroUsize;
@@ -21,17 +21,6 @@ pub struct AnalyzeConfig {
     pub thresholds: Thresholds,
     pub filter: Filter,
     pub gate: Gate,
-}
-
-/// When findings make the run fail (exit code 1).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Gate {
-    /// Fail on findings at or above this severity.
-    pub fail_on: Option<Severity>,
-    /// Fail when more findings than this (info excluded) remain.
-    pub max_findings: Option<usize>,
-    /// A previous JSON report: only findings not in it count.
-    pub baseline: Option<PathBuf>,
 }
 
 /// How text output looks.

@@ -3,13 +3,23 @@
 //! that are not in the `--baseline` report when one is given.
 
 use crate::analysis::report::Report;
-use crate::config::Gate;
 use crate::model::{Finding, Severity};
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use std::collections::BTreeSet;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// When findings make the run fail (exit code 1).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Gate {
+    /// Fail on findings at or above this severity.
+    pub fail_on: Option<Severity>,
+    /// Fail when more findings than this (info excluded) remain.
+    pub max_findings: Option<usize>,
+    /// A previous JSON report: only findings not in it count.
+    pub baseline: Option<PathBuf>,
+}
 
 /// Why the gate failed, in words for stderr; `None` when it passed.
 pub fn verdict(

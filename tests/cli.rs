@@ -19,6 +19,8 @@ mod hostile;
 mod kql;
 #[path = "cli/kql_results.rs"]
 mod kql_results;
+#[path = "cli/layers.rs"]
+mod layers;
 #[path = "cli/properties.rs"]
 mod properties;
 

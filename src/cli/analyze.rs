@@ -7,7 +7,8 @@ use super::values::{
     parse_threads, parse_time, parse_tz, parse_until,
 };
 use crate::analysis::Filter;
-use crate::config::{AnalyzeConfig, Gate, Output};
+use crate::config::{AnalyzeConfig, Output};
+use crate::gate::Gate;
 use crate::input::{self, DateOrder, InputFormat, Source};
 use crate::report::Format;
 use chrono::{DateTime, Utc};
