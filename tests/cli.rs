@@ -13,6 +13,8 @@ mod field;
 mod fleet;
 #[path = "cli/fuzz_regressions.rs"]
 mod fuzz_regressions;
+#[path = "cli/harness.rs"]
+mod harness;
 #[path = "cli/hostile.rs"]
 mod hostile;
 #[path = "cli/kql.rs"]
@@ -24,27 +26,20 @@ mod layers;
 #[path = "cli/properties.rs"]
 mod properties;
 
-/// The binary, with a fixed environment so output does not depend on the caller's shell.
+/// The binary, for assert_cmd's checks (see [`harness::Triage`]).
 fn triage() -> Command {
-    let mut command = Command::cargo_bin("iothub-triage").expect("binary is built");
-    command.env_remove("COLUMNS").env_remove("NO_COLOR");
-    command
+    harness::Triage::new().into_command()
 }
 
 /// Runs `analyze --format json` and parses the report.
 fn analyze_json(args: &[&str]) -> Value {
-    let output = triage()
-        .arg("analyze")
+    harness::Triage::new()
+        .args(["analyze"])
         .args(args)
         .args(["--format", "json"])
-        .output()
-        .expect("runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("the report is JSON")
+        .run()
+        .exits(0)
+        .json()
 }
 
 /// The report without what names the place of records (file, line, record number), which
@@ -445,12 +440,13 @@ fn exits_2_on_a_usage_error() {
 fn timeline_offers_only_the_formats_it_writes_and_refuses_others_before_reading() {
     // A format without a timeline renderer is a usage error, named with the choices,
     // even when the input does not exist: nothing is read first.
-    triage()
-        .args(["timeline", "d", "--format", "sarif", "no-such-file.json"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("invalid value 'sarif'"))
-        .stderr(predicate::str::contains("[possible values: json, table]"));
+    harness::run(
+        &["timeline", "d", "--format", "sarif", "no-such-file.json"],
+        b"",
+    )
+    .exits(2)
+    .stderr_has("invalid value 'sarif'")
+    .stderr_has("[possible values: json, table]");
 }
 
 #[test]
