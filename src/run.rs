@@ -26,7 +26,7 @@ const FINDINGS_PREFIX: usize = 64 * 1024;
 
 /// How a command that ran ended: the CI gate decides between the two.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub enum Exit {
     /// Exit code 0.
     Clean,
     /// Findings reached the gate: exit code 1, even when stdout was closed early.
@@ -37,7 +37,7 @@ pub enum Outcome {
 }
 
 /// Made for a process that ends when it returns: the report of an analysis is not freed.
-pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> Result<Outcome> {
+pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> Result<Exit> {
     match command {
         Command::Analyze(config) => return analyze(&config, out, err),
         Command::Timeline { device, config } => timeline(&device, &config, out, err)?,
@@ -50,7 +50,7 @@ pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> Result
         }
         Command::Man => clap_mangen::Man::new(Cli::definition()).render(out)?,
     }
-    Ok(Outcome::Clean)
+    Ok(Exit::Clean)
 }
 
 fn generate(
@@ -74,7 +74,7 @@ fn generate(
     Ok(())
 }
 
-fn analyze(config: &AnalyzeConfig, out: &mut dyn Write, err: &mut dyn Write) -> Result<Outcome> {
+fn analyze(config: &AnalyzeConfig, out: &mut dyn Write, err: &mut dyn Write) -> Result<Exit> {
     refuse_writing_onto_inputs(config)?;
     // Read the baseline first: a wrong path should fail before minutes of reading.
     let baseline = config
@@ -112,10 +112,10 @@ fn analyze(config: &AnalyzeConfig, out: &mut dyn Write, err: &mut dyn Write) -> 
     match verdict {
         Some(reason) => {
             writeln!(err, "iothub-triage: failing: {reason}")?;
-            Ok(Outcome::Gated)
+            Ok(Exit::Gated)
         }
-        None if stdout_closed => Ok(Outcome::Closed),
-        None => Ok(Outcome::Clean),
+        None if stdout_closed => Ok(Exit::Closed),
+        None => Ok(Exit::Clean),
     }
 }
 

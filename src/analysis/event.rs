@@ -24,22 +24,22 @@ pub struct Event {
     /// (1 for the first text it logged, 2 for the next, ...; 0 without a code,
     /// [`MANY_CODE_TEXTS`] past what a `u16` numbers). It tells repeats apart where the
     /// number cannot: `"0404104"`, or a code that is not a number.
-    pub code_text: CodeText,
+    pub code_text: CodeTextIndex,
 }
 
 /// The place of a code's text among a device's, 1-based; 0: no code.
-pub type CodeText = u16;
+pub type CodeTextIndex = u16;
 
 /// The place of every text past the 65,534th of a device: such events are never taken
 /// for repeats of each other.
-pub const MANY_CODE_TEXTS: CodeText = CodeText::MAX;
+pub const MANY_CODE_TEXTS: CodeTextIndex = CodeTextIndex::MAX;
 
 impl Event {
     pub fn new(
         record: &Record,
         sequence: u32,
         address: Option<AddressId>,
-        code_text: CodeText,
+        code_text: CodeTextIndex,
     ) -> Event {
         Event {
             time: record.time,
@@ -74,7 +74,7 @@ impl Event {
     }
 
     /// What an exact repeat of this event has the same, besides its device and time.
-    fn repeat_key(&self) -> (Operation, Level, CodeText, Option<AddressId>) {
+    fn repeat_key(&self) -> (Operation, Level, CodeTextIndex, Option<AddressId>) {
         (self.operation, self.level, self.code_text, self.address)
     }
 }
@@ -237,7 +237,7 @@ mod tests {
         );
     }
 
-    fn at(second: u32, operation: Operation, code_text: CodeText, address: u32) -> Event {
+    fn at(second: u32, operation: Operation, code_text: CodeTextIndex, address: u32) -> Event {
         Event {
             time: chrono::DateTime::from_timestamp(1_772_442_000 + i64::from(second), 0)
                 .expect("test time"),

@@ -4,14 +4,14 @@
 mod breakdown;
 mod cohort;
 mod coverage;
-mod device;
-mod devices;
 pub mod diagnosis;
 pub mod event;
 mod filter;
 mod findings;
+mod identities;
 mod places;
 pub mod report;
+mod state;
 mod timeline;
 
 use crate::input::{Outcome, Shape, Sink};
@@ -20,22 +20,22 @@ use crate::model::{InsightKind, Position, Record};
 use crate::rules;
 use chrono::{DateTime, Utc};
 use coverage::{Coverage, Kind};
-use device::{DeviceState, Interned};
-use devices::Devices;
 use diagnosis::{Curve, Insight, Thresholds};
 use event::{Addresses, Labels};
+use identities::Devices;
 use places::Places;
 use rayon::prelude::*;
 use report::{
     Breakdown, CodeSummary, Cohort, DeviceReport, FilterCount, InputReport, Problem, Report,
     SeverityCounts, Summary, Warning,
 };
+use state::{DeviceState, Interned};
 use std::collections::BTreeMap;
 
 pub use coverage::Coverage as InputCoverage;
-pub use device::DeviceKey;
 pub use filter::Filter;
 pub use findings::findings;
+pub use state::DeviceKey;
 
 pub use timeline::{Session, Timeline, TimelineEvent};
 
@@ -490,7 +490,7 @@ fn code_summary(devices: &[DeviceReport]) -> Vec<CodeSummary> {
 }
 
 /// What became of one record, for the tallies.
-enum Verdict<'a> {
+enum Fate<'a> {
     Analyzed,
     Filtered(&'a str),
     Skipped(&'a str),
@@ -525,17 +525,16 @@ impl Analyzer {
     fn take(&mut self, position: &Position, outcome: &Outcome) {
         let verdict = match outcome {
             Outcome::Record(record) => self.consider(record, position),
-            Outcome::Filtered(reason) => Verdict::Filtered(reason),
-            Outcome::Skipped(message) => Verdict::Skipped(message),
+            Outcome::Filtered(reason) => Fate::Filtered(reason),
+            Outcome::Skipped(message) => Fate::Skipped(message),
         };
-        let source =
-            matches!(verdict, Verdict::Skipped(_)).then(|| self.source_name(position.input));
+        let source = matches!(verdict, Fate::Skipped(_)).then(|| self.source_name(position.input));
         let Some(tally) = self.inputs.get_mut(position.input) else {
             return;
         };
         match verdict {
-            Verdict::Analyzed => tally.analyzed += 1,
-            Verdict::Filtered(reason) => {
+            Fate::Analyzed => tally.analyzed += 1,
+            Fate::Filtered(reason) => {
                 tally.filtered += 1;
                 // Filtered records share a few reasons: a count is found, not made.
                 match self.filtered.get_mut(reason) {
@@ -545,7 +544,7 @@ impl Analyzer {
                     }
                 }
             }
-            Verdict::Skipped(message) => {
+            Fate::Skipped(message) => {
                 tally.skipped += 1;
                 if self.problems.len() < PROBLEMS_KEPT {
                     let source = source.unwrap_or_default();
@@ -563,15 +562,15 @@ impl Analyzer {
     }
 
     /// Filters or analyzes a valid record.
-    fn consider(&mut self, record: &Record, at: &Position) -> Verdict<'static> {
+    fn consider(&mut self, record: &Record, at: &Position) -> Fate<'static> {
         if self.filter.in_window(record) {
             self.log_end = self.log_end.max(Some(record.time));
         }
         match self.filter.reason(record) {
-            Some(reason) => Verdict::Filtered(reason),
+            Some(reason) => Fate::Filtered(reason),
             None => {
                 self.record(record, at);
-                Verdict::Analyzed
+                Fate::Analyzed
             }
         }
     }

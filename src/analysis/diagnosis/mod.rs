@@ -9,7 +9,7 @@
 
 mod credential;
 mod curve;
-mod device;
+mod diagnose;
 mod duplicate;
 mod flapping;
 mod gaps;
@@ -25,7 +25,7 @@ mod token_renewal;
 
 use crate::model::InsightKind;
 pub use curve::{Curve, CurveDrop, CurveMark, CurvePoint, connected_curve};
-pub use device::{DeviceContext, DeviceDiagnosis, diagnose_device};
+pub use diagnose::{DeviceContext, DeviceDiagnosis, diagnose_device};
 pub use incident::{hub_incidents, in_incident};
 pub use insight::{CodeCount, Evidence, Insight};
 pub use mass::{Dropped, FleetDevice, drops, is_server_side, mass_disconnects};
