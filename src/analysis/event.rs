@@ -2,7 +2,7 @@
 //! the pattern detectors work on these.
 
 use crate::model::{Level, Operation, Record};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Timelike, Utc};
 use rustc_hash::FxHashMap;
 use std::num::NonZeroU32;
 
@@ -85,10 +85,40 @@ impl Event {
 #[inline]
 pub fn elapsed(later: DateTime<Utc>, earlier: DateTime<Utc>) -> chrono::TimeDelta {
     if later.date_naive() == earlier.date_naive() {
-        later.time() - earlier.time()
+        // Seconds and nanoseconds of the day apart, without chrono's leap-second
+        // bookkeeping: a leap second (`:60`, kept as `:59` and a second of nanoseconds)
+        // counts as the second after `:59`, as in `nanos`.
+        let (later, earlier) = (later.time(), earlier.time());
+        let seconds = i64::from(later.num_seconds_from_midnight())
+            - i64::from(earlier.num_seconds_from_midnight());
+        let nanos = i64::from(later.nanosecond()) - i64::from(earlier.nanosecond());
+        chrono::TimeDelta::seconds(seconds) + chrono::TimeDelta::nanoseconds(nanos)
     } else {
         later - earlier
     }
+}
+
+/// A time as nanoseconds since 1970, exact for every time the readers accept (years 1 to
+/// 9999): windows over many times compare these instead of subtracting times.
+#[inline]
+pub fn nanos(time: DateTime<Utc>) -> i128 {
+    i128::from(time.timestamp()) * 1_000_000_000 + i128::from(time.timestamp_subsec_nanos())
+}
+
+/// The most times within any half-open window `[time, time + window)`; `times` sorted.
+pub fn most_in_window(times: &[DateTime<Utc>], window: chrono::TimeDelta) -> usize {
+    let window = i128::from(window.num_seconds()) * 1_000_000_000
+        + i128::from(window.subsec_nanos());
+    let keys: Vec<i128> = times.iter().copied().map(nanos).collect();
+    let mut most = 0;
+    let mut first = 0;
+    for (last, &key) in keys.iter().enumerate() {
+        while keys.get(first).is_some_and(|&f| key - f >= window) {
+            first += 1;
+        }
+        most = most.max(last + 1 - first);
+    }
+    most
 }
 
 /// The places, ascending, of the events that exactly repeat an earlier arrival in one
@@ -212,6 +242,23 @@ impl<Id: InternedId> Interner<Id> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn most_in_window_counts_half_open_windows_to_the_nanosecond() {
+        let at = |s: &str| s.parse::<DateTime<Utc>>().expect("time");
+        let times = [
+            at("2026-03-02T09:00:00Z"),
+            at("2026-03-02T09:04:59.999999999Z"),
+            at("2026-03-02T09:05:00Z"),
+            at("2026-03-02T09:20:00Z"),
+        ];
+        let minutes = chrono::TimeDelta::minutes;
+        assert_eq!(most_in_window(&times, minutes(5)), 2);
+        assert_eq!(most_in_window(&times[..2], minutes(5)), 2);
+        assert_eq!(most_in_window(&times, minutes(20)), 3);
+        assert_eq!(most_in_window(&times, minutes(21)), 4);
+        assert_eq!(most_in_window(&[], minutes(5)), 0);
+    }
 
     #[test]
     fn elapsed_time_is_the_difference_on_one_day_and_across_days() {
