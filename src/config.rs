@@ -20,6 +20,7 @@ pub enum ReportFormat {
     Junit,
     Sarif,
     Github,
+    Html,
 }
 
 #[derive(Debug, Clone)]

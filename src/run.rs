@@ -2,7 +2,7 @@
 //! the writer it is given, and says on stderr what was skipped or odd. The only module
 //! that writes diagnostics.
 
-use crate::analysis::{Analyzer, DeviceKey};
+use crate::analysis::{Analyzer, DeviceKey, Stories};
 use crate::cli::Cli;
 use crate::config::{AnalyzeConfig, Command, Output, ReportFormat};
 use crate::gate;
@@ -84,10 +84,15 @@ fn analyze(config: &AnalyzeConfig, out: &mut dyn Write, err: &mut dyn Write) -> 
         .map(gate::load_baseline)
         .transpose()?;
     let (mut units, warnings) = expand(config)?;
-    let report = match findings_input(&mut units, config)? {
-        Some(report) => report,
-        None => read_units(config, units, warnings, err)?.finish(),
+    let html = config.targets.iter().any(|(f, _)| *f == ReportFormat::Html);
+    let (report, stories) = match findings_input(&mut units, config)? {
+        Some(report) => (report, Stories::default()),
+        None if html => read_units(config, units, warnings, err)?
+            .finish_with_stories(report::html::DEVICES_DETAILED),
+        None => (read_units(config, units, warnings, err)?.finish(), Stories::default()),
     };
+    let footer = if html { crate::cli::html_footer() } else { Default::default() };
+    let page = report::html::Page { stories: &stories, footer: &footer };
     // What the analysis worked with goes back before rendering allocates the report's text.
     memory::release_freed();
     // The verdict is decided on the whole report, before any of it is written: a reader
@@ -97,11 +102,11 @@ fn analyze(config: &AnalyzeConfig, out: &mut dyn Write, err: &mut dyn Write) -> 
     for (format, path) in &config.targets {
         match path {
             None if stdout_closed => {}
-            None => match render(*format, &report, config, out).and_then(|()| Ok(out.flush()?)) {
+            None => match render(*format, &report, &page, config, out).and_then(|()| Ok(out.flush()?)) {
                 Err(err) if is_broken_pipe(&err) => stdout_closed = true,
                 other => other?,
             },
-            Some(path) => write_report(path, |writer| render(*format, &report, config, writer))
+            Some(path) => write_report(path, |writer| render(*format, &report, &page, config, writer))
                 .with_context(|| format!("{}: cannot write", path.display()))?,
         }
     }
@@ -185,6 +190,7 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
 fn render(
     format: ReportFormat,
     report: &Report,
+    page: &report::html::Page<'_>,
     config: &AnalyzeConfig,
     out: &mut dyn Write,
 ) -> Result<()> {
@@ -200,6 +206,7 @@ fn render(
         ReportFormat::Junit => report::junit::render(report, &options, out)?,
         ReportFormat::Sarif => report::sarif::render(report, &options, out)?,
         ReportFormat::Github => report::github::render(report, &options, out)?,
+        ReportFormat::Html => report::html::render(report, page, out)?,
     }
     Ok(())
 }

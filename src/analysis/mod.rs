@@ -10,6 +10,7 @@ pub mod diagnosis;
 pub mod event;
 mod filter;
 mod places;
+mod stories;
 mod timeline;
 
 use crate::input::{Outcome, Shape, Sink};
@@ -33,6 +34,7 @@ use std::collections::BTreeMap;
 pub use coverage::Coverage as InputCoverage;
 pub use device::DeviceKey;
 pub use filter::Filter;
+pub use stories::{Connected, Mark, Stories, Story};
 pub use timeline::{Session, Timeline, TimelineEvent};
 
 /// How many problems are kept with their details; the rest are counted.

@@ -2,11 +2,13 @@
 //! a [`config::Command`] once. Nothing below this module sees clap.
 
 mod analyze;
+mod footer;
 mod kql;
 mod thresholds;
 mod values;
 
 pub use analyze::{AnalyzeArgs, FilterArgs, GateArgs, InputArgs};
+pub use footer::{html_footer, kql_equivalent};
 pub use kql::KqlArgs;
 pub use thresholds::ThresholdArgs;
 pub use values::{ColorArg, FormatArg, ListFormat, MixArg, ShapeArg};

@@ -29,6 +29,8 @@ pub enum FormatArg {
     Sarif,
     /// GitHub Actions annotations for the top 10 findings.
     Github,
+    /// One self-contained page to share: charts, the devices worst first, timelines.
+    Html,
 }
 
 impl FormatArg {
@@ -42,6 +44,7 @@ impl FormatArg {
             FormatArg::Junit => ReportFormat::Junit,
             FormatArg::Sarif => ReportFormat::Sarif,
             FormatArg::Github => ReportFormat::Github,
+            FormatArg::Html => ReportFormat::Html,
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod csv;
 pub mod escape;
 pub mod findings;
 pub mod github;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
