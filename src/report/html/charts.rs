@@ -28,11 +28,17 @@ pub(super) struct Axis {
 
 impl Axis {
     pub(super) fn of(report: &Report) -> Option<Axis> {
-        let (start, end) = (report.summary.first_event?, report.summary.last_event?);
-        Some(Axis {
+        Some(Axis::span(
+            report.summary.first_event?,
+            report.summary.last_event?,
+        ))
+    }
+
+    fn span(start: DateTime<Utc>, end: DateTime<Utc>) -> Axis {
+        Axis {
             start,
             millis: ((end - start).num_milliseconds() as f64).max(1.0),
-        })
+        }
     }
 
     fn x(&self, time: DateTime<Utc>) -> f64 {
@@ -312,13 +318,13 @@ fn bars(out: &mut String, title: &str, rows: &[(String, u64, String)]) {
     out.push_str("</svg>\n</figure>\n");
 }
 
-/// One device's timeline: its sessions as bars, its drops and errors as marks, the hub
-/// incidents that hit it shaded.
+/// One device's timeline over the time it was seen (a little more, so that its first
+/// and last marks stand clear of the edges): its sessions as bars, its drops and errors
+/// as marks, the hub incidents that hit it shaded.
 pub(super) fn timeline(report: &Report, device: &DeviceReport, story: &Story, out: &mut String) {
-    let Some(axis) = Axis::of(report) else {
-        return;
-    };
-    let end = report.summary.last_event.unwrap_or(axis.start);
+    let margin = ((device.last_seen - device.first_seen) / 50).max(chrono::TimeDelta::minutes(1));
+    let (start, end) = (device.first_seen - margin, device.last_seen + margin);
+    let axis = Axis::span(start, end);
     let height = 92.0;
     let identity = text(&device.identity());
     let _ = writeln!(
