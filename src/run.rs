@@ -89,10 +89,20 @@ fn analyze(config: &AnalyzeConfig, out: &mut dyn Write, err: &mut dyn Write) -> 
         Some(report) => (report, Stories::default()),
         None if html => read_units(config, units, warnings, err)?
             .finish_with_stories(report::html::DEVICES_DETAILED),
-        None => (read_units(config, units, warnings, err)?.finish(), Stories::default()),
+        None => (
+            read_units(config, units, warnings, err)?.finish(),
+            Stories::default(),
+        ),
     };
-    let footer = if html { crate::cli::html_footer() } else { Default::default() };
-    let page = report::html::Page { stories: &stories, footer: &footer };
+    let footer = if html {
+        crate::cli::html_footer()
+    } else {
+        Default::default()
+    };
+    let page = report::html::Page {
+        stories: &stories,
+        footer: &footer,
+    };
     // What the analysis worked with goes back before rendering allocates the report's text.
     memory::release_freed();
     // The verdict is decided on the whole report, before any of it is written: a reader
@@ -102,12 +112,16 @@ fn analyze(config: &AnalyzeConfig, out: &mut dyn Write, err: &mut dyn Write) -> 
     for (format, path) in &config.targets {
         match path {
             None if stdout_closed => {}
-            None => match render(*format, &report, &page, config, out).and_then(|()| Ok(out.flush()?)) {
-                Err(err) if is_broken_pipe(&err) => stdout_closed = true,
-                other => other?,
-            },
-            Some(path) => write_report(path, |writer| render(*format, &report, &page, config, writer))
-                .with_context(|| format!("{}: cannot write", path.display()))?,
+            None => {
+                match render(*format, &report, &page, config, out).and_then(|()| Ok(out.flush()?)) {
+                    Err(err) if is_broken_pipe(&err) => stdout_closed = true,
+                    other => other?,
+                }
+            }
+            Some(path) => write_report(path, |writer| {
+                render(*format, &report, &page, config, writer)
+            })
+            .with_context(|| format!("{}: cannot write", path.display()))?,
         }
     }
     // The process ends once the verdict is out, and the system takes its memory back at

@@ -34,7 +34,7 @@ use std::collections::BTreeMap;
 pub use coverage::Coverage as InputCoverage;
 pub use device::DeviceKey;
 pub use filter::Filter;
-pub use stories::{Connected, Mark, Stories, Story};
+pub use stories::{Connected, MARKS_KEPT, Mark, SESSIONS_KEPT, Stories, Story};
 pub use timeline::{Session, Timeline, TimelineEvent};
 
 /// How many problems are kept with their details; the rest are counted.

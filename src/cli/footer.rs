@@ -21,7 +21,10 @@ pub fn html_footer() -> Footer {
         version: env!("CARGO_PKG_VERSION").to_string(),
         kql: kql_equivalent(&args),
         command_line: args,
-        generated: run_time(std::env::var("SOURCE_DATE_EPOCH").ok().as_deref(), Utc::now()),
+        generated: run_time(
+            std::env::var("SOURCE_DATE_EPOCH").ok().as_deref(),
+            Utc::now(),
+        ),
     }
 }
 
@@ -46,7 +49,8 @@ pub fn kql_equivalent(args: &[String]) -> Option<Vec<String>> {
     let start = args.iter().skip(1).position(|arg| arg == "analyze")? + 2;
     let takes_value = |long: Option<&str>, short: Option<char>| {
         analyze.get_arguments().any(|arg| {
-            (long.is_some() && arg.get_long() == long || short.is_some() && arg.get_short() == short)
+            (long.is_some() && arg.get_long() == long
+                || short.is_some() && arg.get_short() == short)
                 && arg.get_action().takes_values()
         })
     };

@@ -104,17 +104,35 @@ pub(super) fn curve_section(report: &Report, out: &mut String) {
     let mut band = String::new();
     for i in 0..curve.points.len() {
         let (x0, x1) = bucket(i);
-        let _ = write!(band, "{x0:.1},{:.1} {x1:.1},{:.1} ", y(curve.points[i].max), y(curve.points[i].max));
+        let _ = write!(
+            band,
+            "{x0:.1},{:.1} {x1:.1},{:.1} ",
+            y(curve.points[i].max),
+            y(curve.points[i].max)
+        );
     }
     for i in (0..curve.points.len()).rev() {
         let (x0, x1) = bucket(i);
-        let _ = write!(band, "{x1:.1},{:.1} {x0:.1},{:.1} ", y(curve.points[i].min), y(curve.points[i].min));
+        let _ = write!(
+            band,
+            "{x1:.1},{:.1} {x0:.1},{:.1} ",
+            y(curve.points[i].min),
+            y(curve.points[i].min)
+        );
     }
-    let _ = writeln!(out, "<polygon class=\"band\" points=\"{}\"/>", band.trim_end());
+    let _ = writeln!(
+        out,
+        "<polygon class=\"band\" points=\"{}\"/>",
+        band.trim_end()
+    );
     let line: Vec<String> = (0..curve.points.len())
         .map(|i| format!("{:.1},{:.1}", bucket(i).1, y(curve.points[i].connected)))
         .collect();
-    let _ = writeln!(out, "<polyline class=\"line\" points=\"{}\"/>", line.join(" "));
+    let _ = writeln!(
+        out,
+        "<polyline class=\"line\" points=\"{}\"/>",
+        line.join(" ")
+    );
     // One transparent target per bucket carries its values.
     for (i, point) in curve.points.iter().enumerate() {
         let (x0, x1) = bucket(i);
@@ -211,7 +229,13 @@ pub(super) fn breakdown_section(report: &Report, out: &mut String) {
     ] {
         let rows: Vec<(String, u64, String)> = groups
             .iter()
-            .map(|g| (g.value.clone(), g.drops, format!("from {}", identities(g.identities))))
+            .map(|g| {
+                (
+                    g.value.clone(),
+                    g.drops,
+                    format!("from {}", identities(g.identities)),
+                )
+            })
             .collect();
         bars(out, title, &rows);
     }
@@ -366,9 +390,9 @@ pub(super) fn timeline(report: &Report, device: &DeviceReport, story: &Story, ou
             (Some(from), Some(to)) => format!(" ({})", duration(to - from)),
             _ => String::new(),
         };
-        let ended = session
-            .ended_by
-            .map_or(String::new(), |code| format!(", ended by {}", code_name(code)));
+        let ended = session.ended_by.map_or(String::new(), |code| {
+            format!(", ended by {}", code_name(code))
+        });
         let _ = writeln!(
             out,
             "<rect class=\"session\" x=\"{x0:.1}\" y=\"12\" width=\"{:.1}\" height=\"16\"><title>\

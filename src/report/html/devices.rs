@@ -145,7 +145,9 @@ fn controls(listed: &[DeviceReport], out: &mut String) {
             kind_name(kind)
         );
     }
-    out.push_str("</select></label>\n<label>Code <select id=\"f-code\"><option value=\"\">any</option>");
+    out.push_str(
+        "</select></label>\n<label>Code <select id=\"f-code\"><option value=\"\">any</option>",
+    );
     for code in codes.iter().take(200) {
         let _ = write!(out, "<option value=\"{0}\">{0}</option>", text(code));
     }

@@ -78,10 +78,9 @@ pub fn render(report: &Report, page: &Page<'_>, out: &mut dyn Write) -> io::Resu
         sha256_source(SCRIPT)
     );
     let title = match (report.summary.first_event, report.summary.last_event) {
-        (Some(first), Some(_)) => format!(
-            "IoT Hub connection triage, {}",
-            first.format("%Y-%m-%d")
-        ),
+        (Some(first), Some(_)) => {
+            format!("IoT Hub connection triage, {}", first.format("%Y-%m-%d"))
+        }
         _ => "IoT Hub connection triage".to_string(),
     };
     write!(

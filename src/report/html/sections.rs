@@ -144,9 +144,7 @@ pub(super) fn fleet(report: &Report, out: &mut String) {
         "<section aria-labelledby=\"fleet-heading\">\n<h2 id=\"fleet-heading\">Fleet findings</h2>\n",
     );
     if report.insights.is_empty() {
-        out.push_str(
-            "<p>No hub incident, mass disconnect, throttling or cohort was found.</p>\n",
-        );
+        out.push_str("<p>No hub incident, mass disconnect, throttling or cohort was found.</p>\n");
     } else {
         out.push_str("<ol class=\"insights\">\n");
         for insight in &report.insights {
