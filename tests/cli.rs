@@ -11,6 +11,8 @@ mod field;
 mod fleet;
 #[path = "cli/hostile.rs"]
 mod hostile;
+#[path = "cli/html.rs"]
+mod html;
 #[path = "cli/kql.rs"]
 mod kql;
 #[path = "cli/kql_results.rs"]
