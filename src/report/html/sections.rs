@@ -38,8 +38,8 @@ pub(super) fn summary(report: &Report, out: &mut String) {
     }
     out.push_str("</dl>\n");
     coverage(report, out);
-    inputs(report, out);
     by_severity(report, out);
+    inputs(report, out);
     out.push_str("</section>\n");
 }
 
@@ -87,6 +87,13 @@ fn inputs(report: &Report, out: &mut String) {
     if report.inputs.is_empty() {
         return;
     }
+    // A few inputs are shown; a folder of blobs is one click away.
+    let _ = write!(
+        out,
+        "<details class=\"inputs\"{}><summary>{}</summary>\n",
+        if report.inputs.len() <= 3 { " open" } else { "" },
+        count(report.inputs.len() as u64, "input")
+    );
     out.push_str(
         "<div class=\"scroll\"><table class=\"inputs\">\n<caption>Inputs</caption>\n<thead><tr>\
          <th scope=\"col\">Input</th><th scope=\"col\">Shape</th>\
@@ -109,7 +116,7 @@ fn inputs(report: &Report, out: &mut String) {
             input.coverage.records.replace('_', " "),
         );
     }
-    out.push_str("</tbody>\n</table></div>\n");
+    out.push_str("</tbody>\n</table></div>\n</details>\n");
 }
 
 fn by_severity(report: &Report, out: &mut String) {
