@@ -196,10 +196,10 @@ fn row(
         format_time(&device.last_seen),
     );
     if let Some(story) = story {
-        let _ = write!(
+        let _ = writeln!(
             out,
             "<tr class=\"story\"><td colspan=\"8\"><details><summary>Timeline and findings of \
-             <span class=\"id\">{identity}</span></summary>\n"
+             <span class=\"id\">{identity}</span></summary>"
         );
         details(report, device, story, out);
         out.push_str("</details></td></tr>\n");

@@ -88,10 +88,14 @@ fn inputs(report: &Report, out: &mut String) {
         return;
     }
     // A few inputs are shown; a folder of blobs is one click away.
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<details class=\"inputs\"{}><summary>{}</summary>\n",
-        if report.inputs.len() <= 3 { " open" } else { "" },
+        "<details class=\"inputs\"{}><summary>{}</summary>",
+        if report.inputs.len() <= 3 {
+            " open"
+        } else {
+            ""
+        },
         count(report.inputs.len() as u64, "input")
     );
     out.push_str(
