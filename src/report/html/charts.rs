@@ -4,8 +4,8 @@
 
 use super::sections::{duration, kind_name};
 use super::text;
-use crate::analysis::Story;
 use crate::analysis::diagnosis::InsightKind;
+use crate::analysis::{Mark, Story};
 use crate::report::escape::html;
 use crate::report::{DeviceReport, Report, format_time};
 use crate::rules;
@@ -18,6 +18,8 @@ const WIDTH: f64 = 1000.0;
 const LEFT: f64 = 56.0;
 /// Most bars in the drops-per-hour chart; longer logs put several hours in one bar.
 const HOUR_BARS: usize = 168;
+/// Marks of a device's timeline closer than this (in SVG units) are drawn as one.
+const MARK_SPACING: f64 = 4.0;
 
 /// The time axis of a chart: the log's span onto [LEFT, WIDTH].
 #[derive(Debug, Clone, Copy)]
@@ -400,16 +402,43 @@ pub(super) fn timeline(report: &Report, device: &DeviceReport, story: &Story, ou
             (x1 - x0).max(1.5)
         );
     }
+    // Marks closer than a few units with the same kind and code are drawn as one, which
+    // says how many it stands for: a storm of drops is one dark run, not thousands.
+    let mut groups: Vec<(f64, &Mark, &Mark, usize)> = Vec::new();
     for mark in &story.marks {
         let x = axis.x(mark.time);
-        let what = if mark.drop { "drop" } else { "error" };
-        let code = mark.code.map_or("no code".to_string(), code_name);
-        let title = format!("{}: {what}, {code}", format_time(&mark.time));
-        if mark.drop {
+        match groups.last_mut() {
+            Some((at, first, last, n))
+                if x - *at < MARK_SPACING && first.drop == mark.drop && first.code == mark.code =>
+            {
+                *last = mark;
+                *n += 1;
+            }
+            _ => groups.push((x, mark, mark, 1)),
+        }
+    }
+    for (x, first, last, n) in groups {
+        let what = match (first.drop, n) {
+            (true, 1) => "drop".to_string(),
+            (false, 1) => "error".to_string(),
+            (true, n) => format!("{n} drops"),
+            (false, n) => format!("{n} errors"),
+        };
+        let code = first.code.map_or("no code".to_string(), code_name);
+        let when = if n == 1 {
+            format_time(&first.time)
+        } else {
+            format!(
+                "{} to {}",
+                format_time(&first.time),
+                format_time(&last.time)
+            )
+        };
+        let title = format!("{when}: {what}, {code}");
+        if first.drop {
             let _ = writeln!(
                 out,
-                "<path class=\"drop\" d=\"M{:.1} 40 l5 16 h-10 z\"><title>{title}</title></path>",
-                x
+                "<path class=\"drop\" d=\"M{x:.1} 40 l5 16 h-10 z\"><title>{title}</title></path>"
             );
         } else {
             let _ = writeln!(

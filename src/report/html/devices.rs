@@ -15,6 +15,9 @@ use serde::Serialize;
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
+/// Drops and errors listed in words under a timeline (all are drawn).
+const MARKS_LISTED: usize = 30;
+
 /// What the script sorts and filters on, per listed device.
 #[derive(Serialize)]
 struct Row<'a> {
@@ -249,8 +252,16 @@ fn details(report: &Report, device: &DeviceReport, story: &Story, out: &mut Stri
         }
     }
     if !story.marks.is_empty() {
-        out.push_str("<details class=\"marks\"><summary>Drops and errors</summary><ol>");
-        for mark in &story.marks {
+        let _ = write!(
+            out,
+            "<details class=\"marks\"><summary>Drops and errors{}</summary><ol>",
+            if story.marks.len() > MARKS_LISTED {
+                format!(" (the first {MARKS_LISTED})")
+            } else {
+                String::new()
+            }
+        );
+        for mark in story.marks.iter().take(MARKS_LISTED) {
             let _ = write!(
                 out,
                 "<li><time>{}</time> {} {}</li>",
