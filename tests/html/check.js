@@ -169,7 +169,7 @@ async function main() {
   expect(result.axe.length === 0, 'axe-core: serious or critical violations');
   expect(result.axeOpened.length === 0, 'axe-core: violations with a device open');
   expect(result.sorted.changed, 'sorting did not change the order');
-  expect(result.sorted.ariaSort === 'descending', 'aria-sort not set by sorting');
+  expect(result.sorted.ariaSort === 'ascending', 'aria-sort not set by sorting');
   expect(result.filtered.shown < result.filtered.total, 'the severity filter hid nothing');
   expect(result.timeline.visible && result.timeline.height > 20 && result.timeline.sessions > 0,
     'an opened device shows no timeline');

@@ -45,7 +45,10 @@
     var button = header.querySelector('button');
     button.addEventListener('click', function () {
       var key = button.getAttribute('data-key');
-      var next = header.getAttribute('aria-sort') === 'descending' ? 'ascending' : 'descending';
+      // Names read best from A, counts and severities from the most.
+      var first = key === 'id' ? 'ascending' : 'descending';
+      var other = first === 'ascending' ? 'descending' : 'ascending';
+      var next = header.getAttribute('aria-sort') === first ? other : first;
       headers.forEach(function (other) { other.setAttribute('aria-sort', 'none'); });
       header.setAttribute('aria-sort', next);
       var sign = next === 'ascending' ? 1 : -1;
