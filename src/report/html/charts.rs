@@ -311,7 +311,7 @@ fn bars(out: &mut String, title: &str, rows: &[(String, u64, String)]) {
     let most = rows.iter().map(|r| r.1).max().unwrap_or(0).max(1);
     let row = 22.0;
     let height = row * rows.len() as f64 + 4.0;
-    let (label_width, bar_width) = (240.0, 180.0);
+    let (label_width, bar_width) = (250.0, 180.0);
     let width = label_width + bar_width + 80.0;
     let _ = writeln!(
         out,
@@ -321,7 +321,7 @@ fn bars(out: &mut String, title: &str, rows: &[(String, u64, String)]) {
     for (i, (label, value, note)) in rows.iter().enumerate() {
         let y = i as f64 * row + 2.0;
         let w = (*value as f64 / most as f64 * bar_width).max(1.0);
-        let label = text(&crate::report::escape::truncate(label, 34));
+        let label = text(&crate::report::escape::truncate(label, 30));
         let note = if note.is_empty() {
             String::new()
         } else {
