@@ -118,6 +118,13 @@ fn an_errors_only_export_is_said_so_at_the_top() {
     assert!(page.contains("The curve needs successful connects"));
 }
 
+#[test]
+fn findings_read_back_from_a_query_are_listed_in_the_html_report() {
+    let page = html(&["fixtures/kql/takeovers-result.json"]);
+    assert!(page.contains("Findings read back from a query"));
+    assert!(page.contains("<code>insight/"));
+}
+
 /// Says why the browser check cannot run: a failure in CI, a printed notice elsewhere.
 fn unavailable(what: &str) {
     let required = std::env::var("IOTHUB_TRIAGE_REQUIRE_BROWSER").is_ok_and(|v| v == "1");

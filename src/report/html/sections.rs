@@ -175,8 +175,38 @@ pub(super) fn fleet(report: &Report, out: &mut String) {
         out.push_str("</ol>\n");
     }
     cohorts(report, out);
+    findings_only(report, out);
     out.push_str("</section>\n");
 }
+
+/// Findings read back from a query's result (`iothub-triage kql` run where the logs are)
+/// come without devices: they are listed here instead, the first [`FINDINGS_LISTED`].
+fn findings_only(report: &Report, out: &mut String) {
+    if !report.devices.is_empty() || report.findings.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<h3>Findings read back from a query's result</h3>\n<p>{} (the first {} listed).</p>\n\
+         <ol class=\"insights\">",
+        count(report.findings.len() as u64, "finding"),
+        report.findings.len().min(FINDINGS_LISTED)
+    );
+    for finding in report.findings.iter().take(FINDINGS_LISTED) {
+        let _ = writeln!(
+            out,
+            "<li>{} <code>{}</code> {}<p class=\"action\"><strong>What to do:</strong> {}</p></li>",
+            badge(Some(finding.severity)),
+            html(&finding.rule),
+            prose(&finding.title),
+            prose(&finding.action),
+        );
+    }
+    out.push_str("</ol>\n");
+}
+
+/// Findings listed when a report has no devices to show them under.
+const FINDINGS_LISTED: usize = 1000;
 
 fn cohorts(report: &Report, out: &mut String) {
     if report.cohorts.is_empty() {
