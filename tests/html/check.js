@@ -185,6 +185,12 @@ async function main() {
   process.exit(failures.length === 0 ? 0 : 1);
 }
 
+// A browser that hangs must not hold the test suite: give up after five minutes.
+setTimeout(() => {
+  console.error('the browser check took more than 5 minutes');
+  process.exit(2);
+}, 5 * 60 * 1000).unref();
+
 main().catch((error) => {
   console.error(error && error.stack ? error.stack : String(error));
   process.exit(2);
