@@ -114,7 +114,8 @@ fn an_errors_only_export_is_said_so_at_the_top() {
         .expect("runs");
     std::fs::write(&log, output.stdout).expect("writes the log");
     let page = html(&[log.to_str().expect("UTF-8 path")]);
-    assert!(page.contains("The export holds only errors"));
+    assert!(page.contains("the input holds only error records"));
+    assert!(page.contains("no connected-devices curve and no sessions"));
     assert!(page.contains("The curve needs successful connects"));
 }
 

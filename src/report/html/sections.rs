@@ -45,27 +45,24 @@ pub(super) fn summary(report: &Report, out: &mut String) {
 
 /// What the kind of records read means for the diagnosis, and the reader's warnings.
 fn coverage(report: &Report, out: &mut String) {
+    // The analysis already warns what such an export cannot show; what it means for
+    // this page is added.
     let mut notes: Vec<String> = Vec::new();
-    match report.summary.coverage.records {
-        "errors_only" => notes.push(
-            "The export holds only errors (an export filtered on Level == \"Error\"): no \
-             successful connects, so whether a device is connected now, sessions and the \
-             connected-devices curve cannot be told. Export every level of the Connections \
-             category for the full picture."
-                .to_string(),
-        ),
-        "no_connects" => notes.push(
-            "The export holds no successful connects: device states and the connected-devices \
-             curve cannot be told."
-                .to_string(),
-        ),
-        _ => {}
-    }
     for warning in &report.warnings {
         notes.push(match warning.source.as_str() {
-            "" => text(&warning.message),
-            source => format!("{}: {}", text(source), text(&warning.message)),
+            "" => prose(&warning.message),
+            source => format!("{}: {}", text(source), prose(&warning.message)),
         });
+    }
+    if matches!(
+        report.summary.coverage.records,
+        "errors_only" | "no_connects"
+    ) {
+        notes.push(
+            "Without successful connects this page shows no connected-devices curve and no \
+             sessions in the timelines: only drops and errors."
+                .to_string(),
+        );
     }
     if report.summary.records_skipped > 0 {
         notes.push(format!(
