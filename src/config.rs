@@ -6,6 +6,7 @@ use crate::analysis::{DeviceKey, Filter};
 use crate::gate::Gate;
 use crate::input::{self, Source};
 use crate::report::Format;
+use crate::report::html::Footer;
 use crate::synth::{FleetSpec, OutputShape};
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
@@ -21,6 +22,8 @@ pub struct AnalyzeConfig {
     pub thresholds: Thresholds,
     pub filter: Filter,
     pub gate: Gate,
+    /// How the report was made, for the formats that say so.
+    pub footer: Footer,
 }
 
 /// How text output looks.

@@ -84,8 +84,12 @@ fn analyze(config: &AnalyzeConfig, out: &mut dyn Write, err: &mut dyn Write) -> 
         .map(gate::load_baseline)
         .transpose()?;
     let (mut units, warnings) = expand(config)?;
+    // A page to share shows the worst identities' timelines: the report keeps them.
+    let page = config.targets.iter().any(|(format, _)| format.page);
     let report = match findings_input(&mut units, config)? {
         Some(report) => report,
+        None if page => read_units(config, units, warnings, err)?
+            .finish_with_stories(report::html::DEVICES_DETAILED),
         None => read_units(config, units, warnings, err)?.finish(),
     };
     // What the analysis worked with goes back before rendering allocates the report's text.
@@ -195,6 +199,7 @@ fn render_options(config: &AnalyzeConfig) -> RenderOptions {
     RenderOptions {
         fail_on: config.gate.fail_on,
         style: style(config.output),
+        footer: config.footer.clone(),
     }
 }
 

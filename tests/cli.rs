@@ -17,6 +17,8 @@ mod fuzz_regressions;
 mod harness;
 #[path = "cli/hostile.rs"]
 mod hostile;
+#[path = "cli/html.rs"]
+mod html;
 #[path = "cli/kql.rs"]
 mod kql;
 #[path = "cli/kql_results.rs"]

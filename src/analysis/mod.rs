@@ -12,6 +12,7 @@ mod identities;
 mod places;
 pub mod report;
 mod state;
+mod stories;
 mod timeline;
 
 use crate::input::{Outcome, Shape, Sink};
@@ -36,6 +37,7 @@ pub use coverage::Coverage as InputCoverage;
 pub use filter::Filter;
 pub use findings::findings;
 pub use state::DeviceKey;
+pub use stories::{Connected, MARKS_KEPT, Mark, SESSIONS_KEPT, Stories, Story};
 
 pub use timeline::{Session, Timeline, TimelineEvent};
 
@@ -288,6 +290,7 @@ impl Analyzer {
             findings: Vec::new(),
             problems: self.problems,
             warnings: self.warnings,
+            stories: Stories::default(),
         };
         report.findings = findings::findings(&report);
         report

@@ -1,6 +1,7 @@
 //! The report: what the analysis found, as plain data with stable field names. The
 //! renderers in `crate::report` read it; nothing here knows about an output format.
 
+use super::Stories;
 use super::diagnosis::{Curve, Insight};
 use crate::model::{Finding, InsightKind, Location, Severity, rfc3339, rfc3339_opt};
 use chrono::{DateTime, Utc};
@@ -26,6 +27,11 @@ pub struct Report {
     pub findings: Vec<Finding>,
     pub problems: Vec<Problem>,
     pub warnings: Vec<Warning>,
+    /// The timelines of the worst identities, when a format that shows them was asked
+    /// for ([`Analyzer::finish_with_stories`](super::Analyzer::finish_with_stories));
+    /// empty otherwise. Not in the JSON report.
+    #[serde(skip)]
+    pub stories: Stories,
 }
 
 impl Report {
@@ -362,6 +368,7 @@ impl Report {
             findings,
             problems: Vec::new(),
             warnings: Vec::new(),
+            stories: Stories::default(),
         }
     }
 }

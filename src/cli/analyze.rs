@@ -11,6 +11,7 @@ use crate::config::{AnalyzeConfig, Output};
 use crate::gate::Gate;
 use crate::input::{self, DateOrder, InputFormat, Source};
 use crate::report::Format;
+use crate::report::html::Footer;
 use chrono::{DateTime, Utc};
 use clap::Args;
 use globset::{Glob, GlobSetBuilder};
@@ -247,6 +248,11 @@ impl AnalyzeArgs {
         if !main_to_file {
             targets.insert(0, (main, None));
         }
+        let footer = if targets.iter().any(|(format, _)| format.page) {
+            super::html_footer()
+        } else {
+            Footer::default()
+        };
         Ok(AnalyzeConfig {
             sources: self.input.sources(),
             input: self.input.options(),
@@ -255,6 +261,7 @@ impl AnalyzeArgs {
             strict: self.input.strict,
             thresholds: self.thresholds.into_thresholds(),
             filter: self.filter.into_filter()?,
+            footer,
             gate: Gate {
                 fail_on: self.gate.fail_on.map(SeverityArg::resolve),
                 max_findings: self.gate.max_findings,

@@ -2,11 +2,13 @@
 //! a [`config::Command`] once. Nothing below this module sees clap.
 
 mod analyze;
+mod footer;
 mod kql;
 mod thresholds;
 mod values;
 
 pub use analyze::{AnalyzeArgs, FilterArgs, GateArgs, InputArgs};
+pub use footer::{html_footer, kql_equivalent};
 pub use kql::KqlArgs;
 pub use thresholds::ThresholdArgs;
 pub use values::{ColorArg, ListFormat, MixArg, ShapeArg};
@@ -161,6 +163,7 @@ impl Cli {
                     thresholds: args.thresholds.into_thresholds(),
                     filter: Default::default(),
                     gate: Default::default(),
+                    footer: Default::default(),
                 };
                 Command::Timeline {
                     device: DeviceKey {

@@ -5,6 +5,7 @@
 pub mod codes;
 pub mod csv;
 pub mod github;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
@@ -23,7 +24,7 @@ use std::io::{self, Write};
 pub use table::Style;
 
 /// How a renderer should treat the report, decided once by the caller.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RenderOptions {
     /// The CI gate (`--fail-on`): findings at or above this severity fail. `None` when
     /// no gate was given; formats that must still decide pass or fail (JUnit) document
@@ -31,6 +32,8 @@ pub struct RenderOptions {
     pub fail_on: Option<Severity>,
     /// Width, colour and length of the terminal tables.
     pub style: Style,
+    /// How the report was made, for the formats that say so ([`Format::page`]).
+    pub footer: html::Footer,
 }
 
 impl Default for RenderOptions {
@@ -42,6 +45,7 @@ impl Default for RenderOptions {
                 color: false,
                 top: 0,
             },
+            footer: html::Footer::default(),
         }
     }
 }
@@ -60,6 +64,9 @@ pub struct Format {
     pub render: Render,
     /// How `timeline` writes it; `None` when `timeline` does not offer it.
     pub timeline: Option<RenderTimeline>,
+    /// A page to share: it shows the worst identities' timelines (the report then
+    /// carries them) and how the report was made.
+    pub page: bool,
 }
 
 impl PartialEq for Format {
@@ -77,48 +84,63 @@ pub const FORMATS: &[Format] = &[
         help: "One row per device and code",
         render: csv::render,
         timeline: None,
+        page: false,
     },
     Format {
         name: "github",
         help: "GitHub Actions annotations for the top 10 findings",
         render: github::render,
         timeline: None,
+        page: false,
+    },
+    Format {
+        name: "html",
+        help: "One self-contained page to share: charts, the devices worst first, timelines",
+        render: html::render,
+        timeline: None,
+        page: true,
     },
     Format {
         name: "json",
         help: "One JSON document, every field",
         render: json::render,
         timeline: Some(timeline::render_json),
+        page: false,
     },
     Format {
         name: "junit",
         help: "JUnit XML: one test case per device",
         render: junit::render,
         timeline: None,
+        page: false,
     },
     Format {
         name: "markdown",
         help: "A compact summary for $GITHUB_STEP_SUMMARY",
         render: markdown::render,
         timeline: None,
+        page: false,
     },
     Format {
         name: "ndjson",
         help: "One finding per line, then a summary line, for jq",
         render: ndjson::render,
         timeline: None,
+        page: false,
     },
     Format {
         name: "sarif",
         help: "SARIF 2.1.0 for code scanning",
         render: sarif::render,
         timeline: None,
+        page: false,
     },
     Format {
         name: "table",
         help: "Tables for a terminal",
         render: table::render,
         timeline: Some(timeline::render_table),
+        page: false,
     },
 ];
 
