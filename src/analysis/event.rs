@@ -88,11 +88,12 @@ pub fn elapsed(later: DateTime<Utc>, earlier: DateTime<Utc>) -> chrono::TimeDelt
         // Seconds and nanoseconds of the day apart, without chrono's leap-second
         // bookkeeping: a leap second (`:60`, kept as `:59` and a second of nanoseconds)
         // counts as the second after `:59`, as in `nanos`.
-        let (later, earlier) = (later.time(), earlier.time());
-        let seconds = i64::from(later.num_seconds_from_midnight())
-            - i64::from(earlier.num_seconds_from_midnight());
-        let nanos = i64::from(later.nanosecond()) - i64::from(earlier.nanosecond());
-        chrono::TimeDelta::seconds(seconds) + chrono::TimeDelta::nanoseconds(nanos)
+        let nanos_of_day = |time: DateTime<Utc>| {
+            let time = time.time();
+            i64::from(time.num_seconds_from_midnight()) * 1_000_000_000
+                + i64::from(time.nanosecond())
+        };
+        chrono::TimeDelta::nanoseconds(nanos_of_day(later) - nanos_of_day(earlier))
     } else {
         later - earlier
     }

@@ -422,15 +422,34 @@ fn diagnose(
         })
         .collect();
     // Cohorts compare every identity, shown or not; they come after the fleet's other
-    // insights, which the devices point at by place.
+    // insights, which the devices point at by place. The order of the devices shown is
+    // found meanwhile: worst finding first, benign (info) after real problems, healthy
+    // devices last. Identities are unique, so an unstable sort gives the one order.
     let every: Vec<&DeviceReport> = reports.iter().map(|(_, d)| d).collect();
-    let (cohorts, cohort_insights) = cohort::cohorts(&every, thresholds);
+    let ((cohorts, cohort_insights), order) = rayon::join(
+        || cohort::cohorts(&every, thresholds),
+        || {
+            let mut order: Vec<usize> = (0..reports.len()).filter(|&i| reports[i].0).collect();
+            order.par_sort_unstable_by(|&a, &b| {
+                let (a, b) = (&reports[a].1, &reports[b].1);
+                b.severity
+                    .cmp(&a.severity)
+                    .then_with(|| b.error_events.cmp(&a.error_events))
+                    .then_with(|| a.device_id.cmp(&b.device_id))
+                    .then_with(|| a.module_id.cmp(&b.module_id))
+            });
+            order
+        },
+    );
     drop(every);
     insights.extend(cohort_insights);
-    let mut devices: Vec<DeviceReport> = reports
+    let mut slots: Vec<Option<DeviceReport>> =
+        reports.into_iter().map(|(_, device)| Some(device)).collect();
+    let devices: Vec<DeviceReport> = order
         .into_iter()
-        .filter_map(|(shown, device)| shown.then_some(device))
+        .filter_map(|index| slots.get_mut(index).and_then(Option::take))
         .collect();
+    drop(slots);
     let mut curve = curve;
     if !curve.points.is_empty() {
         curve.marks = insights
@@ -451,15 +470,6 @@ fn diagnose(
     }
     // The events are gone.
     memory::release_freed();
-    // Worst finding first, benign (info) after real problems, healthy devices last.
-    // Device identities are unique, so an unstable sort gives the one order.
-    devices.par_sort_unstable_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then_with(|| b.error_events.cmp(&a.error_events))
-            .then_with(|| a.device_id.cmp(&b.device_id))
-            .then_with(|| a.module_id.cmp(&b.module_id))
-    });
     (devices, insights, curve, cohorts, breakdown)
 }
 
