@@ -247,8 +247,15 @@ impl AnalyzeArgs {
         if !main_to_file {
             targets.insert(0, (main, None));
         }
+        // A storage listing skips the hour folders outside the window.
+        let window = input::storage::Window {
+            since: self.filter.since,
+            until: self.filter.until,
+        };
         Ok(AnalyzeConfig {
-            sources: self.input.sources(),
+            sources: (self.input.sources().into_iter())
+                .map(|source| source.within(window))
+                .collect(),
             input: self.input.options(),
             targets,
             output: output(self.color, self.top),
