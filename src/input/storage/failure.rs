@@ -30,54 +30,61 @@ pub fn is_vanished(err: &anyhow::Error) -> bool {
 
 /// A listing's failure: the container or the credentials are the usual suspects.
 pub fn describe_listing(err: &Error, credential_from: &str, endpoint: &str) -> String {
-    match err {
-        Error::NotFound { .. } => {
-            "the container does not exist (or the account does not): check its name".to_string()
-        }
-        Error::Unauthenticated { .. } | Error::PermissionDenied { .. } => format!(
-            "the storage account refused the credentials ({credential_from}): check the account key or the SAS token, its expiry and its read and list permissions{}",
-            status_detail(err)
+    let text = err.to_string();
+    let code = service_code(&text);
+    match (err, status(&text)) {
+        (Error::NotFound { .. }, _) | (_, Some(404)) => format!(
+            "the container does not exist: check its name and the account's{}",
+            said(code)
         ),
-        other => describe_other(other, endpoint),
+        (Error::Unauthenticated { .. } | Error::PermissionDenied { .. }, _)
+        | (_, Some(401 | 403)) => format!(
+            "the storage account refused the credentials ({credential_from}): check the account key or the SAS token, its expiry and its read and list permissions{}",
+            said(code)
+        ),
+        (_, Some(status)) => format!(
+            "{endpoint} answered HTTP {status}{} (retried with back-off)",
+            said(code)
+        ),
+        (_, None) => format!(
+            "cannot reach {endpoint} (retried with back-off): {}",
+            redact(&text)
+        ),
     }
 }
 
 /// A blob's failure other than being gone.
 pub fn describe_blob(err: &Error) -> String {
-    match err {
-        Error::Unauthenticated { .. } | Error::PermissionDenied { .. } => format!(
+    let text = err.to_string();
+    let code = service_code(&text);
+    match (err, status(&text)) {
+        (Error::Unauthenticated { .. } | Error::PermissionDenied { .. }, _)
+        | (_, Some(401 | 403)) => format!(
             "the storage account refused to let the blob be read: check the credentials' read permission{}",
-            status_detail(err)
+            said(code)
         ),
-        other => describe_other(other, ""),
+        (_, Some(status)) => format!("the service answered HTTP {status}{}", said(code)),
+        (_, None) => redact(&text),
     }
 }
 
-fn describe_other(err: &Error, endpoint: &str) -> String {
-    let text = redact(&format!("{err}"));
-    if endpoint.is_empty() {
-        text
-    } else {
-        format!("cannot reach {endpoint} (retried with back-off): {text}")
-    }
+/// The HTTP status in an `object_store` error's text.
+fn status(text: &str) -> Option<u16> {
+    let at = text.find("status code: ")? + "status code: ".len();
+    text.get(at..at + 3)?.parse().ok()
 }
 
-/// The storage service's own code (`AuthenticationFailed`), when the message has one.
-fn status_detail(err: &Error) -> String {
-    let text = format!("{err}");
-    for code in [
-        "AuthenticationFailed",
-        "AuthorizationFailure",
-        "AuthorizationPermissionMismatch",
-        "AuthorizationResourceTypeMismatch",
-        "NoAuthenticationInformation",
-        "InvalidAuthenticationInfo",
-    ] {
-        if text.contains(code) {
-            return format!(" (the service says {code})");
-        }
-    }
-    String::new()
+/// The storage service's own error code (`AuthenticationFailed`, `ContainerNotFound`).
+fn service_code(text: &str) -> Option<&str> {
+    let start = text.find("<Code>")? + "<Code>".len();
+    let end = start + text[start..].find("</Code>")?;
+    let code = &text[start..end];
+    (!code.is_empty() && code.bytes().all(|b| b.is_ascii_alphanumeric())).then_some(code)
+}
+
+fn said(code: Option<&str>) -> String {
+    code.map(|code| format!(" (the service says {code})"))
+        .unwrap_or_default()
 }
 
 /// The text with every `sig=` value (a SAS token's secret) hidden.
@@ -100,6 +107,15 @@ pub fn redact(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statuses_and_service_codes_are_read_from_the_error_text() {
+        let text = "Error performing GET x in 4ms - Server returned non-2xx status code: 403 Forbidden: <?xml?><Error><Code>AuthorizationFailure</Code>";
+        assert_eq!(status(text), Some(403));
+        assert_eq!(service_code(text), Some("AuthorizationFailure"));
+        assert_eq!(status("error sending request"), None);
+        assert_eq!(service_code("<Code><script></Code>"), None);
+    }
 
     #[test]
     fn sas_signatures_never_reach_a_message() {
