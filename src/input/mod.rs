@@ -353,7 +353,10 @@ fn read_with_workers(
     let mut stream = match unit.open(&options.limits) {
         // A blob deleted since it was listed is reported; the run goes on.
         Err(err) if storage::is_vanished(&err) => {
-            sink.warning(input, "skipped, the blob was deleted after it was listed".to_string());
+            sink.warning(
+                input,
+                "skipped, the blob was deleted after it was listed".to_string(),
+            );
             return Ok(Shape::Empty);
         }
         other => other?,

@@ -238,7 +238,9 @@ impl Unit {
             }
             UnitKind::Unreadable(reason) => bail!("{name}: {reason}"),
             UnitKind::Blob(blob) => {
-                let stream = blob.open().with_context(|| format!("{name}: cannot read"))?;
+                let stream = blob
+                    .open()
+                    .with_context(|| format!("{name}: cannot read"))?;
                 peek(stream).with_context(|| format!("{name}: cannot read"))?
             }
         };
@@ -256,9 +258,9 @@ fn decompressed<'a>(
     match compression {
         Compression::Gzip => Ok(Box::new(Limited::new(MultiGzDecoder::new(stream), limit))),
         // Archives are listed by `expand`; one found only now came through a pipe.
-        Compression::Zip => bail!(
-            "{name}: a zip archive can only be read from a regular file or standard input"
-        ),
+        Compression::Zip => {
+            bail!("{name}: a zip archive can only be read from a regular file or standard input")
+        }
         Compression::None => Ok(stream),
     }
 }

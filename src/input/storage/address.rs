@@ -78,7 +78,10 @@ impl Address {
                 "{shown}: plain http would send the credentials in clear; use https (http is for an emulator on this machine)"
             );
         }
-        let sas = url.query().filter(|query| !query.is_empty()).map(str::to_string);
+        let sas = url
+            .query()
+            .filter(|query| !query.is_empty())
+            .map(str::to_string);
         let path = decode(url.path().trim_start_matches('/'));
         let origin = url.origin().ascii_serialization();
         let path_style = matches!(host, Host::Ipv4(_) | Host::Ipv6(_)) || loopback;
@@ -92,7 +95,9 @@ impl Address {
                 unreachable!("addresses are path-style")
             };
             let Some((account, rest)) = name.split_once('.') else {
-                bail!("{shown}: expected a blob endpoint such as https://ACCOUNT.blob.core.windows.net/CONTAINER/PREFIX");
+                bail!(
+                    "{shown}: expected a blob endpoint such as https://ACCOUNT.blob.core.windows.net/CONTAINER/PREFIX"
+                );
             };
             if !rest.to_ascii_lowercase().starts_with("blob.") {
                 bail!(
@@ -194,7 +199,10 @@ pub fn resolve(address: &Address, env: &dyn Fn(&str) -> Option<String>) -> Resul
         from,
     };
     if let Some(sas) = &address.sas {
-        return Ok(access(Credential::Sas(sas.clone()), "the SAS token in the URL"));
+        return Ok(access(
+            Credential::Sas(sas.clone()),
+            "the SAS token in the URL",
+        ));
     }
     if let Some(connection) = connection
         && let Some(credential) = connection.credential
@@ -227,7 +235,11 @@ struct ConnectionString {
 impl ConnectionString {
     fn parse(text: &str) -> Result<ConnectionString> {
         let mut pairs = Vec::new();
-        for part in text.split(';').map(str::trim).filter(|part| !part.is_empty()) {
+        for part in text
+            .split(';')
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+        {
             let Some((key, value)) = part.split_once('=') else {
                 bail!(
                     "AZURE_STORAGE_CONNECTION_STRING: {:?} is not KEY=VALUE",

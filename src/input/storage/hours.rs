@@ -96,8 +96,13 @@ pub fn span(folder: &str) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
 fn value(segment: &str, key: char) -> Option<u32> {
     let (name, number) = segment.split_once('=')?;
     let mut name = name.chars();
-    let matches = name.next().is_some_and(|c| c.eq_ignore_ascii_case(&key)) && name.next().is_none();
-    if !matches || number.is_empty() || number.len() > 4 || !number.bytes().all(|b| b.is_ascii_digit()) {
+    let matches =
+        name.next().is_some_and(|c| c.eq_ignore_ascii_case(&key)) && name.next().is_none();
+    if !matches
+        || number.is_empty()
+        || number.len() > 4
+        || !number.bytes().all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     number.parse().ok()
@@ -111,16 +116,33 @@ mod tests {
         text.parse().expect("a time")
     }
 
-    const HUB: &str = "resourceId=/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.DEVICES/IOTHUBS/HUB";
+    const HUB: &str =
+        "resourceId=/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.DEVICES/IOTHUBS/HUB";
 
     #[test]
     fn folders_span_what_their_names_say() {
         let cases = [
             ("y=2026/", "2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z"),
-            ("y=2026/m=12/", "2026-12-01T00:00:00Z", "2027-01-01T00:00:00Z"),
-            ("y=2024/m=02/d=29/", "2024-02-29T00:00:00Z", "2024-03-01T00:00:00Z"),
-            ("Y=2026/M=03/D=02/H=23/", "2026-03-02T23:00:00Z", "2026-03-03T00:00:00Z"),
-            ("y=2026/m=03/d=02/h=09/m=00/", "2026-03-02T09:00:00Z", "2026-03-02T10:00:00Z"),
+            (
+                "y=2026/m=12/",
+                "2026-12-01T00:00:00Z",
+                "2027-01-01T00:00:00Z",
+            ),
+            (
+                "y=2024/m=02/d=29/",
+                "2024-02-29T00:00:00Z",
+                "2024-03-01T00:00:00Z",
+            ),
+            (
+                "Y=2026/M=03/D=02/H=23/",
+                "2026-03-02T23:00:00Z",
+                "2026-03-03T00:00:00Z",
+            ),
+            (
+                "y=2026/m=03/d=02/h=09/m=00/",
+                "2026-03-02T09:00:00Z",
+                "2026-03-02T10:00:00Z",
+            ),
         ];
         for (folder, start, end) in cases {
             assert_eq!(
@@ -129,7 +151,14 @@ mod tests {
                 "{folder}"
             );
         }
-        for folder in [HUB, "y=2026x/", "y=2026/m=13/", "y=2026/m=02/d=30/", "y=2026/m=02/d=3/h=24/", "m=03/"] {
+        for folder in [
+            HUB,
+            "y=2026x/",
+            "y=2026/m=13/",
+            "y=2026/m=02/d=30/",
+            "y=2026/m=02/d=3/h=24/",
+            "m=03/",
+        ] {
             assert_eq!(span(folder), None, "{folder}");
         }
         // A folder between the levels stops the reading there.

@@ -177,10 +177,9 @@ pub fn list_counting(
                     let zip = if meta.size < 4 {
                         Ok(false)
                     } else {
-                        store
-                            .get_range(&meta.location, 0..4)
-                            .await
-                            .map(|head| head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06"))
+                        store.get_range(&meta.location, 0..4).await.map(|head| {
+                            head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06")
+                        })
                     };
                     (meta, zip)
                 }
@@ -206,7 +205,9 @@ pub fn list_counting(
         let zip = match zip {
             Ok(zip) => zip,
             Err(object_store::Error::NotFound { .. }) => {
-                warn(format!("{name}: skipped, the blob was deleted after it was listed"));
+                warn(format!(
+                    "{name}: skipped, the blob was deleted after it was listed"
+                ));
                 continue;
             }
             Err(err) => bail!("{name}: cannot read: {}", failure::describe_blob(&err)),
@@ -297,12 +298,14 @@ fn retry() -> RetryConfig {
 
 fn store(address: &Address, access: &Access) -> Result<Arc<dyn ObjectStore>> {
     let credential = match &access.credential {
-        Credential::Key(key) => AzureCredential::AccessKey(
-            object_store::azure::AzureAccessKey::try_new(key)
-                .map_err(|_| anyhow::anyhow!("the account key ({}) is not valid base64", access.from))?,
-        ),
+        Credential::Key(key) => {
+            AzureCredential::AccessKey(object_store::azure::AzureAccessKey::try_new(key).map_err(
+                |_| anyhow::anyhow!("the account key ({}) is not valid base64", access.from),
+            )?)
+        }
         Credential::Sas(sas) => AzureCredential::SASToken(
-            split_sas(sas).map_err(|_| anyhow::anyhow!("the SAS token ({}) cannot be read", access.from))?,
+            split_sas(sas)
+                .map_err(|_| anyhow::anyhow!("the SAS token ({}) cannot be read", access.from))?,
         ),
         Credential::Anonymous => AzureCredential::SASToken(Vec::new()),
     };

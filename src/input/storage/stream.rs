@@ -85,10 +85,9 @@ impl BlobStream {
 
     fn error(&self, err: object_store::Error) -> io::Error {
         match err {
-            object_store::Error::NotFound { .. } => io::Error::new(
-                io::ErrorKind::NotFound,
-                Vanished,
-            ),
+            object_store::Error::NotFound { .. } => {
+                io::Error::new(io::ErrorKind::NotFound, Vanished)
+            }
             other => io::Error::other(failure::describe_blob(&other)),
         }
     }
@@ -100,7 +99,8 @@ impl BlobStream {
                 Some(body) => body,
                 None => self.body.insert(self.request()?),
             };
-            let next = runtime()?.block_on(async { tokio::time::timeout(STALL, body.next()).await });
+            let next =
+                runtime()?.block_on(async { tokio::time::timeout(STALL, body.next()).await });
             let broke = match next {
                 Ok(Some(Ok(bytes))) => {
                     let room = usize::try_from(self.size - self.offset).unwrap_or(usize::MAX);
