@@ -106,10 +106,28 @@ impl Azurite {
         String::from_utf8(output.stdout).expect("UTF-8")
     }
 
+    /// The debug log, once Azurite has stopped writing to it (it writes behind the
+    /// answers).
+    fn log(&self) -> String {
+        let path = self.dir.join("debug.log");
+        let size = || std::fs::metadata(&path).map_or(0, |m| m.len());
+        let started = Instant::now();
+        let mut last = size();
+        loop {
+            std::thread::sleep(Duration::from_millis(300));
+            let now = size();
+            if (now == last && now > 0) || started.elapsed() > Duration::from_secs(10) {
+                break;
+            }
+            last = now;
+        }
+        std::fs::read_to_string(&path).unwrap_or_default()
+    }
+
     /// The listing requests the tool made (the SDK's own are not counted): the `prefix`
     /// of each, and whether it went on from a marker (a page after the first).
     fn listings(&self) -> Vec<(String, bool)> {
-        let log = std::fs::read_to_string(self.dir.join("debug.log")).unwrap_or_default();
+        let log = self.log();
         log.lines()
             .filter(|line| {
                 line.contains("BlobStorageContextMiddleware: RequestMethod=GET")
@@ -139,7 +157,7 @@ impl Azurite {
 
     /// How many blob reads (whole or a range) the tool made.
     fn blob_reads(&self) -> usize {
-        let log = std::fs::read_to_string(self.dir.join("debug.log")).unwrap_or_default();
+        let log = self.log();
         log.lines()
             .filter(|line| {
                 line.contains("BlobStorageContextMiddleware: RequestMethod=GET")
@@ -352,7 +370,7 @@ fn a_storage_layout_of_two_hubs_reads_as_the_same_files_on_disk_and_since_prunes
 }
 
 #[test]
-fn more_than_a_page_of_blobs_is_read_whole() {
+fn more_than_a_page_of_blobs_is_listed_whole() {
     let Some(azurite) = Azurite::start("pages") else {
         return;
     };
@@ -371,22 +389,25 @@ fn more_than_a_page_of_blobs_is_read_whole() {
         "5001",
         record.to_str().expect("UTF-8"),
     ]);
-    let output = triage_with(&azurite.connection_string(KEY))
-        .args([
-            "analyze",
-            "az://devstoreaccount1/logs/y=2026",
-            "--format",
-            "json",
-        ])
-        .output()
-        .expect("runs");
-    let report: serde_json::Value = serde_json::from_str(&json_of(&output)).expect("JSON");
-    assert_eq!(report["summary"]["records_read"], 5001);
-    assert_eq!(report["inputs"].as_array().map(Vec::len), Some(5001));
+    let sas = azurite.blobs(&["sas", "logs"]);
+    let url = format!("{}/logs/y=2026?{sas}", azurite.endpoint());
+    // Listed through the library: reading 5,001 one-line inputs adds nothing here
+    // that the layout test does not show, and takes minutes in a debug build.
+    let units =
+        input::expand(&[Source::new(&url)], &Limits::default(), &mut |_| {}).expect("lists");
+    assert_eq!(units.len(), 5001);
+    assert!(
+        units[5000]
+            .name
+            .ends_with(&format!("{hour}/blob-05000.json"))
+    );
+    let mut heard = Heard::default();
+    input::read(&units[5000], 0, &Options::default(), &mut heard).expect("reads");
+    assert_eq!(heard.records, 1);
     let listings = azurite.listings();
     assert_eq!(listings.len(), 2, "two pages: {listings:?}");
     assert!(
-        listings[1].1,
+        !listings[0].1 && listings[1].1,
         "the second page goes on from the first's marker"
     );
 }

@@ -70,7 +70,7 @@ async function main() {
         { length: Number(count) },
         (_, i) => `${prefix}/blob-${String(i).padStart(5, '0')}.json`
       );
-      await pool(names, 32, (name) =>
+      await pool(names, 64, (name) =>
         client.getBlockBlobClient(name).upload(body, body.length)
       );
       break;
