@@ -290,7 +290,7 @@ impl ConnectionString {
 mod tests {
     use super::*;
 
-    fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+    fn env_of<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
         move |name| {
             pairs
                 .iter()
@@ -315,7 +315,16 @@ mod tests {
 
     #[test]
     fn addresses_name_account_container_and_prefix() {
-        let cases: [(&str, &str, &str, &str, Option<&str>, Option<&str>); 5] = [
+        // argument, base, account, prefix, endpoint, SAS
+        type Case<'a> = (
+            &'a str,
+            &'a str,
+            &'a str,
+            &'a str,
+            Option<&'a str>,
+            Option<&'a str>,
+        );
+        let cases: [Case; 5] = [
             (
                 "az://Contoso/insights-logs-connections/resourceId=/SUBSCRIPTIONS/X/",
                 "az://contoso/insights-logs-connections",
@@ -396,24 +405,24 @@ mod tests {
             ("AZURE_STORAGE_KEY", "a2V5"),
             ("AZURE_STORAGE_SAS_TOKEN", "?sv=2&sig=t"),
         ];
-        let resolve_in = |address: &Address, env: &'static [(&'static str, &'static str)]| {
+        let resolve_in = |address: &Address, env: &[(&str, &str)]| {
             resolve(address, &env_of(env)).expect("resolves")
         };
-        let access = resolve_in(&with_sas, Box::leak(everything.to_vec().into_boxed_slice()));
+        let access = resolve_in(&with_sas, everything);
         assert_eq!(access.credential, Credential::Sas("sv=1&sig=s".into()));
         assert_eq!(access.endpoint, "https://contoso.blob.core.windows.net");
-        let access = resolve_in(&az, Box::leak(everything.to_vec().into_boxed_slice()));
+        let access = resolve_in(&az, everything);
         assert_eq!(access.credential, Credential::Key("Y29ubg==".into()));
         assert_eq!(access.from, "AZURE_STORAGE_CONNECTION_STRING");
-        let access = resolve_in(&az, Box::leak(everything[1..].to_vec().into_boxed_slice()));
+        let access = resolve_in(&az, &everything[1..]);
         assert_eq!(access.credential, Credential::Key("a2V5".into()));
-        let access = resolve_in(&az, Box::leak(everything[2..].to_vec().into_boxed_slice()));
+        let access = resolve_in(&az, &everything[2..]);
         assert_eq!(access.credential, Credential::Sas("sv=2&sig=t".into()));
         let access = resolve_in(&az, &[]);
         assert_eq!(access.credential, Credential::Anonymous);
         assert_eq!(access.endpoint, "https://contoso.blob.core.windows.net");
         // Another account's connection string and key are not used.
-        let other: &'static [(&str, &str)] = &[
+        let other: &[(&str, &str)] = &[
             (
                 "AZURE_STORAGE_CONNECTION_STRING",
                 "AccountName=other;AccountKey=b3RoZXI=",
