@@ -54,7 +54,10 @@ pub struct AnalyzeArgs {
 #[derive(Debug, Args)]
 pub struct InputArgs {
     /// Log files, directories (read recursively) or bundles (.gz, .zip); `-` or none
-    /// reads standard input.
+    /// reads standard input. A storage container or folder is read in place:
+    /// `https://ACCOUNT.blob.core.windows.net/CONTAINER/PREFIX?SAS` or
+    /// `az://ACCOUNT/CONTAINER/PREFIX` (credentials from AZURE_STORAGE_CONNECTION_STRING,
+    /// AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY, or AZURE_STORAGE_SAS_TOKEN).
     #[arg(value_name = "PATH")]
     pub files: Vec<String>,
 

@@ -286,6 +286,17 @@ fn expand_storage(
         warn,
     )?;
     skipped.report(&location.display_name(), ("blob", "blobs"), warn);
+    if blobs.is_empty() {
+        let within = if location.window == storage::Window::default() {
+            ""
+        } else {
+            " inside --since/--until"
+        };
+        warn(format!(
+            "{}: no log blobs under this prefix{within}",
+            location.display_name()
+        ));
+    }
     for blob in blobs {
         if blob.zip {
             let bytes = blob.download(limits.max_decompressed)?;

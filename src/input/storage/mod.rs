@@ -23,7 +23,7 @@ use address::{Access, Address, Credential};
 use anyhow::{Context, Result, bail};
 use futures::{StreamExt, TryStreamExt};
 use hours::Relation;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressFinish, ProgressStyle};
 use object_store::azure::{AzureCredential, MicrosoftAzureBuilder, split_sas};
 use object_store::path::Path;
 use object_store::{
@@ -272,7 +272,8 @@ async fn walk(
 }
 
 fn spinner(shown: &str) -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
+        .with_finish(ProgressFinish::AndClear);
     bar.set_style(
         ProgressStyle::with_template("{spinner} {prefix} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_spinner()),

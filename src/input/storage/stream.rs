@@ -112,6 +112,11 @@ impl BlobStream {
                     self.offset += bytes.len() as u64;
                     if let Some(bar) = &self.progress {
                         bar.inc(bytes.len() as u64);
+                        // Cleared once every listed byte is in, before the run's
+                        // warnings are written below it.
+                        if bar.length().is_some_and(|length| bar.position() >= length) {
+                            bar.finish_and_clear();
+                        }
                     }
                     self.chunk = bytes;
                     self.failures = 0;
