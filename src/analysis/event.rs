@@ -107,8 +107,8 @@ pub fn nanos(time: DateTime<Utc>) -> i128 {
 
 /// The most times within any half-open window `[time, time + window)`; `times` sorted.
 pub fn most_in_window(times: &[DateTime<Utc>], window: chrono::TimeDelta) -> usize {
-    let window = i128::from(window.num_seconds()) * 1_000_000_000
-        + i128::from(window.subsec_nanos());
+    let window =
+        i128::from(window.num_seconds()) * 1_000_000_000 + i128::from(window.subsec_nanos());
     let keys: Vec<i128> = times.iter().copied().map(nanos).collect();
     let mut most = 0;
     let mut first = 0;

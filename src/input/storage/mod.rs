@@ -197,7 +197,7 @@ pub fn list_counting(
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
-        bar.set_message(crate::report::escape::terminal(&shown).into_owned());
+        bar.set_message(crate::escape::terminal(&shown).into_owned());
     }
     let mut blobs = Vec::with_capacity(heads.len());
     for (meta, zip) in heads {
@@ -278,7 +278,7 @@ fn spinner(shown: &str) -> ProgressBar {
         ProgressStyle::with_template("{spinner} {prefix} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
-    bar.set_prefix(crate::report::escape::terminal(shown).into_owned());
+    bar.set_prefix(crate::escape::terminal(shown).into_owned());
     bar.enable_steady_tick(Duration::from_millis(120));
     bar
 }
