@@ -131,7 +131,7 @@ fn refuse_writing_onto_inputs(config: &AnalyzeConfig) -> Result<()> {
         .iter()
         .filter_map(|source| match source {
             Source::Path(path) => std::fs::canonicalize(path).ok(),
-            Source::Stdin => None,
+            Source::Stdin | Source::Storage(_) => None,
         })
         .collect();
     for path in config.targets.iter().filter_map(|(_, path)| path.as_ref()) {

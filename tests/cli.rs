@@ -27,6 +27,8 @@ mod kql_results;
 mod layers;
 #[path = "cli/properties.rs"]
 mod properties;
+#[path = "cli/storage.rs"]
+mod storage;
 
 /// The binary, for assert_cmd's checks (see [`harness::Triage`]).
 fn triage() -> Command {

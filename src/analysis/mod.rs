@@ -443,8 +443,10 @@ fn diagnose(
     );
     drop(every);
     insights.extend(cohort_insights);
-    let mut slots: Vec<Option<DeviceReport>> =
-        reports.into_iter().map(|(_, device)| Some(device)).collect();
+    let mut slots: Vec<Option<DeviceReport>> = reports
+        .into_iter()
+        .map(|(_, device)| Some(device))
+        .collect();
     let devices: Vec<DeviceReport> = order
         .into_iter()
         .filter_map(|index| slots.get_mut(index).and_then(Option::take))

@@ -55,7 +55,10 @@ pub struct AnalyzeArgs {
 #[derive(Debug, Args)]
 pub struct InputArgs {
     /// Log files, directories (read recursively) or bundles (.gz, .zip); `-` or none
-    /// reads standard input.
+    /// reads standard input. A storage container or folder is read in place:
+    /// `https://ACCOUNT.blob.core.windows.net/CONTAINER/PREFIX?SAS` or
+    /// `az://ACCOUNT/CONTAINER/PREFIX` (credentials from AZURE_STORAGE_CONNECTION_STRING,
+    /// AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY, or AZURE_STORAGE_SAS_TOKEN).
     #[arg(value_name = "PATH")]
     pub files: Vec<String>,
 
@@ -253,8 +256,15 @@ impl AnalyzeArgs {
         } else {
             Footer::default()
         };
+        // A storage listing skips the hour folders outside the window.
+        let window = input::storage::Window {
+            since: self.filter.since,
+            until: self.filter.until,
+        };
         Ok(AnalyzeConfig {
-            sources: self.input.sources(),
+            sources: (self.input.sources().into_iter())
+                .map(|source| source.within(window))
+                .collect(),
             input: self.input.options(),
             targets,
             output: output(self.color, self.top),

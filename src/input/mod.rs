@@ -14,6 +14,7 @@ mod json;
 mod pipeline;
 mod raw;
 mod split;
+pub mod storage;
 mod time;
 
 pub use bundle::{Limits, Unit, expand};
@@ -110,17 +111,20 @@ pub trait Sink: Send {
     }
 }
 
-/// A file path or standard input (`-`).
+/// A file path, standard input (`-`), or a place in Azure Blob Storage.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
     Stdin,
     Path(PathBuf),
+    Storage(storage::Location),
 }
 
 impl Source {
     pub fn new(argument: &str) -> Source {
         if argument == "-" {
             Source::Stdin
+        } else if storage::is_storage(argument) {
+            Source::Storage(storage::Location::new(argument))
         } else {
             Source::Path(PathBuf::from(argument))
         }
@@ -131,6 +135,16 @@ impl Source {
         match self {
             Source::Stdin => "<stdin>".to_string(),
             Source::Path(path) => path.display().to_string(),
+            Source::Storage(location) => location.display_name(),
+        }
+    }
+
+    /// The source with the time window that prunes a storage listing.
+    #[must_use]
+    pub fn within(self, window: storage::Window) -> Source {
+        match self {
+            Source::Storage(location) => Source::Storage(location.within(window)),
+            other => other,
         }
     }
 }
@@ -336,7 +350,17 @@ fn read_with_workers(
     over: Option<&Cell<bool>>,
     sink: &mut dyn Sink,
 ) -> Result<Shape> {
-    let mut stream = unit.open(&options.limits)?;
+    let mut stream = match unit.open(&options.limits) {
+        // A blob deleted since it was listed is reported; the run goes on.
+        Err(err) if storage::is_vanished(&err) => {
+            sink.warning(
+                input,
+                "skipped, the blob was deleted after it was listed".to_string(),
+            );
+            return Ok(Shape::Empty);
+        }
+        other => other?,
+    };
     if let Some(over) = over {
         stream = Box::new(Capped {
             inner: stream,

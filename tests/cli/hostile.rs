@@ -171,13 +171,13 @@ fn escapes_in_codes_ids_and_names_reach_no_text_output() {
         run.exits(0);
         assert_eq!(
             unsafe_characters(&run.stdout_text()),
-            [],
+            [] as [char; 0],
             "{format}: {}",
             run.stdout_text()
         );
         assert_eq!(
             unsafe_characters(&run.stderr),
-            [],
+            [] as [char; 0],
             "{format}: {}",
             run.stderr
         );
@@ -188,7 +188,7 @@ fn escapes_in_codes_ids_and_names_reach_no_text_output() {
     }
     let timeline = run(&["timeline", "pump-1", input], b"");
     timeline.exits(0);
-    assert_eq!(unsafe_characters(&timeline.stdout_text()), []);
+    assert_eq!(unsafe_characters(&timeline.stdout_text()), [] as [char; 0]);
 }
 
 /// The processor time (user and system) that `analyze` takes over `input`, from the

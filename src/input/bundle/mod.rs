@@ -19,6 +19,7 @@ mod zip;
 use self::compression::{Compression, Limited, peek, read_head};
 use self::zip::{Archive, Entry, expand_zip};
 use super::Source;
+use super::storage::{self, Blob};
 use anyhow::{Context, Result, bail};
 use flate2::read::MultiGzDecoder;
 use std::ffi::OsStr;
@@ -74,6 +75,8 @@ enum UnitKind {
     /// An archive entry that cannot be read; opening it reports why, like any other
     /// unreadable input.
     Unreadable(String),
+    /// A blob in Azure Storage.
+    Blob(Blob),
 }
 
 /// File names taken from directories and archives; a file named explicitly is always read.
@@ -116,6 +119,7 @@ pub fn expand(
                     expand_file(path, limits, warn, &mut units)?;
                 }
             }
+            Source::Storage(location) => expand_storage(location, limits, warn, &mut units)?,
         }
     }
     let declared = units
@@ -148,6 +152,7 @@ impl Unit {
     pub fn size_hint(&self) -> Option<u64> {
         match &self.kind {
             UnitKind::Entry { entry, .. } => Some(entry.size),
+            UnitKind::Blob(blob) => Some(blob.size),
             _ => self.file_size(),
         }
     }
@@ -178,7 +183,20 @@ impl Unit {
             return Ok(head[..head.len().min(n)].to_vec());
         }
         let mut out = Vec::new();
-        self.open(limits)?
+        let stream = match &self.kind {
+            UnitKind::Blob(blob) => match blob.open_quietly() {
+                // Gone since listed: reading it will say so.
+                Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(out),
+                other => decompressed(
+                    peek(other.with_context(|| format!("{}: cannot read", self.name))?)
+                        .with_context(|| format!("{}: cannot read", self.name))?,
+                    limits,
+                    &self.name,
+                )?,
+            },
+            _ => self.open(limits)?,
+        };
+        stream
             .take(n as u64)
             .read_to_end(&mut out)
             .with_context(|| format!("{}: cannot read", self.name))?;
@@ -219,16 +237,79 @@ impl Unit {
                 peek(stream).with_context(|| format!("{name}: cannot read"))?
             }
             UnitKind::Unreadable(reason) => bail!("{name}: {reason}"),
+            UnitKind::Blob(blob) => {
+                let stream = blob
+                    .open()
+                    .with_context(|| format!("{name}: cannot read"))?;
+                peek(stream).with_context(|| format!("{name}: cannot read"))?
+            }
         };
-        match compression {
-            Compression::Gzip => Ok(Box::new(Limited::new(MultiGzDecoder::new(stream), limit))),
-            // Archives are listed by `expand`; one found only now came through a pipe.
-            Compression::Zip => bail!(
-                "{name}: a zip archive can only be read from a regular file or standard input"
-            ),
-            Compression::None => Ok(stream),
+        decompressed((compression, stream), limits, name)
+    }
+}
+
+/// A stream as it reads once decompressed, capped at the limit.
+fn decompressed<'a>(
+    (compression, stream): (Compression, Box<dyn Read + 'a>),
+    limits: &Limits,
+    name: &str,
+) -> Result<Box<dyn Read + 'a>> {
+    let limit = limits.max_decompressed;
+    match compression {
+        Compression::Gzip => Ok(Box::new(Limited::new(MultiGzDecoder::new(stream), limit))),
+        // Archives are listed by `expand`; one found only now came through a pipe.
+        Compression::Zip => {
+            bail!("{name}: a zip archive can only be read from a regular file or standard input")
+        }
+        Compression::None => Ok(stream),
+    }
+}
+
+/// The blobs of a storage location, each a unit; a zip archive among them is held in
+/// memory and its entries become units.
+fn expand_storage(
+    location: &storage::Location,
+    limits: &Limits,
+    warn: &mut dyn FnMut(String),
+    units: &mut Vec<Unit>,
+) -> Result<()> {
+    let mut skipped = Skipped::default();
+    let blobs = storage::list(
+        location,
+        &mut |name| {
+            let keep = has_log_extension(name);
+            if !keep {
+                skipped.add(|| name.to_string());
+            }
+            keep
+        },
+        warn,
+    )?;
+    skipped.report(&location.display_name(), ("blob", "blobs"), warn);
+    if blobs.is_empty() {
+        let within = if location.window == storage::Window::default() {
+            ""
+        } else {
+            " inside --since/--until"
+        };
+        warn(format!(
+            "{}: no log blobs under this prefix{within}",
+            location.display_name()
+        ));
+    }
+    for blob in blobs {
+        if blob.zip {
+            let bytes = blob.download(limits.max_decompressed)?;
+            let archive = Arc::new(Archive::Memory(bytes));
+            expand_zip(&blob.name, &archive, limits, warn, units)?;
+        } else {
+            units.push(Unit {
+                name: blob.name.clone(),
+                kind: UnitKind::Blob(blob),
+            });
         }
     }
+    Ok(())
 }
 
 fn expand_stdin(
