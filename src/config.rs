@@ -50,7 +50,11 @@ pub struct Gate {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Output {
     pub color: bool,
+    /// Columns the table is laid out for: `$COLUMNS`, else the terminal's, else
+    /// a fixed 120 when stdout is not a terminal.
     pub width: u16,
+    /// Documentation links as OSC 8 hyperlinks (a terminal known to show them).
+    pub hyperlinks: bool,
     /// Devices listed in the table report; 0 lists all.
     pub top: usize,
 }

@@ -412,6 +412,7 @@ fn style(output: Output) -> Style {
     Style {
         width: output.width,
         color: output.color,
+        hyperlinks: output.hyperlinks,
         top: output.top,
     }
 }

@@ -257,6 +257,59 @@ fn table_report_of_the_storage_sample() {
     insta::assert_snapshot!(String::from_utf8_lossy(&output.stdout));
 }
 
+/// The table at a terminal's width: `$COLUMNS` stands for the terminal in the tests.
+fn table_at(width: u16, inputs: &[&str]) -> String {
+    let output = triage()
+        .arg("analyze")
+        .args(inputs)
+        .env("COLUMNS", width.to_string())
+        .output()
+        .expect("runs");
+    assert!(output.status.success());
+    String::from_utf8(output.stdout).expect("UTF-8")
+}
+
+#[test]
+fn the_table_fits_80_120_and_200_columns_and_never_cuts_a_time() {
+    let inputs = ["fixtures/insights", "fixtures/shapes/PT1H.json"];
+    for width in [80, 120, 200] {
+        let text = table_at(width, &inputs);
+        for line in text.lines() {
+            // A link is never wrapped: it may run past the edge, on a line of its own.
+            if line.trim_start().starts_with("https://") {
+                continue;
+            }
+            assert!(
+                line.chars().count() <= usize::from(width),
+                "{width} columns: {line:?}"
+            );
+        }
+        // Every time is whole: each `2026-` starts a date that goes on to its seconds.
+        for (at, _) in text.match_indices("2026-") {
+            let rest = &text[at..];
+            let date = &rest[..rest.len().min(10)];
+            assert!(
+                date.len() == 10 && date.chars().all(|c| c.is_ascii_digit() || c == '-'),
+                "{width} columns: a date cut at {:?}",
+                &rest[..rest.len().min(20)]
+            );
+        }
+        insta::assert_snapshot!(format!("table_at_{width}_columns"), text);
+    }
+}
+
+#[test]
+fn documentation_links_stand_on_lines_of_their_own() {
+    let text = table_at(80, &["fixtures/shapes/PT1H.json"]);
+    let links: Vec<&str> = text.lines().filter(|l| l.contains("https://")).collect();
+    assert!(!links.is_empty());
+    for line in links {
+        assert!(line.trim().starts_with("https://"), "{line:?}");
+        assert!(!line.trim().contains(' '), "{line:?}");
+    }
+    assert!(!text.contains('\u{1b}'), "no escape sequence into a pipe");
+}
+
 #[test]
 fn json_report_of_the_storage_sample() {
     let output = triage()

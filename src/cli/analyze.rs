@@ -145,23 +145,69 @@ pub struct GateArgs {
     pub baseline: Option<PathBuf>,
 }
 
-/// Table width when stdout is not a terminal (or its width is unknown).
-const DEFAULT_WIDTH: u16 = 120;
+/// Columns the table is laid out for when stdout is not a terminal (a file, a pipe, CI
+/// logs) and `$COLUMNS` does not say: the same bytes whatever terminal ran the command,
+/// and lines that most viewers show unwrapped.
+pub const PIPE_WIDTH: u16 = 120;
+
+/// Fewer columns than this are not worth laying a table out for.
+const MIN_WIDTH: u16 = 40;
 
 pub fn output(color: ColorArg, top: usize) -> Output {
-    let terminal = std::io::stdout().is_terminal();
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let stdout = std::io::stdout();
+    let terminal = stdout.is_terminal();
+    let env = |name: &str| std::env::var(name).ok();
+    let no_color = env("NO_COLOR").is_some_and(|v| !v.is_empty());
     let color = match color {
         ColorArg::Always => true,
         ColorArg::Never => false,
         ColorArg::Auto => terminal && !no_color,
     };
-    let width = std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .filter(|w| *w >= 40)
-        .unwrap_or(DEFAULT_WIDTH);
-    Output { color, width, top }
+    let asked = terminal
+        .then(|| terminal_size::terminal_size_of(&stdout))
+        .flatten()
+        .map(|(terminal_size::Width(columns), _)| columns);
+    Output {
+        color,
+        width: width(env("COLUMNS").as_deref(), asked),
+        hyperlinks: terminal && hyperlinks(env),
+        top,
+    }
+}
+
+/// `$COLUMNS` when it is a width, else the terminal's, else [`PIPE_WIDTH`].
+fn width(columns: Option<&str>, terminal: Option<u16>) -> u16 {
+    columns
+        .and_then(|c| c.trim().parse::<u16>().ok())
+        .or(terminal)
+        .filter(|w| *w > 0)
+        .map_or(PIPE_WIDTH, |w| w.max(MIN_WIDTH))
+}
+
+/// Whether the terminal shows OSC 8 hyperlinks, from what it says of itself (the list of
+/// the `supports-hyperlinks` convention); `FORCE_HYPERLINK=1` or `0` decides.
+fn hyperlinks(env: impl Fn(&str) -> Option<String>) -> bool {
+    if let Some(force) = env("FORCE_HYPERLINK") {
+        return force.trim() != "0";
+    }
+    if env("CI").is_some() {
+        return false;
+    }
+    let vte = env("VTE_VERSION")
+        .and_then(|v| v.trim().parse::<u32>().ok())
+        .is_some_and(|v| v >= 5000);
+    let program = env("TERM_PROGRAM").is_some_and(|p| {
+        matches!(
+            p.as_str(),
+            "iTerm.app" | "WezTerm" | "vscode" | "Hyper" | "ghostty" | "rio"
+        )
+    });
+    let term = env("TERM").is_some_and(|t| matches!(t.as_str(), "xterm-kitty" | "alacritty"));
+    vte || program
+        || term
+        || env("WT_SESSION").is_some()
+        || env("KONSOLE_VERSION").is_some()
+        || env("DOMTERM").is_some()
 }
 
 impl InputArgs {
@@ -259,5 +305,46 @@ impl AnalyzeArgs {
                 baseline: self.gate.baseline,
             },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_overrides_the_terminal_and_a_pipe_gets_the_fixed_width() {
+        assert_eq!(width(Some("80"), Some(200)), 80);
+        assert_eq!(width(None, Some(200)), 200);
+        assert_eq!(width(Some("wide"), Some(93)), 93);
+        assert_eq!(width(None, None), PIPE_WIDTH);
+        assert_eq!(width(Some("0"), None), PIPE_WIDTH);
+        assert_eq!(width(Some("12"), None), MIN_WIDTH);
+    }
+
+    #[test]
+    fn hyperlinks_only_where_the_terminal_says_it_shows_them() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(key, _)| *key == name)
+                    .map(|(_, value)| (*value).to_string())
+            }
+        };
+        assert!(!hyperlinks(env(&[])));
+        assert!(!hyperlinks(env(&[("TERM", "xterm-256color")])));
+        assert!(hyperlinks(env(&[("TERM_PROGRAM", "WezTerm")])));
+        assert!(hyperlinks(env(&[("VTE_VERSION", "7006")])));
+        assert!(!hyperlinks(env(&[("VTE_VERSION", "4803")])));
+        assert!(!hyperlinks(env(&[
+            ("WT_SESSION", "x"),
+            ("FORCE_HYPERLINK", "0")
+        ])));
+        assert!(hyperlinks(env(&[("FORCE_HYPERLINK", "1")])));
+        assert!(!hyperlinks(env(&[
+            ("CI", "true"),
+            ("TERM_PROGRAM", "vscode")
+        ])));
     }
 }

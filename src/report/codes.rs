@@ -1,20 +1,18 @@
 //! `codes` and `explain`: the code table itself, as a table or JSON.
 
 use crate::rules::{CodeInfo, Explanation};
-use comfy_table::{Cell, ContentArrangement, Table, presets};
+use comfy_table::Cell;
 use serde::Serialize;
 use std::io::{self, Write};
 
-use super::table::Style;
+use super::table::{Style, keep_whole, new_table, write_table};
 
 pub fn render_table(codes: &[CodeInfo], style: Style, out: &mut dyn Write) -> io::Result<()> {
-    let mut table = Table::new();
-    table
-        .load_style(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(style.width)
-        .force_no_tty()
-        .set_header(vec!["Code", "Name", "Class", "Severity", "Root cause"]);
+    let style = Style {
+        color: false,
+        ..style
+    };
+    let mut table = new_table(style, &["Code", "Name", "Class", "Severity", "Root cause"]);
     for info in codes {
         table.add_row(vec![
             Cell::new(info.code),
@@ -24,7 +22,8 @@ pub fn render_table(codes: &[CodeInfo], style: Style, out: &mut dyn Write) -> io
             Cell::new(info.root_cause),
         ]);
     }
-    writeln!(out, "{table}")
+    keep_whole(&mut table, &[0, 2, 3]);
+    write_table(out, &table)
 }
 
 pub fn render_json(codes: &[CodeInfo], out: &mut dyn Write) -> io::Result<()> {

@@ -8,6 +8,7 @@ pub mod findings;
 pub mod github;
 pub mod json;
 pub mod junit;
+pub mod layout;
 pub mod markdown;
 pub mod ndjson;
 pub mod options;

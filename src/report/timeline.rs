@@ -1,7 +1,8 @@
 //! `timeline DEVICE`: one device's insights, sessions and events, as tables or JSON.
 
 use super::escape::{table_cell, terminal};
-use super::table::{Style, new_table, severity_cell, span};
+use super::layout::wrap;
+use super::table::{Style, WIDE, keep_words_whole, new_table, severity_cell, span, write_table};
 use super::{LastState, format_time};
 use crate::analysis::Timeline;
 use comfy_table::Cell;
@@ -19,8 +20,8 @@ pub fn render_table(timeline: &Timeline, style: Style, out: &mut dyn Write) -> i
         LastState::Disconnected => "disconnected",
         LastState::Unknown => "unknown (no successful connects in the export)",
     };
-    writeln!(
-        out,
+    let columns = usize::from(style.width);
+    let heading = format!(
         "{}: {} events, {} connects, {} disconnects, {} to {}; last state {state}",
         terminal(&device.identity()),
         device.events,
@@ -28,20 +29,19 @@ pub fn render_table(timeline: &Timeline, style: Style, out: &mut dyn Write) -> i
         device.disconnects,
         format_time(&device.first_seen),
         format_time(&device.last_seen),
-    )?;
+    );
+    writeln!(out, "{}", wrap(&heading, columns, "", "  "))?;
     let client: Vec<String> = [device.sdk_version.clone(), device.protocol.clone()]
         .into_iter()
         .flatten()
         .collect();
     if !client.is_empty() {
-        writeln!(out, "Client: {}", terminal(&client.join(", ")))?;
+        let line = format!("Client: {}", terminal(&client.join(", ")));
+        writeln!(out, "{}", wrap(&line, columns, "", "  "))?;
     }
     if !device.ip_addresses.is_empty() {
-        writeln!(
-            out,
-            "Addresses: {}",
-            terminal(&device.ip_addresses.join(", "))
-        )?;
+        let line = format!("Addresses: {}", terminal(&device.ip_addresses.join(", ")));
+        writeln!(out, "{}", wrap(&line, columns, "", "  "))?;
     }
 
     if !device.insights.is_empty() || !timeline.incidents.is_empty() {
@@ -54,7 +54,8 @@ pub fn render_table(timeline: &Timeline, style: Style, out: &mut dyn Write) -> i
                 Cell::new(table_cell(&insight.action)),
             ]);
         }
-        writeln!(out, "{table}")?;
+        keep_words_whole(&mut table);
+        write_table(out, &table)?;
     }
     for gap in &device.gaps {
         writeln!(out, "Incomplete: {gap}")?;
@@ -82,7 +83,8 @@ pub fn render_table(timeline: &Timeline, style: Style, out: &mut dyn Write) -> i
             Cell::new(session.ended_by.as_deref().unwrap_or("")),
         ]);
     }
-    writeln!(out, "{sessions}")?;
+    keep_words_whole(&mut sessions);
+    write_table(out, &sessions)?;
 
     writeln!(out, "\nEvents")?;
     let mut events = new_table(
@@ -91,8 +93,9 @@ pub fn render_table(timeline: &Timeline, style: Style, out: &mut dyn Write) -> i
     );
     for event in &timeline.events {
         let code = match (&event.code, event.name) {
-            (Some(code), Some(name)) => format!("{code} {name}"),
-            (Some(code), None) => code.clone(),
+            // On a narrow terminal the number alone: `explain` names it.
+            (Some(code), Some(name)) if style.width >= WIDE => format!("{code} {name}"),
+            (Some(code), _) => code.clone(),
             _ => String::new(),
         };
         events.add_row(vec![
@@ -104,5 +107,6 @@ pub fn render_table(timeline: &Timeline, style: Style, out: &mut dyn Write) -> i
             Cell::new(event.note.unwrap_or("")),
         ]);
     }
-    writeln!(out, "{events}")
+    keep_words_whole(&mut events);
+    write_table(out, &events)
 }
