@@ -261,9 +261,13 @@ fn findings_input(units: &mut [Unit], config: &AnalyzeConfig) -> Result<Option<R
     let limits = &config.input.limits;
     let mut kinds = Vec::with_capacity(units.len());
     for unit in units.iter_mut() {
-        kinds.push(input::findings::is_findings(
-            &unit.prefix(limits, FINDINGS_PREFIX)?,
-        ));
+        // What cannot be read among found files is logs to pass over, as reading says.
+        let prefix = match unit.prefix(limits, FINDINGS_PREFIX) {
+            Ok(prefix) => prefix,
+            Err(_) if !unit.named() => Vec::new(),
+            Err(err) => return Err(err),
+        };
+        kinds.push(input::findings::is_findings(&prefix));
     }
     let (Some(first), Some(other)) = (
         kinds.iter().position(|&f| f),
@@ -305,6 +309,7 @@ fn read_units(
         .iter()
         .map(|unit| analyzer.begin_input(unit.name.clone()))
         .collect();
+    let mut passed_over = 0;
     input::read_in_order(
         &units,
         &indices,
@@ -312,6 +317,20 @@ fn read_units(
         &mut analyzer,
         &mut |analyzer, index, shape| {
             analyzer.end_input(index, shape);
+            if shape == input::Shape::Skipped {
+                passed_over += 1;
+                if config.strict {
+                    let why = analyzer
+                        .warnings()
+                        .last()
+                        .map(|w| {
+                            let reason = w.message.trim_start_matches(input::PASSED_OVER);
+                            format!("{}: {reason}", w.source)
+                        })
+                        .unwrap_or_default();
+                    bail!("{why} (--strict stops at an input that cannot be read as a log)");
+                }
+            }
             match analyzer.problems().first() {
                 Some(problem) if config.strict => bail!(
                     "{}: {} (--strict stops at the first malformed record)",
@@ -324,6 +343,17 @@ fn read_units(
     )?;
     analyzer.note_coverage();
     tell_problems(&analyzer, err)?;
+    if !units.is_empty() && passed_over == units.len() {
+        bail!(
+            "nothing could be read: {} input{} found, none of them a log (see the warnings above)",
+            units.len(),
+            if units.len() == 1 { "" } else { "s" }
+        );
+    }
+    if units.is_empty() {
+        let named: Vec<String> = config.sources.iter().map(Source::display_name).collect();
+        bail!("nothing to read: {} holds no log files", named.join(", "));
+    }
     Ok(analyzer)
 }
 

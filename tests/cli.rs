@@ -1657,3 +1657,120 @@ fn zero_threads_is_a_usage_error() {
         .code(2)
         .stderr(predicate::str::contains("--threads"));
 }
+
+/// A folder under the tests' scratch space, made afresh, holding `files`.
+fn folder(name: &str, files: &[(&str, &[u8])]) -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("folders")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("creates the folder");
+    for (file, content) in files {
+        std::fs::write(dir.join(file), content).expect("writes the file");
+    }
+    dir
+}
+
+/// A zip archive of `entries`.
+fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, content) in entries {
+        writer
+            .start_file(*name, zip::write::SimpleFileOptions::default())
+            .expect("starts an entry");
+        std::io::Write::write_all(&mut writer, content).expect("writes");
+    }
+    writer.finish().expect("finishes").into_inner()
+}
+
+#[test]
+fn files_in_a_folder_that_are_not_logs_are_skipped_with_a_warning_and_counted() {
+    let log = std::fs::read("fixtures/shapes/PT1H.json").expect("the sample");
+    let dir = folder(
+        "mixed",
+        &[
+            ("PT1H.json", &log),
+            ("notes.txt", b"restarted the gateway at 9\n"),
+            ("broken.zip", b"PK\x03\x04 not an archive after all"),
+            ("cut.gz", b"\x1f\x8b\x08\x00 not a gzip stream"),
+        ],
+    );
+    let output = triage()
+        .args(["analyze", dir.to_str().expect("UTF-8"), "--format", "json"])
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    for name in ["notes.txt", "broken.zip", "cut.gz"] {
+        assert!(
+            stderr.contains(&format!("{name}: skipped, not read as a log: ")),
+            "{name}: {stderr}"
+        );
+    }
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let shapes: Vec<&str> = report["inputs"]
+        .as_array()
+        .expect("inputs")
+        .iter()
+        .map(|i| i["shape"].as_str().expect("a shape"))
+        .collect();
+    assert_eq!(shapes, ["json-lines", "skipped", "skipped", "skipped"]);
+    assert_eq!(report["summary"]["records_read"], 12);
+}
+
+#[test]
+fn an_entry_of_a_bundle_that_is_not_a_log_is_skipped_with_a_warning() {
+    let log = std::fs::read("fixtures/shapes/PT1H.json").expect("the sample");
+    let bundle = zip_of(&[("PT1H.json", &log), ("README.txt", b"hourly blobs\n")]);
+    let dir = folder("bundle", &[("logs.zip", &bundle)]);
+    let archive = dir.join("logs.zip");
+    let output = triage()
+        .args(["analyze", archive.to_str().expect("UTF-8")])
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("logs.zip:README.txt: skipped, not read as a log"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn exits_2_when_nothing_in_a_folder_could_be_read_or_under_strict() {
+    let dir = folder("notes-only", &[("notes.txt", b"nothing to see\n")]);
+    let path = dir.to_str().expect("UTF-8");
+    triage()
+        .args(["analyze", path])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "nothing could be read: 1 input found, none of them a log",
+        ));
+    let empty = folder("empty", &[]);
+    triage()
+        .args(["analyze", empty.to_str().expect("UTF-8")])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("holds no log files"));
+    let log = std::fs::read("fixtures/shapes/PT1H.json").expect("the sample");
+    let mixed = folder("strict", &[("PT1H.json", &log), ("notes.txt", b"x y\n")]);
+    triage()
+        .args(["analyze", mixed.to_str().expect("UTF-8"), "--strict"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "notes.txt: not a known export shape",
+        ))
+        .stderr(predicate::str::contains("--strict stops at an input"));
+}
+
+#[test]
+fn exits_2_when_a_file_named_on_the_command_line_is_not_a_log() {
+    let dir = folder("named", &[("notes.txt", b"nothing to see\n")]);
+    triage()
+        .args(["analyze", dir.join("notes.txt").to_str().expect("UTF-8")])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a known export shape"));
+}

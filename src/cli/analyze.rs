@@ -68,7 +68,8 @@ pub struct InputArgs {
     #[arg(long, value_parser = parse_tz, allow_hyphen_values = true)]
     pub tz: Option<i32>,
 
-    /// Stop with exit code 2 at the first malformed record instead of skipping it.
+    /// Stop with exit code 2 at the first malformed record instead of skipping it, and at
+    /// the first file of a directory or entry of an archive that is not a log.
     #[arg(long)]
     pub strict: bool,
 

@@ -176,6 +176,7 @@ impl Shape {
             Shape::Csv => "csv",
             Shape::Empty => "empty",
             Shape::Report => "report",
+            Shape::Skipped => "skipped",
         }
     }
 }

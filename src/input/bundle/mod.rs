@@ -57,6 +57,9 @@ pub struct Unit {
     /// Shown in reports: the path, `<stdin>`, or `bundle.zip:y=2026/.../PT1H.json`.
     pub name: String,
     kind: UnitKind,
+    /// Named on the command line (or standard input), rather than found in a directory
+    /// or an archive: only such an input stops the run when it cannot be read.
+    named: bool,
 }
 
 #[derive(Debug)]
@@ -74,6 +77,9 @@ enum UnitKind {
     /// An archive entry that cannot be read; opening it reports why, like any other
     /// unreadable input.
     Unreadable(String),
+    /// A file found in a directory that could not even be listed (a damaged archive);
+    /// opening it gives the whole message.
+    Failed(String),
 }
 
 /// File names taken from directories and archives; a file named explicitly is always read.
@@ -110,10 +116,25 @@ pub fn expand(
                     walk(path, &mut files, &mut skipped, warn)?;
                     skipped.report(&name, ("file", "files"), warn);
                     for file in files {
-                        expand_file(&file, limits, warn, &mut units)?;
+                        // A damaged file among many is skipped when it is read, with
+                        // the others; only what was named may stop the run.
+                        if let Err(err) = expand_file(&file, limits, warn, &mut units) {
+                            units.push(Unit {
+                                name: file.display().to_string(),
+                                kind: UnitKind::Failed(format!("{err:#}")),
+                                named: false,
+                            });
+                        }
                     }
                 } else {
+                    let first = units.len();
                     expand_file(path, limits, warn, &mut units)?;
+                    // A named file is named; the entries of a named archive are found.
+                    if let [unit] = &mut units[first..]
+                        && matches!(unit.kind, UnitKind::File(_))
+                    {
+                        unit.named = true;
+                    }
                 }
             }
         }
@@ -135,6 +156,12 @@ pub fn expand(
 }
 
 impl Unit {
+    /// Whether the input was named on the command line (or is standard input), rather
+    /// than found in a directory or an archive.
+    pub fn named(&self) -> bool {
+        self.named
+    }
+
     /// The size of a plain file on disk, for progress; `None` for anything else.
     pub fn file_size(&self) -> Option<u64> {
         match &self.kind {
@@ -219,6 +246,7 @@ impl Unit {
                 peek(stream).with_context(|| format!("{name}: cannot read"))?
             }
             UnitKind::Unreadable(reason) => bail!("{name}: {reason}"),
+            UnitKind::Failed(message) => bail!("{message}"),
         };
         match compression {
             Compression::Gzip => Ok(Box::new(Limited::new(MultiGzDecoder::new(stream), limit))),
@@ -247,6 +275,7 @@ fn expand_stdin(
             kind: UnitKind::Stdin {
                 head: head.to_vec(),
             },
+            named: true,
         });
         return Ok(());
     }
@@ -291,6 +320,7 @@ fn expand_file(
     units.push(Unit {
         name,
         kind: UnitKind::File(path.to_path_buf()),
+        named: false,
     });
     Ok(())
 }
