@@ -72,6 +72,17 @@ const SHAPES: &[(&str, &[&str], u64)] = &[
         &["--date-order", "dmy", "--tz", "+01:00"],
         11,
     ),
+    // Spreadsheets in many locales write `;` or tabs, and dates as `02.03.2026 08:00:05`.
+    (
+        "fixtures/shapes/excel-semicolon-de.csv",
+        &["--date-order", "dmy"],
+        12,
+    ),
+    (
+        "fixtures/shapes/excel-tab.txt",
+        &["--date-order", "dmy"],
+        12,
+    ),
 ];
 
 #[test]
@@ -1773,4 +1784,16 @@ fn exits_2_when_a_file_named_on_the_command_line_is_not_a_log() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("not a known export shape"));
+}
+
+#[test]
+fn an_unknown_report_format_is_named_with_the_formats_there_are() {
+    triage()
+        .args(["analyze", "fixtures/shapes/PT1H.json", "-o", "xml=out.xml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "unknown report format \"xml\"; the formats are table, json, ndjson, csv, markdown, junit, sarif, github",
+        ));
+    assert!(!std::path::Path::new("xml=out.xml").exists());
 }

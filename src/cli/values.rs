@@ -258,12 +258,47 @@ pub fn parse_output(text: &str) -> Result<(Option<ReportFormat>, PathBuf), Strin
     if text.is_empty() {
         return Err("--output needs a file".to_string());
     }
+    // `xml=out.xml`: a format the tool does not write, not a file named so (a path such
+    // as `y=2026/report.json` starts with one letter; `./xml=out.xml` names such a file).
+    if let Some((format, _)) = text.split_once('=')
+        && format.len() >= 2
+        && format.bytes().all(|b| b.is_ascii_alphabetic())
+    {
+        let known: Vec<String> = FormatArg::value_variants()
+            .iter()
+            .filter_map(|v| v.to_possible_value().map(|p| p.get_name().to_string()))
+            .collect();
+        return Err(format!(
+            "unknown report format {format:?}; the formats are {} (to write a file of that \
+             name, give it as ./{text})",
+            known.join(", ")
+        ));
+    }
     Ok((None, PathBuf::from(text)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unknown_format_before_equals_is_named_with_the_known_ones() {
+        let err = parse_output("xml=out.xml").expect_err("refused");
+        assert!(
+            err.starts_with("unknown report format \"xml\"; the formats are table, json"),
+            "{err}"
+        );
+        assert!(err.contains("./xml=out.xml"), "{err}");
+        assert_eq!(
+            parse_output("y=2026/report.json"),
+            Ok((None, PathBuf::from("y=2026/report.json")))
+        );
+        assert_eq!(
+            parse_output("./xml=out.xml"),
+            Ok((None, PathBuf::from("./xml=out.xml")))
+        );
+        assert!(matches!(parse_output("SARIF=x.sarif"), Ok((Some(_), _))));
+    }
 
     #[test]
     fn tz_accepts_offsets_and_refuses_names() {
