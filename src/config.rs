@@ -6,6 +6,7 @@ use crate::analysis::{DeviceKey, Filter};
 use crate::input::{self, Source};
 use crate::model::Severity;
 use crate::synth::{FleetSpec, OutputShape};
+use chrono::{DateTime, TimeDelta, Utc};
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
@@ -32,7 +33,22 @@ pub struct AnalyzeConfig {
     pub strict: bool,
     pub thresholds: Thresholds,
     pub filter: Filter,
+    /// `--last`: the filter's start is this long before the log's latest record, found
+    /// by reading the inputs once before the analysis.
+    pub last: Option<TimeDelta>,
+    /// What relative times on the command line came to, said on stderr.
+    pub time_notes: Vec<String>,
     pub gate: Gate,
+}
+
+/// The time window asked for, resolved from the command line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Window {
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    pub last: Option<TimeDelta>,
+    /// What relative times came to, said on stderr.
+    pub notes: Vec<String>,
 }
 
 /// When findings make the run fail (exit code 1).

@@ -14,6 +14,7 @@ use crate::report::{self, Report, table::Style};
 use crate::rules;
 use crate::synth::{self, FleetSpec, OutputShape};
 use anyhow::{Context, Result, bail};
+use chrono::{DateTime, Utc};
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Read, Write};
 use std::path::Path;
@@ -301,7 +302,25 @@ fn read_units(
     warnings: Vec<String>,
     err: &mut dyn Write,
 ) -> Result<Analyzer> {
-    let mut analyzer = Analyzer::new(config.thresholds.clone(), config.filter.clone());
+    for note in &config.time_notes {
+        writeln!(err, "iothub-triage: note: {}", terminal(note))?;
+    }
+    let mut filter = config.filter.clone();
+    if let Some(last) = config.last
+        && let Some(end) = log_end(config, &units)?
+    {
+        let since = end.checked_sub_signed(last).unwrap_or(end);
+        filter.since = Some(since);
+        writeln!(
+            err,
+            "iothub-triage: note: --last {} is from {} on ({} before the log's latest record, {})",
+            humantime::format_duration(last.to_std().unwrap_or_default()),
+            report::format_time(&since),
+            humantime::format_duration(last.to_std().unwrap_or_default()),
+            report::format_time(&end),
+        )?;
+    }
+    let mut analyzer = Analyzer::new(config.thresholds.clone(), filter.clone());
     for message in warnings {
         analyzer.warn(message);
     }
@@ -342,6 +361,9 @@ fn read_units(
         },
     )?;
     analyzer.note_coverage();
+    if let Some(message) = empty_window(&filter, analyzer.read_span()) {
+        analyzer.warn(message);
+    }
     tell_problems(&analyzer, err)?;
     if !units.is_empty() && passed_over == units.len() {
         bail!(
@@ -355,6 +377,65 @@ fn read_units(
         bail!("nothing to read: {} holds no log files", named.join(", "));
     }
     Ok(analyzer)
+}
+
+/// The latest time of the inputs' records, read once before the analysis for `--last`.
+fn log_end(config: &AnalyzeConfig, units: &[Unit]) -> Result<Option<DateTime<Utc>>> {
+    if units.iter().any(Unit::is_stdin) {
+        bail!(
+            "--last counts back from the end of the log, which takes reading the input twice: \
+             standard input can be read only once; save it to a file, or use --since"
+        );
+    }
+    /// Keeps the latest time of the records read, nothing else.
+    struct LogEnd(Option<DateTime<Utc>>);
+    impl input::Sink for LogEnd {
+        fn outcome(&mut self, _: crate::model::Position, outcome: input::Outcome) {
+            if let input::Outcome::Record(record) = outcome {
+                self.0 = self.0.max(Some(record.time));
+            }
+        }
+        fn warning(&mut self, _: usize, _: String) {}
+    }
+    let mut end = LogEnd(None);
+    let indices: Vec<usize> = (0..units.len()).collect();
+    input::read_in_order(units, &indices, &config.input, &mut end, &mut |_, _, _| {
+        Ok(())
+    })?;
+    Ok(end.0)
+}
+
+/// A warning when the time window holds none of the records read.
+fn empty_window(
+    filter: &crate::analysis::Filter,
+    span: Option<(DateTime<Utc>, DateTime<Utc>)>,
+) -> Option<String> {
+    let (first, last) = span?;
+    if filter.since.is_none() && filter.until.is_none() {
+        return None;
+    }
+    let after = filter.since.is_some_and(|since| since > last);
+    let before = filter.until.is_some_and(|until| until <= first);
+    let crossed =
+        matches!((filter.since, filter.until), (Some(since), Some(until)) if since >= until);
+    if !(after || before || crossed) {
+        return None;
+    }
+    let window = match (filter.since, filter.until) {
+        (Some(since), Some(until)) => format!(
+            "from {} to {}",
+            report::format_time(&since),
+            report::format_time(&until)
+        ),
+        (Some(since), None) => format!("from {} on", report::format_time(&since)),
+        (None, Some(until)) => format!("before {}", report::format_time(&until)),
+        (None, None) => return None,
+    };
+    Some(format!(
+        "the time window ({window}) leaves out every record: the log runs from {} to {}",
+        report::format_time(&first),
+        report::format_time(&last)
+    ))
 }
 
 /// Skips and warnings go to stderr, so stdout stays the report alone.

@@ -1797,3 +1797,75 @@ fn an_unknown_report_format_is_named_with_the_formats_there_are() {
         ));
     assert!(!std::path::Path::new("xml=out.xml").exists());
 }
+
+#[test]
+fn a_relative_since_says_what_it_came_to_and_warns_when_it_leaves_out_every_record() {
+    triage()
+        .args(["analyze", "fixtures/shapes/PT1H.json", "--since", "2h"])
+        .assert()
+        .success()
+        .stderr(predicate::str::is_match(
+            r"iothub-triage: note: --since 2h is \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(2h before now\)",
+        ).expect("a pattern"))
+        .stderr(predicate::str::contains(
+            "leaves out every record: the log runs from 2026-03-02T08:00:05Z to 2026-03-02T10:02:11Z",
+        ));
+    // An absolute window over the log says nothing.
+    triage()
+        .args([
+            "analyze",
+            "fixtures/shapes/PT1H.json",
+            "--since",
+            "2026-03-02",
+        ])
+        .assert()
+        .success()
+        .stderr(predicate::str::is_empty());
+}
+
+#[test]
+fn last_counts_back_from_the_end_of_the_log_in_analyze_and_timeline() {
+    let report = analyze_json(&["fixtures/shapes/PT1H.json", "--last", "30m"]);
+    assert_eq!(report["summary"]["records_analyzed"], 1);
+    assert_eq!(report["summary"]["first_event"], "2026-03-02T10:02:11Z");
+    triage()
+        .args(["analyze", "fixtures/shapes/PT1H.json", "--last", "30m"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "--last 30m is from 2026-03-02T09:32:11Z on (30m before the log's latest record, 2026-03-02T10:02:11Z)",
+        ));
+    triage()
+        .args([
+            "timeline",
+            "pump-0042",
+            "fixtures/shapes/PT1H.json",
+            "--last",
+            "1h",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("pump-0042: 3 events"));
+    triage()
+        .args([
+            "timeline",
+            "pump-0042",
+            "fixtures/shapes/PT1H.json",
+            "--since",
+            "2026-03-02T09:10:00Z",
+            "--until",
+            "2026-03-02T09:10:30Z",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("pump-0042: 2 events"));
+    triage()
+        .args(["analyze", "-", "--last", "1h"])
+        .pipe_stdin("fixtures/shapes/PT1H.json")
+        .expect("the sample")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "standard input can be read only once",
+        ));
+}

@@ -3,13 +3,14 @@
 
 use super::thresholds::ThresholdArgs;
 use super::values::{
-    ColorArg, DateOrderArg, FormatArg, InputFormatArg, LevelArg, SeverityArg, parse_output,
-    parse_size, parse_threads, parse_time, parse_tz, parse_until,
+    ColorArg, DateOrderArg, FormatArg, InputFormatArg, LevelArg, SeverityArg, TimeArg,
+    parse_duration, parse_output, parse_since_arg, parse_size, parse_threads, parse_tz,
+    parse_until_arg,
 };
 use crate::analysis::Filter;
-use crate::config::{AnalyzeConfig, Gate, Output, ReportFormat};
+use crate::config::{AnalyzeConfig, Gate, Output, ReportFormat, Window};
 use crate::input::{self, DateOrder, InputFormat, Source};
-use chrono::{DateTime, Utc};
+use chrono::TimeDelta;
 use clap::Args;
 use globset::{Glob, GlobSetBuilder};
 use std::io::IsTerminal;
@@ -104,14 +105,8 @@ pub struct FilterArgs {
     #[arg(long, value_name = "GLOB")]
     pub device: Vec<String>,
 
-    /// Only records at or after this time: RFC 3339, a date, or a duration ago (2h).
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
-    pub since: Option<DateTime<Utc>>,
-
-    /// Only records before this time: RFC 3339, a duration ago (30m), or a date, which
-    /// ends with its day (`--since 2026-03-02 --until 2026-03-02` is that day).
-    #[arg(long, value_name = "TIME", value_parser = parse_until)]
-    pub until: Option<DateTime<Utc>>,
+    #[command(flatten)]
+    pub time: TimeArgs,
 
     /// Show only the identities with a record of this ResultType, each with its whole
     /// diagnosis (the records are all analyzed). Repeatable.
@@ -127,6 +122,47 @@ pub struct FilterArgs {
     /// default they are counted once and the repeats filtered.
     #[arg(long)]
     pub keep_duplicates: bool,
+}
+
+/// Which stretch of the log to analyze; the records outside it are counted as filtered.
+#[derive(Debug, Default, Args)]
+#[command(next_help_heading = "Filters")]
+pub struct TimeArgs {
+    /// Only records at or after this time: RFC 3339, a date (midnight UTC), or a duration
+    /// before now (2h); stderr says what a duration came to.
+    #[arg(long, value_name = "TIME", value_parser = parse_since_arg)]
+    pub since: Option<TimeArg>,
+
+    /// Only records before this time: RFC 3339, a duration before now (30m), or a date,
+    /// which ends with its day (`--since 2026-03-02 --until 2026-03-02` is that day).
+    #[arg(long, value_name = "TIME", value_parser = parse_until_arg)]
+    pub until: Option<TimeArg>,
+
+    /// Only the last stretch of the log, e.g. 2h: counted back from its latest record,
+    /// not from now, so an older export works the same (the inputs are read twice).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, conflicts_with = "since")]
+    pub last: Option<TimeDelta>,
+}
+
+impl TimeArgs {
+    /// The window, and what stderr says of how relative times were resolved.
+    pub fn resolve(self) -> Window {
+        let mut notes = Vec::new();
+        for (flag, arg) in [("--since", &self.since), ("--until", &self.until)] {
+            if let Some(TimeArg { at, ago: Some(ago) }) = arg {
+                notes.push(format!(
+                    "{flag} {ago} is {} ({ago} before now)",
+                    crate::report::format_time(at)
+                ));
+            }
+        }
+        Window {
+            since: self.since.map(|arg| arg.at),
+            until: self.until.map(|arg| arg.at),
+            last: self.last,
+            notes,
+        }
+    }
 }
 
 /// When findings make the run fail with exit code 1.
@@ -246,7 +282,7 @@ impl InputArgs {
 }
 
 impl FilterArgs {
-    fn into_filter(self) -> Result<Filter, String> {
+    fn into_filter(self, window: &Window) -> Result<Filter, String> {
         let devices = if self.device.is_empty() {
             None
         } else {
@@ -258,8 +294,8 @@ impl FilterArgs {
         };
         Ok(Filter {
             devices,
-            since: self.since,
-            until: self.until,
+            since: window.since,
+            until: window.until,
             codes: self
                 .code
                 .into_iter()
@@ -292,6 +328,8 @@ impl AnalyzeArgs {
         if !main_to_file {
             targets.insert(0, (main, None));
         }
+        let mut filter = self.filter;
+        let window = std::mem::take(&mut filter.time).resolve();
         Ok(AnalyzeConfig {
             sources: self.input.sources(),
             input: self.input.options(),
@@ -299,7 +337,9 @@ impl AnalyzeArgs {
             output: output(self.color, self.top),
             strict: self.input.strict,
             thresholds: self.thresholds.into_thresholds(),
-            filter: self.filter.into_filter()?,
+            filter: filter.into_filter(&window)?,
+            last: window.last,
+            time_notes: window.notes,
             gate: Gate {
                 fail_on: self.gate.fail_on.map(SeverityArg::resolve),
                 max_findings: self.gate.max_findings,

@@ -6,7 +6,7 @@ mod kql;
 mod thresholds;
 mod values;
 
-pub use analyze::{AnalyzeArgs, FilterArgs, GateArgs, InputArgs};
+pub use analyze::{AnalyzeArgs, FilterArgs, GateArgs, InputArgs, TimeArgs};
 pub use kql::KqlArgs;
 pub use thresholds::ThresholdArgs;
 pub use values::{ColorArg, FormatArg, ListFormat, MixArg, ShapeArg};
@@ -81,6 +81,9 @@ pub struct TimelineArgs {
     #[command(flatten)]
     pub input: InputArgs,
 
+    #[command(flatten)]
+    pub time: TimeArgs,
+
     /// Report format.
     #[arg(long, value_enum, default_value_t = FormatArg::Table)]
     pub format: FormatArg,
@@ -152,6 +155,7 @@ impl Cli {
                     None => (args.device.clone(), None),
                 };
                 let format = args.format.resolve();
+                let window = args.time.resolve();
                 let config = config::AnalyzeConfig {
                     sources: args.input.sources(),
                     input: args.input.options(),
@@ -159,7 +163,13 @@ impl Cli {
                     output: analyze::output(args.color, 0),
                     strict: args.input.strict,
                     thresholds: args.thresholds.into_thresholds(),
-                    filter: Default::default(),
+                    filter: crate::analysis::Filter {
+                        since: window.since,
+                        until: window.until,
+                        ..Default::default()
+                    },
+                    last: window.last,
+                    time_notes: window.notes,
                     gate: Default::default(),
                 };
                 Command::Timeline {

@@ -180,16 +180,50 @@ pub fn parse_duration(text: &str) -> Result<TimeDelta, String> {
     TimeDelta::from_std(duration).map_err(|_| format!("{text:?} is too long"))
 }
 
+/// A time from the command line, and the words it was given in when they were relative
+/// to the clock (`2h`), to say on stderr what they came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimeArg {
+    pub at: DateTime<Utc>,
+    pub ago: Option<String>,
+}
+
+impl TimeArg {
+    fn of(text: &str, at: DateTime<Utc>) -> TimeArg {
+        let absolute = parse_rfc3339(text).is_some()
+            || NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").is_ok();
+        TimeArg {
+            at,
+            ago: (!absolute).then(|| text.trim().to_string()),
+        }
+    }
+}
+
+/// `--since` for `analyze` and `timeline`: as [`parse_time`], remembering a duration ago.
+pub fn parse_since_arg(text: &str) -> Result<TimeArg, String> {
+    parse_time(text).map(|at| TimeArg::of(text, at))
+}
+
+/// `--until` for `analyze` and `timeline`: as [`parse_until`], remembering a duration ago.
+pub fn parse_until_arg(text: &str) -> Result<TimeArg, String> {
+    parse_until(text).map(|at| TimeArg::of(text, at))
+}
+
 /// A point in time: RFC 3339 (`2026-03-02T09:00:00Z`), a date (`2026-03-02`, midnight
 /// UTC), or a duration before now (`2h`, `30m`, `1d`).
 pub fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
-    parse_time_at(text, Utc::now())
+    parse_time_at(text, now())
+}
+
+/// The clock to the second: what a duration ago is counted from.
+fn now() -> DateTime<Utc> {
+    chrono::SubsecRound::trunc_subsecs(Utc::now(), 0)
 }
 
 /// The end of a time range: as [`parse_time`], but a date alone ends with its day, so
 /// that `--since 2026-03-02 --until 2026-03-02` is that whole day.
 pub fn parse_until(text: &str) -> Result<DateTime<Utc>, String> {
-    parse_until_at(text, Utc::now())
+    parse_until_at(text, now())
 }
 
 fn parse_until_at(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {

@@ -156,6 +156,11 @@ pub fn expand(
 }
 
 impl Unit {
+    /// Whether the input is standard input, which can be read only once.
+    pub fn is_stdin(&self) -> bool {
+        matches!(self.kind, UnitKind::Stdin { .. })
+    }
+
     /// Whether the input was named on the command line (or is standard input), rather
     /// than found in a directory or an archive.
     pub fn named(&self) -> bool {
