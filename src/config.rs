@@ -101,7 +101,11 @@ pub enum Command {
     Completions {
         shell: clap_complete::Shell,
     },
-    Man,
+    /// A man page: the tool's, a subcommand's, or all of them into a directory.
+    Man {
+        page: Option<String>,
+        dir: Option<PathBuf>,
+    },
 }
 
 impl Command {

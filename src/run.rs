@@ -3,7 +3,7 @@
 //! that writes diagnostics.
 
 use crate::analysis::{Analyzer, DeviceKey};
-use crate::cli::Cli;
+use crate::cli;
 use crate::config::{AnalyzeConfig, Command, Output, ReportFormat};
 use crate::gate;
 use crate::input::{self, Source, Unit};
@@ -46,10 +46,8 @@ pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> Result
         Command::Explain { code, json } => explain(&code, json, out)?,
         Command::Codes { json, output } => codes(json, output, out)?,
         Command::Generate { spec, shape, truth } => generate(&spec, shape, truth.as_deref(), out)?,
-        Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::definition(), "iothub-triage", out);
-        }
-        Command::Man => clap_mangen::Man::new(Cli::definition()).render(out)?,
+        Command::Completions { shell } => cli::pages::completions(shell, out),
+        Command::Man { page, dir } => cli::pages::man(page.as_deref(), dir.as_deref(), out)?,
     }
     Ok(Outcome::Clean)
 }

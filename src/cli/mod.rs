@@ -3,6 +3,7 @@
 
 mod analyze;
 mod kql;
+pub mod pages;
 mod thresholds;
 mod values;
 
@@ -69,8 +70,16 @@ pub enum CliCommand {
         #[arg(value_enum)]
         shell: Shell,
     },
-    /// Print the man page (roff), e.g. `iothub-triage man > iothub-triage.1`.
-    Man,
+    /// Print a man page (roff): the tool's, or a subcommand's (`man analyze`); with
+    /// `--dir`, write every page into a directory (`man --dir /usr/local/share/man/man1`).
+    Man {
+        /// The subcommand whose page to print.
+        #[arg(value_name = "COMMAND")]
+        page: Option<String>,
+        /// Write every page (the tool's and each subcommand's) into this directory.
+        #[arg(long, value_name = "DIR", conflicts_with = "page")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -202,7 +211,7 @@ impl Cli {
                 truth: args.truth,
             },
             CliCommand::Completions { shell } => Command::Completions { shell },
-            CliCommand::Man => Command::Man,
+            CliCommand::Man { page, dir } => Command::Man { page, dir },
         })
     }
 

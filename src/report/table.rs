@@ -240,14 +240,29 @@ fn summary(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<()>
     .filter(|(n, _)| *n > 0)
     .map(|(n, name)| format!("{n} {name}"))
     .collect();
-    let worst = if by_severity.is_empty() {
-        String::new()
+    // One base for every count: the identities shown (all of them unless --code or
+    // --level chose some), each counted once, by its worst finding.
+    let with_findings = counts.critical + counts.high + counts.medium + counts.low + counts.info;
+    let shown = if summary.devices_shown == summary.devices {
+        format!("{}", summary.devices)
     } else {
-        format!("; worst finding: {}", by_severity.join(", "))
+        format!(
+            "{} of {} shown (--code, --level)",
+            summary.devices_shown, summary.devices
+        )
+    };
+    let findings = if by_severity.is_empty() {
+        "none with a finding".to_string()
+    } else {
+        format!(
+            "{with_findings} with a finding ({})",
+            by_severity.join(", ")
+        )
     };
     let line = format!(
-        "Devices: {} ({} with errors{worst})",
-        summary.devices, summary.devices_with_errors
+        "Devices: {shown}: {findings}, {} without; {} with error records",
+        summary.devices_shown.saturating_sub(with_findings),
+        summary.devices_with_errors
     );
     writeln!(out, "{}", wrap(&line, columns, "", "  "))?;
     if let (Some(first), Some(last)) = (summary.first_event, summary.last_event) {

@@ -319,6 +319,22 @@ mod tests {
     }
 
     #[test]
+    fn transient_server_errors_follow_the_troubleshooting_order() {
+        for code in ["500001", "500008"] {
+            let resolution = explain(code).expect("known").info.resolution;
+            let order = [
+                "back-off",
+                "Resource Health",
+                "Azure status",
+                "support case",
+            ]
+            .map(|step| resolution.find(step).expect(step));
+            assert!(order.is_sorted(), "{code}: {resolution}");
+            assert!(!resolution.contains("failover"), "{code}: {resolution}");
+        }
+    }
+
+    #[test]
     fn table_holds_every_documented_family() {
         assert!(CODES.len() >= 150, "only {} codes", CODES.len());
         for code in [
