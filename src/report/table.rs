@@ -68,6 +68,9 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<
             ]);
         }
         keep_words_whole(&mut table);
+        let (number, severity) = (longest_line(&table, 0), longest_line(&table, 1));
+        let action = action_columns(&table, 3, style);
+        fix_columns(&mut table, &[(0, number), (1, severity), (3, action)]);
         write_table(out, &table)?;
     }
     drops(&report.breakdown, style, out)?;
@@ -450,15 +453,15 @@ fn short_action(kind: InsightKind) -> &'static str {
     match kind {
         InsightKind::TokenRenewal => "none: renewal",
         InsightKind::Flapping => "fix the drops",
-        InsightKind::DuplicateIdentity => "one client per identity",
-        InsightKind::CredentialFailure => "renew the credential",
+        InsightKind::DuplicateIdentity => "one client per id",
+        InsightKind::CredentialFailure => "renew credential",
         InsightKind::Offline => "check the device",
         InsightKind::Takeover => "none if rare",
         InsightKind::PeriodicDrop => "check idle timeouts",
-        InsightKind::SideEffect => "fix the first error",
-        InsightKind::HubIncident => "check Resource Health",
-        InsightKind::MassDisconnect => "check network and site",
-        InsightKind::Throttling => "back off, check the tier",
+        InsightKind::SideEffect => "fix first error",
+        InsightKind::HubIncident => "Resource Health",
+        InsightKind::MassDisconnect => "check the site",
+        InsightKind::Throttling => "back off; the tier",
         InsightKind::Cohort => "compare the group",
     }
 }
@@ -523,12 +526,17 @@ fn findings_table(
                     let unexplained = c
                         .count
                         .saturating_sub(c.expected + c.in_incident + c.side_effect + c.in_insights);
-                    format!("{} x{unexplained} ({})", table_cell(&c.code), c.name)
+                    // On a narrow terminal the names wait for "What the codes mean".
+                    if style.width < WIDE {
+                        format!("{} x{unexplained}", table_cell(&c.code))
+                    } else {
+                        format!("{} x{unexplained} ({})", table_cell(&c.code), c.name)
+                    }
                 })
                 .collect();
             let action = match residual.as_slice() {
                 [one] if one.code.len() <= 8 => format!("explain {}", terminal(&one.code)),
-                _ => "see the codes below".to_string(),
+                _ => "see codes below".to_string(),
             };
             rows.push((
                 severity,
@@ -563,6 +571,15 @@ fn findings_table(
             action: format!("none: fleet #{}", index + 1),
         });
     }
+    // The identity column is as wide as the longest single identity: a list of the
+    // devices an incident hit wraps within it rather than taking the findings' room.
+    let widest = lines
+        .iter()
+        .filter(|row| !row.identity.contains(", "))
+        .map(|row| layout::width(&row.identity))
+        .max()
+        .unwrap_or(0)
+        .max("Identity".len());
     let mut table = new_table(style, &["Severity", "Identity", "Finding", "Action"]);
     for row in lines {
         table.add_row(vec![
@@ -573,7 +590,53 @@ fn findings_table(
         ]);
     }
     keep_words_whole(&mut table);
+    let severity = longest_line(&table, 0);
+    let action = action_columns(&table, 3, style);
+    fix_columns(
+        &mut table,
+        &[
+            (0, severity),
+            (1, widest.min(IDENTITY_COLUMNS)),
+            (3, action),
+        ],
+    );
     table
+}
+
+/// The widest the action column gets on a narrow terminal.
+const ACTION_COLUMNS: usize = 17;
+
+/// The widest line of a column, header included.
+fn longest_line(table: &Table, index: usize) -> usize {
+    table
+        .column_cells_with_header_iter(index)
+        .flatten()
+        .map(|cell| cell.content().lines().map(layout::width).max().unwrap_or(0))
+        .max()
+        .unwrap_or(0)
+}
+
+/// The short actions' column: as wide as the longest, up to [`ACTION_COLUMNS`] on a
+/// narrow terminal.
+fn action_columns(table: &Table, index: usize, style: Style) -> usize {
+    let longest = longest_line(table, index);
+    if style.width < WIDE {
+        longest.min(ACTION_COLUMNS)
+    } else {
+        longest
+    }
+}
+
+/// Gives these columns exactly these widths, so that the one column left free (the
+/// finding) takes all the rest of the line.
+fn fix_columns(table: &mut Table, widths: &[(usize, usize)]) {
+    for &(index, columns) in widths {
+        // The width counts the column's padding.
+        let columns = u16::try_from(columns + 1).unwrap_or(u16::MAX);
+        if let Some(column) = table.column_mut(index) {
+            column.set_constraint(ColumnConstraint::Absolute(Width::Fixed(columns)));
+        }
+    }
 }
 
 fn incident_finding(report: &Report, index: usize) -> String {
