@@ -88,6 +88,7 @@ pub enum Command {
     Explain {
         code: String,
         json: bool,
+        output: Output,
     },
     Generate {
         spec: FleetSpec,

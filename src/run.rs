@@ -43,7 +43,7 @@ pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> Result
         Command::Analyze(config) => return analyze(&config, out, err),
         Command::Timeline { device, config } => timeline(&device, &config, out, err)?,
         Command::Kql(options) => out.write_all(crate::kql::query(&options).as_bytes())?,
-        Command::Explain { code, json } => explain(&code, json, out)?,
+        Command::Explain { code, json, output } => explain(&code, json, output, out)?,
         Command::Codes { json, output } => codes(json, output, out)?,
         Command::Generate { spec, shape, truth } => generate(&spec, shape, truth.as_deref(), out)?,
         Command::Completions { shell } => cli::pages::completions(shell, out),
@@ -476,7 +476,7 @@ fn tell_problems(analyzer: &Analyzer, err: &mut dyn Write) -> std::io::Result<()
     Ok(())
 }
 
-fn explain(code: &str, json: bool, out: &mut dyn Write) -> Result<()> {
+fn explain(code: &str, json: bool, output: Output, out: &mut dyn Write) -> Result<()> {
     // A name (`IotHubUnauthorized`, any case) stands for its code.
     let named = rules::by_name(code);
     let code = match named.as_slice() {
@@ -503,7 +503,7 @@ fn explain(code: &str, json: bool, out: &mut dyn Write) -> Result<()> {
     if json {
         report::codes::render_explanation_json(&explanation, out)?;
     } else {
-        report::codes::render_explanation(code.trim(), &explanation, out)?;
+        report::codes::render_explanation(code.trim(), &explanation, output.width, out)?;
     }
     Ok(())
 }

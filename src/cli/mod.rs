@@ -193,6 +193,7 @@ impl Cli {
             CliCommand::Explain { code, format } => Command::Explain {
                 code,
                 json: format == ListFormat::Json,
+                output: analyze::output(ColorArg::Never, 0),
             },
             CliCommand::Codes { format } => Command::Codes {
                 json: format == ListFormat::Json,

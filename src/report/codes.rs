@@ -5,6 +5,7 @@ use comfy_table::Cell;
 use serde::Serialize;
 use std::io::{self, Write};
 
+use super::layout::wrap;
 use super::table::{Style, keep_whole, new_table, write_table};
 
 pub fn render_table(codes: &[CodeInfo], style: Style, out: &mut dyn Write) -> io::Result<()> {
@@ -32,11 +33,23 @@ pub fn render_json(codes: &[CodeInfo], out: &mut dyn Write) -> io::Result<()> {
 }
 
 /// One code, explained in full.
+/// One code, explained in full, each field wrapped at `width` under its label; the link
+/// is never cut.
 pub fn render_explanation(
     code: &str,
     explanation: &Explanation,
+    width: u16,
     out: &mut dyn Write,
 ) -> io::Result<()> {
+    let columns = usize::from(width);
+    let field = |out: &mut dyn Write, label: &str, text: &str| {
+        let first = format!("  {label:<12}");
+        writeln!(
+            out,
+            "{}",
+            wrap(text, columns, &first, &" ".repeat(first.len()))
+        )
+    };
     let info = &explanation.info;
     if explanation.known {
         writeln!(out, "{code} {}", info.name)?;
@@ -47,14 +60,14 @@ pub fn render_explanation(
             &code[..code.len().min(3)]
         )?;
     }
-    writeln!(out, "  class:      {}", info.class.as_str())?;
-    writeln!(out, "  severity:   {}", info.severity)?;
-    writeln!(out, "  root cause: {}", info.root_cause)?;
-    writeln!(out, "  resolution: {}", info.resolution)?;
+    field(out, "class:", info.class.as_str())?;
+    field(out, "severity:", &info.severity.to_string())?;
+    field(out, "root cause:", info.root_cause)?;
+    field(out, "resolution:", info.resolution)?;
     if let Some(note) = info.note {
-        writeln!(out, "  note:       {note}")?;
+        field(out, "note:", note)?;
     }
-    writeln!(out, "  docs:       {}", info.doc)
+    field(out, "docs:", info.doc)
 }
 
 #[derive(Serialize)]
