@@ -1869,3 +1869,15 @@ fn last_counts_back_from_the_end_of_the_log_in_analyze_and_timeline() {
             "standard input can be read only once",
         ));
 }
+
+#[test]
+fn a_spreadsheet_csv_with_semicolons_and_dotted_dates_is_read_without_flags() {
+    let csv = "TimeGenerated [UTC];OperationName;Category;Level;ResultType;properties_s\r\n\
+        21.09.2021 22:16:00;deviceConnect;Connections;Information;;\"{\"\"deviceId\"\":\"\"pump-1\"\"}\"\r\n\
+        21.09.2021 22:17:30;deviceDisconnect;Connections;Error;404104;\"{\"\"deviceId\"\":\"\"pump-1\"\"}\"\r\n";
+    let dir = folder("semicolon", &[("export.csv", csv.as_bytes())]);
+    let report = analyze_json(&[dir.join("export.csv").to_str().expect("UTF-8")]);
+    assert_eq!(report["summary"]["records_analyzed"], 2, "{report}");
+    assert_eq!(report["summary"]["first_event"], "2021-09-21T22:16:00Z");
+    assert_eq!(report["devices"][0]["codes"][0]["code"], "404104");
+}
