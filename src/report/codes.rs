@@ -5,8 +5,9 @@ use comfy_table::Cell;
 use serde::Serialize;
 use std::io::{self, Write};
 
+use super::columns::{keep_whole, write_table};
 use super::layout::wrap;
-use super::table::{Style, keep_whole, new_table, write_table};
+use super::table::{Style, new_table};
 
 pub fn render_table(codes: &[CodeInfo], style: Style, out: &mut dyn Write) -> io::Result<()> {
     let style = Style {

@@ -1,7 +1,9 @@
 //! The report: what the analysis found, as plain data with stable field names, and one
 //! renderer per output format, each a pure function over a writer.
 
+mod advice;
 pub mod codes;
+mod columns;
 pub mod csv;
 pub mod escape;
 pub mod findings;

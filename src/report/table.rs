@@ -4,17 +4,16 @@
 //! code means, once, with its documentation link on a line of its own. Laid out for the
 //! width it is given; colour and hyperlinks only when asked.
 
+use super::advice::{Advice, short_action};
+use super::columns::{TABLE_STYLE, fix_columns, keep_words_whole, longest_line, write_table};
 use super::escape::{table_cell, terminal};
 use super::layout::{self, fit, link, wrap};
 use super::{Breakdown, DeviceCode, DeviceReport, GroupDrops, HourDrops, Report, format_time};
-use crate::analysis::diagnosis::{Curve, InsightKind};
+use crate::analysis::diagnosis::Curve;
 use crate::model::Severity;
 use crate::rules;
 use chrono::{DateTime, Datelike, Utc};
-use comfy_table::{
-    Attribute, Cell, Color, ColumnConstraint, ContentArrangement, ContentLineStyle, LineStyle,
-    Table, TableStyle, Width,
-};
+use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table};
 use std::io::{self, Write};
 
 /// How the table is laid out; decided once by the caller.
@@ -407,65 +406,6 @@ struct Row {
     action: String,
 }
 
-/// The full texts of what to do, each once, with who it is for, in order of first use.
-#[derive(Default)]
-struct Advice {
-    entries: Vec<(String, String, Vec<String>)>,
-    index: std::collections::BTreeMap<String, usize>,
-}
-
-impl Advice {
-    fn add(&mut self, short: &str, action: &str, who: &str) {
-        let key = format!("{short}\u{0}{action}");
-        let at = *self.index.entry(key).or_insert_with(|| {
-            self.entries
-                .push((short.to_string(), action.to_string(), Vec::new()));
-            self.entries.len() - 1
-        });
-        self.entries[at].2.push(who.to_string());
-    }
-
-    fn render(&self, style: Style, out: &mut dyn Write) -> io::Result<()> {
-        if self.entries.is_empty() {
-            return Ok(());
-        }
-        writeln!(out, "\nWhat to do")?;
-        let columns = usize::from(style.width);
-        for (short, action, who) in &self.entries {
-            writeln!(
-                out,
-                "{}",
-                wrap(
-                    &format!("{short}: {}", name_list(who)),
-                    columns,
-                    "  ",
-                    "    "
-                )
-            )?;
-            writeln!(out, "{}", wrap(action, columns, "    ", "    "))?;
-        }
-        Ok(())
-    }
-}
-
-/// The few words the findings table gives for what to do; the full text follows once.
-fn short_action(kind: InsightKind) -> &'static str {
-    match kind {
-        InsightKind::TokenRenewal => "none: renewal",
-        InsightKind::Flapping => "fix the drops",
-        InsightKind::DuplicateIdentity => "one client per id",
-        InsightKind::CredentialFailure => "renew credential",
-        InsightKind::Offline => "check the device",
-        InsightKind::Takeover => "none if rare",
-        InsightKind::PeriodicDrop => "check idle timeouts",
-        InsightKind::SideEffect => "fix first error",
-        InsightKind::HubIncident => "Resource Health",
-        InsightKind::MassDisconnect => "check the site",
-        InsightKind::Throttling => "back off; the tier",
-        InsightKind::Cohort => "compare the group",
-    }
-}
-
 /// Columns an identity gets before it is shortened in the middle.
 const IDENTITY_COLUMNS: usize = 32;
 
@@ -606,16 +546,6 @@ fn findings_table(
 /// The widest the action column gets on a narrow terminal.
 const ACTION_COLUMNS: usize = 17;
 
-/// The widest line of a column, header included.
-fn longest_line(table: &Table, index: usize) -> usize {
-    table
-        .column_cells_with_header_iter(index)
-        .flatten()
-        .map(|cell| cell.content().lines().map(layout::width).max().unwrap_or(0))
-        .max()
-        .unwrap_or(0)
-}
-
 /// The short actions' column: as wide as the longest, up to [`ACTION_COLUMNS`] on a
 /// narrow terminal.
 fn action_columns(table: &Table, index: usize, style: Style) -> usize {
@@ -627,18 +557,6 @@ fn action_columns(table: &Table, index: usize, style: Style) -> usize {
     }
 }
 
-/// Gives these columns exactly these widths, so that the one column left free (the
-/// finding) takes all the rest of the line.
-fn fix_columns(table: &mut Table, widths: &[(usize, usize)]) {
-    for &(index, columns) in widths {
-        // The width counts the column's padding.
-        let columns = u16::try_from(columns + 1).unwrap_or(u16::MAX);
-        if let Some(column) = table.column_mut(index) {
-            column.set_constraint(ColumnConstraint::Absolute(Width::Fixed(columns)));
-        }
-    }
-}
-
 fn incident_finding(report: &Report, index: usize) -> String {
     let when = report.insights.get(index).map_or(String::new(), |i| {
         format!(" ({} to {})", format_time(&i.start), format_time(&i.end))
@@ -647,7 +565,7 @@ fn incident_finding(report: &Report, index: usize) -> String {
 }
 
 /// `a, b, c and 5 more (8 devices)`.
-fn name_list(names: &[String]) -> String {
+pub(super) fn name_list(names: &[String]) -> String {
     const NAMED: usize = 3;
     let shown = names
         .iter()
@@ -796,61 +714,12 @@ fn paint(text: &str, color: Color) -> String {
     format!("\x1b[{code};1m{text}\x1b[0m")
 }
 
-/// Words (times, codes, ids, counts) are never cut: each column is at least as wide as its
-/// longest word, up to [`WORD_COLUMNS`] (only hostile text has longer words).
-pub(super) fn keep_words_whole(table: &mut Table) {
-    let all: Vec<usize> = (0..table.column_count()).collect();
-    keep_whole(table, &all);
-}
-
-/// As [`keep_words_whole`], for the chosen columns only; the others wrap as they must.
-pub(super) fn keep_whole(table: &mut Table, chosen: &[usize]) {
-    for &index in chosen {
-        let longest = table
-            .column_cells_with_header_iter(index)
-            .flatten()
-            .map(|cell| {
-                cell.content()
-                    .split_whitespace()
-                    .map(layout::width)
-                    .max()
-                    .unwrap_or(0)
-            })
-            .max()
-            .unwrap_or(0)
-            .min(WORD_COLUMNS);
-        // The boundary counts the column's padding.
-        let boundary = u16::try_from(longest + 1).unwrap_or(u16::MAX);
-        if let Some(column) = table.column_mut(index) {
-            column.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(boundary)));
-        }
-    }
-}
-
-/// The widest word a column is kept wide enough for.
-const WORD_COLUMNS: usize = 48;
-
 pub(super) fn severity_cell(severity: Severity, style: Style) -> Cell {
     let cell = Cell::new(severity);
     match severity_color(severity) {
         Some(color) if style.color => cell.fg(color).add_attribute(Attribute::Bold),
         _ => cell,
     }
-}
-
-/// Columns two spaces apart, a rule under the header, no boxes: more of a narrow terminal
-/// is text.
-const TABLE_STYLE: TableStyle = TableStyle::new()
-    .header_lines(ContentLineStyle::none().junction(' '))
-    .content_lines(ContentLineStyle::none().junction(' '))
-    .header_separator(LineStyle::none().fill('─').junction(' '));
-
-/// Writes a table line by line, without the spaces that pad its last column.
-pub(super) fn write_table(out: &mut dyn Write, table: &Table) -> io::Result<()> {
-    for line in table.lines() {
-        writeln!(out, "{}", line.trim_end())?;
-    }
-    Ok(())
 }
 
 pub(super) fn new_table(style: Style, header: &[&str]) -> Table {

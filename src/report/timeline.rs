@@ -1,8 +1,9 @@
 //! `timeline DEVICE`: one device's insights, sessions and events, as tables or JSON.
 
+use super::columns::{keep_words_whole, write_table};
 use super::escape::{table_cell, terminal};
 use super::layout::wrap;
-use super::table::{Style, WIDE, keep_words_whole, new_table, severity_cell, span, write_table};
+use super::table::{Style, WIDE, new_table, severity_cell, span};
 use super::{LastState, format_time};
 use crate::analysis::Timeline;
 use comfy_table::Cell;
