@@ -83,7 +83,7 @@ fn analyze(config: &AnalyzeConfig, out: &mut dyn Write, err: &mut dyn Write) -> 
         .map(gate::load_baseline)
         .transpose()?;
     let (mut units, warnings) = expand(config)?;
-    let report = match findings_input(&mut units, config)? {
+    let report = match findings_input(&mut units, config, err)? {
         Some(report) => report,
         None => read_units(config, units, warnings, err)?.finish(),
     };
@@ -256,34 +256,56 @@ fn expand(config: &AnalyzeConfig) -> Result<(Vec<Unit>, Vec<String>)> {
 
 /// A report of the findings when the inputs are query results (`iothub-triage kql` run
 /// where the logs are) rather than log records; `None` for logs.
-fn findings_input(units: &mut [Unit], config: &AnalyzeConfig) -> Result<Option<Report>> {
+fn findings_input(
+    units: &mut [Unit],
+    config: &AnalyzeConfig,
+    err: &mut dyn Write,
+) -> Result<Option<Report>> {
     let limits = &config.input.limits;
+    // Per input: findings, log records, or (found, not named) neither, to pass over.
     let mut kinds = Vec::with_capacity(units.len());
     for unit in units.iter_mut() {
-        // What cannot be read among found files is logs to pass over, as reading says.
         let prefix = match unit.prefix(limits, FINDINGS_PREFIX) {
             Ok(prefix) => prefix,
-            Err(_) if !unit.named() => Vec::new(),
+            Err(_) if !unit.named() => {
+                kinds.push(None);
+                continue;
+            }
             Err(err) => return Err(err),
         };
-        kinds.push(input::findings::is_findings(&prefix));
+        let findings = input::findings::is_findings(&prefix);
+        let neither = !findings && !unit.named() && !input::is_log(&prefix);
+        kinds.push((!neither).then_some(findings));
     }
     let (Some(first), Some(other)) = (
-        kinds.iter().position(|&f| f),
-        kinds.iter().position(|&f| !f),
+        kinds.iter().position(|&f| f == Some(true)),
+        kinds.iter().position(|&f| f == Some(false)),
     ) else {
-        if kinds.first() != Some(&true) {
+        if !kinds.contains(&Some(true)) {
             return Ok(None);
         }
         let mut findings = Vec::new();
-        for unit in units.iter() {
+        for (unit, kind) in units.iter().zip(&kinds) {
+            if kind.is_none() {
+                writeln!(
+                    err,
+                    "iothub-triage: warning: {}: skipped: neither findings nor a log",
+                    terminal(&unit.name)
+                )?;
+                continue;
+            }
             let mut bytes = Vec::new();
             unit.open(limits)?
                 .read_to_end(&mut bytes)
                 .with_context(|| format!("{}: cannot read", unit.name))?;
             findings.extend(input::findings::read(&unit.name, &bytes)?);
         }
-        let names = units.iter().map(|unit| unit.name.clone()).collect();
+        let names = units
+            .iter()
+            .zip(&kinds)
+            .filter(|(_, kind)| kind.is_some())
+            .map(|(unit, _)| unit.name.clone())
+            .collect();
         return Ok(Some(Report::from_findings(names, findings)));
     };
     bail!(

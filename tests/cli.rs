@@ -1881,3 +1881,22 @@ fn a_spreadsheet_csv_with_semicolons_and_dotted_dates_is_read_without_flags() {
     assert_eq!(report["summary"]["first_event"], "2021-09-21T22:16:00Z");
     assert_eq!(report["devices"][0]["codes"][0]["code"], "404104");
 }
+
+#[test]
+fn a_note_beside_a_query_result_in_a_folder_is_passed_over() {
+    let result = std::fs::read("fixtures/kql/takeovers-result.json").expect("the result");
+    let dir = folder(
+        "result",
+        &[("result.json", &result), ("notes.txt", b"ran at 9\n")],
+    );
+    triage()
+        .args(["analyze", dir.to_str().expect("UTF-8")])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with(
+            "Findings read from a query result: 12",
+        ))
+        .stderr(predicate::str::contains(
+            "notes.txt: skipped: neither findings nor a log",
+        ));
+}

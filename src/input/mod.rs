@@ -140,6 +140,12 @@ impl Source {
     }
 }
 
+/// Whether the start of an input reads as a log export (or is empty), as detection sees it.
+pub fn is_log(prefix: &[u8]) -> bool {
+    let prefix = prefix.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(prefix);
+    detect::detect(prefix).is_ok_and(|reader| !matches!(reader, Reader::Report(_)))
+}
+
 /// How the warning for an input passed over (found, not named, and not a log) begins.
 pub const PASSED_OVER: &str = "skipped, not read as a log: ";
 
