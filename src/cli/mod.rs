@@ -29,8 +29,9 @@ pub struct Cli {
 }
 
 const EXIT_CODES: &str = "Exit codes: 0 the command ran and no finding reached the gate; 1 findings at or \
-above --fail-on, or more than --max-findings; 2 it could not run (usage error, unreadable or unrecognised \
-input, a skipped record under --strict).";
+above --fail-on, or more than --max-findings; 2 it could not run (usage error, an input named on the \
+command line that cannot be read, nothing readable at all, or under --strict a skipped record or a file \
+of a directory or archive that is not a log).";
 
 #[derive(Debug, Subcommand)]
 pub enum CliCommand {
