@@ -65,7 +65,8 @@ pub struct InputArgs {
     #[arg(long, value_enum)]
     pub date_order: Option<DateOrderArg>,
 
-    /// UTC offset of CSV `[Local Time]` columns, e.g. +01:00 or -05:00.
+    /// UTC offset of CSV `[Local Time]` columns, e.g. +01:00 or -05:00; a date alone in
+    /// --since or --until is a day at this offset too.
     #[arg(long, value_parser = parse_tz, allow_hyphen_values = true)]
     pub tz: Option<i32>,
 
@@ -128,8 +129,8 @@ pub struct FilterArgs {
 #[derive(Debug, Default, Args)]
 #[command(next_help_heading = "Filters")]
 pub struct TimeArgs {
-    /// Only records at or after this time: RFC 3339, a date (midnight UTC), or a duration
-    /// before now (2h); stderr says what a duration came to.
+    /// Only records at or after this time: RFC 3339, a date (midnight UTC, or at --tz), or
+    /// a duration before now (2h); stderr says what a duration came to.
     #[arg(long, value_name = "TIME", value_parser = parse_since_arg)]
     pub since: Option<TimeArg>,
 
@@ -145,15 +146,30 @@ pub struct TimeArgs {
 }
 
 impl TimeArgs {
-    /// The window, and what stderr says of how relative times were resolved.
-    pub fn resolve(self) -> Window {
+    /// The window, and what stderr says of how relative times were resolved. A date
+    /// alone is a day in UTC, or at `tz` (seconds east of UTC, `--tz`) when given.
+    pub fn resolve(mut self, tz: Option<i32>) -> Window {
         let mut notes = Vec::new();
-        for (flag, arg) in [("--since", &self.since), ("--until", &self.until)] {
-            if let Some(TimeArg { at, ago: Some(ago) }) = arg {
-                notes.push(format!(
+        for (flag, arg) in [("--since", &mut self.since), ("--until", &mut self.until)] {
+            match arg {
+                Some(TimeArg {
+                    at, ago: Some(ago), ..
+                }) => notes.push(format!(
                     "{flag} {ago} is {} ({ago} before now)",
                     crate::report::format_time(at)
-                ));
+                )),
+                Some(TimeArg { at, date: true, .. }) if tz.is_some_and(|tz| tz != 0) => {
+                    let offset = tz.unwrap_or_default();
+                    *at -= TimeDelta::seconds(i64::from(offset));
+                    notes.push(format!(
+                        "{flag} is {} (midnight at UTC{}{:02}:{:02}, --tz)",
+                        crate::report::format_time(at),
+                        if offset < 0 { '-' } else { '+' },
+                        offset.abs() / 3600,
+                        offset.abs() / 60 % 60
+                    ));
+                }
+                _ => {}
             }
         }
         Window {
@@ -329,7 +345,7 @@ impl AnalyzeArgs {
             targets.insert(0, (main, None));
         }
         let mut filter = self.filter;
-        let window = std::mem::take(&mut filter.time).resolve();
+        let window = std::mem::take(&mut filter.time).resolve(self.input.tz);
         Ok(AnalyzeConfig {
             sources: self.input.sources(),
             input: self.input.options(),
@@ -361,6 +377,41 @@ mod tests {
         assert_eq!(width(None, None), PIPE_WIDTH);
         assert_eq!(width(Some("0"), None), PIPE_WIDTH);
         assert_eq!(width(Some("12"), None), MIN_WIDTH);
+    }
+
+    #[test]
+    fn a_date_alone_is_a_day_in_utc_or_at_the_offset_given() {
+        let day = |tz: Option<i32>| {
+            let since = parse_since_arg("2026-03-02").expect("a date");
+            let until = parse_until_arg("2026-03-02").expect("a date");
+            let window = TimeArgs {
+                since: Some(since),
+                until: Some(until),
+                last: None,
+            }
+            .resolve(tz);
+            (
+                window.since.map(|t| t.to_rfc3339()),
+                window.until.map(|t| t.to_rfc3339()),
+                window.notes.len(),
+            )
+        };
+        assert_eq!(
+            day(None),
+            (
+                Some("2026-03-02T00:00:00+00:00".into()),
+                Some("2026-03-03T00:00:00+00:00".into()),
+                0
+            )
+        );
+        assert_eq!(
+            day(Some(3600)),
+            (
+                Some("2026-03-01T23:00:00+00:00".into()),
+                Some("2026-03-02T23:00:00+00:00".into()),
+                2
+            )
+        );
     }
 
     #[test]

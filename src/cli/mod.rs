@@ -165,7 +165,7 @@ impl Cli {
                     None => (args.device.clone(), None),
                 };
                 let format = args.format.resolve();
-                let window = args.time.resolve();
+                let window = args.time.resolve(args.input.tz);
                 let config = config::AnalyzeConfig {
                     sources: args.input.sources(),
                     input: args.input.options(),

@@ -186,15 +186,18 @@ pub fn parse_duration(text: &str) -> Result<TimeDelta, String> {
 pub struct TimeArg {
     pub at: DateTime<Utc>,
     pub ago: Option<String>,
+    /// A date alone: its midnight, in UTC until `--tz` says otherwise.
+    pub date: bool,
 }
 
 impl TimeArg {
     fn of(text: &str, at: DateTime<Utc>) -> TimeArg {
-        let absolute = parse_rfc3339(text).is_some()
-            || NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").is_ok();
+        let date = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").is_ok();
+        let absolute = date || parse_rfc3339(text).is_some();
         TimeArg {
             at,
             ago: (!absolute).then(|| text.trim().to_string()),
+            date,
         }
     }
 }
