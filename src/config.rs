@@ -8,6 +8,7 @@ use crate::input::{self, Source};
 use crate::report::Format;
 use crate::report::html::Footer;
 use crate::synth::{FleetSpec, OutputShape};
+use chrono::{DateTime, TimeDelta, Utc};
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
@@ -21,16 +22,35 @@ pub struct AnalyzeConfig {
     pub strict: bool,
     pub thresholds: Thresholds,
     pub filter: Filter,
+    /// `--last`: the filter's start is this long before the log's latest record, found
+    /// by reading the inputs once before the analysis.
+    pub last: Option<TimeDelta>,
+    /// What relative times on the command line came to, said on stderr.
+    pub time_notes: Vec<String>,
     pub gate: Gate,
     /// How the report was made, for the formats that say so.
     pub footer: Footer,
+}
+
+/// The time window asked for, resolved from the command line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Window {
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    pub last: Option<TimeDelta>,
+    /// What relative times came to, said on stderr.
+    pub notes: Vec<String>,
 }
 
 /// How text output looks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Output {
     pub color: bool,
+    /// Columns the table is laid out for: `$COLUMNS`, else the terminal's, else
+    /// a fixed 120 when stdout is not a terminal.
     pub width: u16,
+    /// Documentation links as OSC 8 hyperlinks (a terminal known to show them).
+    pub hyperlinks: bool,
     /// Devices listed in the table report; 0 lists all.
     pub top: usize,
 }
@@ -48,6 +68,7 @@ pub enum Command {
     Explain {
         code: String,
         json: bool,
+        output: Output,
     },
     Generate {
         spec: FleetSpec,
@@ -61,7 +82,11 @@ pub enum Command {
     Completions {
         shell: clap_complete::Shell,
     },
-    Man,
+    /// A man page: the tool's, a subcommand's, or all of them into a directory.
+    Man {
+        page: Option<String>,
+        dir: Option<PathBuf>,
+    },
 }
 
 impl Command {

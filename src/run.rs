@@ -4,7 +4,7 @@
 
 use crate::analysis::report::Report;
 use crate::analysis::{Analyzer, DeviceKey};
-use crate::cli::Cli;
+use crate::cli;
 use crate::config::{AnalyzeConfig, Command, Output};
 use crate::escape::terminal;
 use crate::gate;
@@ -14,6 +14,7 @@ use crate::report::{self, Format, RenderOptions, Style};
 use crate::rules;
 use crate::synth::{self, FleetSpec, OutputShape};
 use anyhow::{Context, Result, bail};
+use chrono::{DateTime, Utc};
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Read, Write};
 use std::path::Path;
@@ -42,13 +43,11 @@ pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> Result
         Command::Analyze(config) => return analyze(&config, out, err),
         Command::Timeline { device, config } => timeline(&device, &config, out, err)?,
         Command::Kql(options) => out.write_all(crate::kql::query(&options).as_bytes())?,
-        Command::Explain { code, json } => explain(&code, json, out)?,
+        Command::Explain { code, json, output } => explain(&code, json, output, out)?,
         Command::Codes { json, output } => codes(json, output, out)?,
         Command::Generate { spec, shape, truth } => generate(&spec, shape, truth.as_deref(), out)?,
-        Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::definition(), "iothub-triage", out);
-        }
-        Command::Man => clap_mangen::Man::new(Cli::definition()).render(out)?,
+        Command::Completions { shell } => cli::pages::completions(shell, out),
+        Command::Man { page, dir } => cli::pages::man(page.as_deref(), dir.as_deref(), out)?,
     }
     Ok(Exit::Clean)
 }
@@ -86,7 +85,7 @@ fn analyze(config: &AnalyzeConfig, out: &mut dyn Write, err: &mut dyn Write) -> 
     let (mut units, warnings) = expand(config)?;
     // A page to share shows the worst identities' timelines: the report keeps them.
     let page = config.targets.iter().any(|(format, _)| format.page);
-    let report = match findings_input(&mut units, config)? {
+    let report = match findings_input(&mut units, config, err)? {
         Some(report) => report,
         None if page => read_units(config, units, warnings, err)?
             .finish_with_stories(report::html::DEVICES_DETAILED),
@@ -258,30 +257,56 @@ fn expand(config: &AnalyzeConfig) -> Result<(Vec<Unit>, Vec<String>)> {
 
 /// A report of the findings when the inputs are query results (`iothub-triage kql` run
 /// where the logs are) rather than log records; `None` for logs.
-fn findings_input(units: &mut [Unit], config: &AnalyzeConfig) -> Result<Option<Report>> {
+fn findings_input(
+    units: &mut [Unit],
+    config: &AnalyzeConfig,
+    err: &mut dyn Write,
+) -> Result<Option<Report>> {
     let limits = &config.input.limits;
+    // Per input: findings, log records, or (found, not named) neither, to pass over.
     let mut kinds = Vec::with_capacity(units.len());
     for unit in units.iter_mut() {
-        kinds.push(input::findings::is_findings(
-            &unit.prefix(limits, FINDINGS_PREFIX)?,
-        ));
+        let prefix = match unit.prefix(limits, FINDINGS_PREFIX) {
+            Ok(prefix) => prefix,
+            Err(_) if !unit.named() => {
+                kinds.push(None);
+                continue;
+            }
+            Err(err) => return Err(err),
+        };
+        let findings = input::findings::is_findings(&prefix);
+        let neither = !findings && !unit.named() && !input::is_log(&prefix);
+        kinds.push((!neither).then_some(findings));
     }
     let (Some(first), Some(other)) = (
-        kinds.iter().position(|&f| f),
-        kinds.iter().position(|&f| !f),
+        kinds.iter().position(|&f| f == Some(true)),
+        kinds.iter().position(|&f| f == Some(false)),
     ) else {
-        if kinds.first() != Some(&true) {
+        if !kinds.contains(&Some(true)) {
             return Ok(None);
         }
         let mut findings = Vec::new();
-        for unit in units.iter() {
+        for (unit, kind) in units.iter().zip(&kinds) {
+            if kind.is_none() {
+                writeln!(
+                    err,
+                    "iothub-triage: warning: {}: skipped: neither findings nor a log",
+                    terminal(&unit.name)
+                )?;
+                continue;
+            }
             let mut bytes = Vec::new();
             unit.open(limits)?
                 .read_to_end(&mut bytes)
                 .with_context(|| format!("{}: cannot read", unit.name))?;
             findings.extend(input::findings::read(&unit.name, &bytes)?);
         }
-        let names = units.iter().map(|unit| unit.name.clone()).collect();
+        let names = units
+            .iter()
+            .zip(&kinds)
+            .filter(|(_, kind)| kind.is_some())
+            .map(|(unit, _)| unit.name.clone())
+            .collect();
         return Ok(Some(Report::from_findings(names, findings)));
     };
     bail!(
@@ -298,7 +323,25 @@ fn read_units(
     warnings: Vec<String>,
     err: &mut dyn Write,
 ) -> Result<Analyzer> {
-    let mut analyzer = Analyzer::new(config.thresholds.clone(), config.filter.clone());
+    for note in &config.time_notes {
+        writeln!(err, "iothub-triage: note: {}", terminal(note))?;
+    }
+    let mut filter = config.filter.clone();
+    if let Some(last) = config.last
+        && let Some(end) = log_end(config, &units)?
+    {
+        let since = end.checked_sub_signed(last).unwrap_or(end);
+        filter.since = Some(since);
+        writeln!(
+            err,
+            "iothub-triage: note: --last {} is from {} on ({} before the log's latest record, {})",
+            humantime::format_duration(last.to_std().unwrap_or_default()),
+            crate::model::format_time(&since),
+            humantime::format_duration(last.to_std().unwrap_or_default()),
+            crate::model::format_time(&end),
+        )?;
+    }
+    let mut analyzer = Analyzer::new(config.thresholds.clone(), filter.clone());
     for message in warnings {
         analyzer.warn(message);
     }
@@ -306,6 +349,7 @@ fn read_units(
         .iter()
         .map(|unit| analyzer.begin_input(unit.name.clone()))
         .collect();
+    let mut passed_over = 0;
     input::read_in_order(
         &units,
         &indices,
@@ -313,6 +357,20 @@ fn read_units(
         &mut analyzer,
         &mut |analyzer, index, shape| {
             analyzer.end_input(index, shape);
+            if shape == input::Shape::Skipped {
+                passed_over += 1;
+                if config.strict {
+                    let why = analyzer
+                        .warnings()
+                        .last()
+                        .map(|w| {
+                            let reason = w.message.trim_start_matches(input::PASSED_OVER);
+                            format!("{}: {reason}", w.source)
+                        })
+                        .unwrap_or_default();
+                    bail!("{why} (--strict stops at an input that cannot be read as a log)");
+                }
+            }
             match analyzer.problems().first() {
                 Some(problem) if config.strict => bail!(
                     "{}: {} (--strict stops at the first malformed record)",
@@ -324,8 +382,81 @@ fn read_units(
         },
     )?;
     analyzer.note_coverage();
+    if let Some(message) = empty_window(&filter, analyzer.read_span()) {
+        analyzer.warn(message);
+    }
     tell_problems(&analyzer, err)?;
+    if !units.is_empty() && passed_over == units.len() {
+        bail!(
+            "nothing could be read: {} input{} found, none of them a log (see the warnings above)",
+            units.len(),
+            if units.len() == 1 { "" } else { "s" }
+        );
+    }
+    if units.is_empty() {
+        let named: Vec<String> = config.sources.iter().map(Source::display_name).collect();
+        bail!("nothing to read: {} holds no log files", named.join(", "));
+    }
     Ok(analyzer)
+}
+
+/// The latest time of the inputs' records, read once before the analysis for `--last`.
+fn log_end(config: &AnalyzeConfig, units: &[Unit]) -> Result<Option<DateTime<Utc>>> {
+    if units.iter().any(Unit::is_stdin) {
+        bail!(
+            "--last counts back from the end of the log, which takes reading the input twice: \
+             standard input can be read only once; save it to a file, or use --since"
+        );
+    }
+    /// Keeps the latest time of the records read, nothing else.
+    struct LogEnd(Option<DateTime<Utc>>);
+    impl input::Sink for LogEnd {
+        fn outcome(&mut self, _: crate::model::Position, outcome: input::Outcome) {
+            if let input::Outcome::Record(record) = outcome {
+                self.0 = self.0.max(Some(record.time));
+            }
+        }
+        fn warning(&mut self, _: usize, _: String) {}
+    }
+    let mut end = LogEnd(None);
+    let indices: Vec<usize> = (0..units.len()).collect();
+    input::read_in_order(units, &indices, &config.input, &mut end, &mut |_, _, _| {
+        Ok(())
+    })?;
+    Ok(end.0)
+}
+
+/// A warning when the time window holds none of the records read.
+fn empty_window(
+    filter: &crate::analysis::Filter,
+    span: Option<(DateTime<Utc>, DateTime<Utc>)>,
+) -> Option<String> {
+    let (first, last) = span?;
+    if filter.since.is_none() && filter.until.is_none() {
+        return None;
+    }
+    let after = filter.since.is_some_and(|since| since > last);
+    let before = filter.until.is_some_and(|until| until <= first);
+    let crossed =
+        matches!((filter.since, filter.until), (Some(since), Some(until)) if since >= until);
+    if !(after || before || crossed) {
+        return None;
+    }
+    let window = match (filter.since, filter.until) {
+        (Some(since), Some(until)) => format!(
+            "from {} to {}",
+            crate::model::format_time(&since),
+            crate::model::format_time(&until)
+        ),
+        (Some(since), None) => format!("from {} on", crate::model::format_time(&since)),
+        (None, Some(until)) => format!("before {}", crate::model::format_time(&until)),
+        (None, None) => return None,
+    };
+    Some(format!(
+        "the time window ({window}) leaves out every record: the log runs from {} to {}",
+        crate::model::format_time(&first),
+        crate::model::format_time(&last)
+    ))
 }
 
 /// Skips and warnings go to stderr, so stdout stays the report alone.
@@ -368,7 +499,7 @@ fn tell_problems(analyzer: &Analyzer, err: &mut dyn Write) -> std::io::Result<()
     Ok(())
 }
 
-fn explain(code: &str, json: bool, out: &mut dyn Write) -> Result<()> {
+fn explain(code: &str, json: bool, output: Output, out: &mut dyn Write) -> Result<()> {
     // A name (`IotHubUnauthorized`, any case) stands for its code.
     let named = rules::by_name(code);
     let code = match named.as_slice() {
@@ -395,7 +526,7 @@ fn explain(code: &str, json: bool, out: &mut dyn Write) -> Result<()> {
     if json {
         report::codes::render_explanation_json(&explanation, out)?;
     } else {
-        report::codes::render_explanation(code.trim(), &explanation, out)?;
+        report::codes::render_explanation(code.trim(), &explanation, output.width, out)?;
     }
     Ok(())
 }
@@ -413,6 +544,7 @@ fn style(output: Output) -> Style {
     Style {
         width: output.width,
         color: output.color,
+        hyperlinks: output.hyperlinks,
         top: output.top,
     }
 }

@@ -79,6 +79,17 @@ const SHAPES: &[(&str, &[&str], u64)] = &[
         &["--date-order", "dmy", "--tz", "+01:00"],
         11,
     ),
+    // Spreadsheets in many locales write `;` or tabs, and dates as `02.03.2026 08:00:05`.
+    (
+        "fixtures/shapes/excel-semicolon-de.csv",
+        &["--date-order", "dmy"],
+        12,
+    ),
+    (
+        "fixtures/shapes/excel-tab.txt",
+        &["--date-order", "dmy"],
+        12,
+    ),
 ];
 
 #[test]
@@ -262,6 +273,59 @@ fn table_report_of_the_storage_sample() {
         "nothing on stderr for a clean file"
     );
     insta::assert_snapshot!(String::from_utf8_lossy(&output.stdout));
+}
+
+/// The table at a terminal's width: `$COLUMNS` stands for the terminal in the tests.
+fn table_at(width: u16, inputs: &[&str]) -> String {
+    let output = triage()
+        .arg("analyze")
+        .args(inputs)
+        .env("COLUMNS", width.to_string())
+        .output()
+        .expect("runs");
+    assert!(output.status.success());
+    String::from_utf8(output.stdout).expect("UTF-8")
+}
+
+#[test]
+fn the_table_fits_80_120_and_200_columns_and_never_cuts_a_time() {
+    let inputs = ["fixtures/insights", "fixtures/shapes/PT1H.json"];
+    for width in [80, 120, 200] {
+        let text = table_at(width, &inputs);
+        for line in text.lines() {
+            // A link is never wrapped: it may run past the edge, on a line of its own.
+            if line.trim_start().starts_with("https://") {
+                continue;
+            }
+            assert!(
+                line.chars().count() <= usize::from(width),
+                "{width} columns: {line:?}"
+            );
+        }
+        // Every time is whole: each `2026-` starts a date that goes on to its seconds.
+        for (at, _) in text.match_indices("2026-") {
+            let rest = &text[at..];
+            let date = &rest[..rest.len().min(10)];
+            assert!(
+                date.len() == 10 && date.chars().all(|c| c.is_ascii_digit() || c == '-'),
+                "{width} columns: a date cut at {:?}",
+                &rest[..rest.len().min(20)]
+            );
+        }
+        insta::assert_snapshot!(format!("table_at_{width}_columns"), text);
+    }
+}
+
+#[test]
+fn documentation_links_stand_on_lines_of_their_own() {
+    let text = table_at(80, &["fixtures/shapes/PT1H.json"]);
+    let links: Vec<&str> = text.lines().filter(|l| l.contains("https://")).collect();
+    assert!(!links.is_empty());
+    for line in links {
+        assert!(line.trim().starts_with("https://"), "{line:?}");
+        assert!(!line.trim().contains(' '), "{line:?}");
+    }
+    assert!(!text.contains('\u{1b}'), "no escape sequence into a pipe");
 }
 
 #[test]
@@ -1655,4 +1719,236 @@ fn every_insight_kind_is_found_on_some_fixture() {
         .map(|kind| kind.as_str().to_string())
         .collect();
     assert_eq!(found, all);
+}
+
+/// A folder under the tests' scratch space, made afresh, holding `files`.
+fn folder(name: &str, files: &[(&str, &[u8])]) -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("folders")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("creates the folder");
+    for (file, content) in files {
+        std::fs::write(dir.join(file), content).expect("writes the file");
+    }
+    dir
+}
+
+/// A zip archive of `entries`.
+fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, content) in entries {
+        writer
+            .start_file(*name, zip::write::SimpleFileOptions::default())
+            .expect("starts an entry");
+        std::io::Write::write_all(&mut writer, content).expect("writes");
+    }
+    writer.finish().expect("finishes").into_inner()
+}
+
+#[test]
+fn files_in_a_folder_that_are_not_logs_are_skipped_with_a_warning_and_counted() {
+    let log = std::fs::read("fixtures/shapes/PT1H.json").expect("the sample");
+    let dir = folder(
+        "mixed",
+        &[
+            ("PT1H.json", &log),
+            ("notes.txt", b"restarted the gateway at 9\n"),
+            ("broken.zip", b"PK\x03\x04 not an archive after all"),
+            ("cut.gz", b"\x1f\x8b\x08\x00 not a gzip stream"),
+        ],
+    );
+    let output = triage()
+        .args(["analyze", dir.to_str().expect("UTF-8"), "--format", "json"])
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    for name in ["notes.txt", "broken.zip", "cut.gz"] {
+        assert!(
+            stderr.contains(&format!("{name}: skipped, not read as a log: ")),
+            "{name}: {stderr}"
+        );
+    }
+    let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let shapes: Vec<&str> = report["inputs"]
+        .as_array()
+        .expect("inputs")
+        .iter()
+        .map(|i| i["shape"].as_str().expect("a shape"))
+        .collect();
+    assert_eq!(shapes, ["json-lines", "skipped", "skipped", "skipped"]);
+    assert_eq!(report["summary"]["records_read"], 12);
+}
+
+#[test]
+fn an_entry_of_a_bundle_that_is_not_a_log_is_skipped_with_a_warning() {
+    let log = std::fs::read("fixtures/shapes/PT1H.json").expect("the sample");
+    let bundle = zip_of(&[("PT1H.json", &log), ("README.txt", b"hourly blobs\n")]);
+    let dir = folder("bundle", &[("logs.zip", &bundle)]);
+    let archive = dir.join("logs.zip");
+    let output = triage()
+        .args(["analyze", archive.to_str().expect("UTF-8")])
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("logs.zip:README.txt: skipped, not read as a log"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn exits_2_when_nothing_in_a_folder_could_be_read_or_under_strict() {
+    let dir = folder("notes-only", &[("notes.txt", b"nothing to see\n")]);
+    let path = dir.to_str().expect("UTF-8");
+    triage()
+        .args(["analyze", path])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "nothing could be read: 1 input found, none of them a log",
+        ));
+    let empty = folder("empty", &[]);
+    triage()
+        .args(["analyze", empty.to_str().expect("UTF-8")])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("holds no log files"));
+    let log = std::fs::read("fixtures/shapes/PT1H.json").expect("the sample");
+    let mixed = folder("strict", &[("PT1H.json", &log), ("notes.txt", b"x y\n")]);
+    triage()
+        .args(["analyze", mixed.to_str().expect("UTF-8"), "--strict"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "notes.txt: not a known export shape",
+        ))
+        .stderr(predicate::str::contains("--strict stops at an input"));
+}
+
+#[test]
+fn exits_2_when_a_file_named_on_the_command_line_is_not_a_log() {
+    let dir = folder("named", &[("notes.txt", b"nothing to see\n")]);
+    triage()
+        .args(["analyze", dir.join("notes.txt").to_str().expect("UTF-8")])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a known export shape"));
+}
+
+#[test]
+fn an_unknown_report_format_is_named_with_the_formats_there_are() {
+    triage()
+        .args(["analyze", "fixtures/shapes/PT1H.json", "-o", "xml=out.xml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "unknown report format \"xml\"; the formats are csv, github, html, json, junit, markdown, ndjson, sarif, table",
+        ));
+    assert!(!std::path::Path::new("xml=out.xml").exists());
+}
+
+#[test]
+fn a_relative_since_says_what_it_came_to_and_warns_when_it_leaves_out_every_record() {
+    triage()
+        .args(["analyze", "fixtures/shapes/PT1H.json", "--since", "2h"])
+        .assert()
+        .success()
+        .stderr(predicate::str::is_match(
+            r"iothub-triage: note: --since 2h is \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(2h before now\)",
+        ).expect("a pattern"))
+        .stderr(predicate::str::contains(
+            "leaves out every record: the log runs from 2026-03-02T08:00:05Z to 2026-03-02T10:02:11Z",
+        ));
+    // An absolute window over the log says nothing.
+    triage()
+        .args([
+            "analyze",
+            "fixtures/shapes/PT1H.json",
+            "--since",
+            "2026-03-02",
+        ])
+        .assert()
+        .success()
+        .stderr(predicate::str::is_empty());
+}
+
+#[test]
+fn last_counts_back_from_the_end_of_the_log_in_analyze_and_timeline() {
+    let report = analyze_json(&["fixtures/shapes/PT1H.json", "--last", "30m"]);
+    assert_eq!(report["summary"]["records_analyzed"], 1);
+    assert_eq!(report["summary"]["first_event"], "2026-03-02T10:02:11Z");
+    triage()
+        .args(["analyze", "fixtures/shapes/PT1H.json", "--last", "30m"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "--last 30m is from 2026-03-02T09:32:11Z on (30m before the log's latest record, 2026-03-02T10:02:11Z)",
+        ));
+    triage()
+        .args([
+            "timeline",
+            "pump-0042",
+            "fixtures/shapes/PT1H.json",
+            "--last",
+            "1h",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("pump-0042: 3 events"));
+    triage()
+        .args([
+            "timeline",
+            "pump-0042",
+            "fixtures/shapes/PT1H.json",
+            "--since",
+            "2026-03-02T09:10:00Z",
+            "--until",
+            "2026-03-02T09:10:30Z",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("pump-0042: 2 events"));
+    triage()
+        .args(["analyze", "-", "--last", "1h"])
+        .pipe_stdin("fixtures/shapes/PT1H.json")
+        .expect("the sample")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "standard input can be read only once",
+        ));
+}
+
+#[test]
+fn a_spreadsheet_csv_with_semicolons_and_dotted_dates_is_read_without_flags() {
+    let csv = "TimeGenerated [UTC];OperationName;Category;Level;ResultType;properties_s\r\n\
+        21.09.2021 22:16:00;deviceConnect;Connections;Information;;\"{\"\"deviceId\"\":\"\"pump-1\"\"}\"\r\n\
+        21.09.2021 22:17:30;deviceDisconnect;Connections;Error;404104;\"{\"\"deviceId\"\":\"\"pump-1\"\"}\"\r\n";
+    let dir = folder("semicolon", &[("export.csv", csv.as_bytes())]);
+    let report = analyze_json(&[dir.join("export.csv").to_str().expect("UTF-8")]);
+    assert_eq!(report["summary"]["records_analyzed"], 2, "{report}");
+    assert_eq!(report["summary"]["first_event"], "2021-09-21T22:16:00Z");
+    assert_eq!(report["devices"][0]["codes"][0]["code"], "404104");
+}
+
+#[test]
+fn a_note_beside_a_query_result_in_a_folder_is_passed_over() {
+    let result = std::fs::read("fixtures/kql/takeovers-result.json").expect("the result");
+    let dir = folder(
+        "result",
+        &[("result.json", &result), ("notes.txt", b"ran at 9\n")],
+    );
+    triage()
+        .args(["analyze", dir.to_str().expect("UTF-8")])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with(
+            "Findings read from a query result: 12",
+        ))
+        .stderr(predicate::str::contains(
+            "notes.txt: skipped: neither findings nor a log",
+        ));
 }

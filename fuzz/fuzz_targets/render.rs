@@ -87,6 +87,7 @@ fuzz_target!(|data: &[u8]| {
     let style = Style {
         width: 80,
         color: false,
+        hyperlinks: false,
         top: 0,
     };
     let mut out = Vec::new();

@@ -79,6 +79,9 @@ pub struct Analyzer {
     /// The latest time of any valid record in the time window, whatever the other
     /// filters keep: the end of the log.
     log_end: Option<DateTime<Utc>>,
+    /// The earliest and latest time of any valid record, whatever the filters keep: what
+    /// a time window that leaves out everything is told against.
+    read_span: Option<(DateTime<Utc>, DateTime<Utc>)>,
     /// Where each analyzed record is, by arrival number: findings point at their evidence.
     places: Places,
 }
@@ -130,6 +133,11 @@ impl Analyzer {
 
     pub fn warnings(&self) -> &[Warning] {
         &self.warnings
+    }
+
+    /// The earliest and latest time of the valid records read, analyzed or filtered.
+    pub fn read_span(&self) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+        self.read_span
     }
 
     /// Per input: it holds successful connects.
@@ -578,6 +586,10 @@ impl Analyzer {
 
     /// Filters or analyzes a valid record.
     fn consider(&mut self, record: &Record, at: &Position) -> Fate<'static> {
+        self.read_span = Some(match self.read_span {
+            Some((first, last)) => (first.min(record.time), last.max(record.time)),
+            None => (record.time, record.time),
+        });
         if self.filter.in_window(record) {
             self.log_end = self.log_end.max(Some(record.time));
         }

@@ -3,16 +3,16 @@
 
 use super::thresholds::ThresholdArgs;
 use super::values::{
-    self, ColorArg, DateOrderArg, InputFormatArg, LevelArg, SeverityArg, parse_output, parse_size,
-    parse_threads, parse_time, parse_tz, parse_until,
+    self, ColorArg, DateOrderArg, InputFormatArg, LevelArg, SeverityArg, TimeArg, parse_duration,
+    parse_output, parse_since_arg, parse_size, parse_threads, parse_tz, parse_until_arg,
 };
 use crate::analysis::Filter;
-use crate::config::{AnalyzeConfig, Output};
+use crate::config::{AnalyzeConfig, Output, Window};
 use crate::gate::Gate;
 use crate::input::{self, DateOrder, InputFormat, Source};
 use crate::report::Format;
 use crate::report::html::Footer;
-use chrono::{DateTime, Utc};
+use chrono::TimeDelta;
 use clap::Args;
 use globset::{Glob, GlobSetBuilder};
 use std::io::IsTerminal;
@@ -70,11 +70,13 @@ pub struct InputArgs {
     #[arg(long, value_enum)]
     pub date_order: Option<DateOrderArg>,
 
-    /// UTC offset of CSV `[Local Time]` columns, e.g. +01:00 or -05:00.
+    /// UTC offset of CSV `[Local Time]` columns, e.g. +01:00 or -05:00; a date alone in
+    /// --since or --until is a day at this offset too.
     #[arg(long, value_parser = parse_tz, allow_hyphen_values = true)]
     pub tz: Option<i32>,
 
-    /// Stop with exit code 2 at the first malformed record instead of skipping it.
+    /// Stop with exit code 2 at the first malformed record instead of skipping it, and at
+    /// the first file of a directory or entry of an archive that is not a log.
     #[arg(long)]
     pub strict: bool,
 
@@ -109,14 +111,8 @@ pub struct FilterArgs {
     #[arg(long, value_name = "GLOB")]
     pub device: Vec<String>,
 
-    /// Only records at or after this time: RFC 3339, a date, or a duration ago (2h).
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
-    pub since: Option<DateTime<Utc>>,
-
-    /// Only records before this time: RFC 3339, a duration ago (30m), or a date, which
-    /// ends with its day (`--since 2026-03-02 --until 2026-03-02` is that day).
-    #[arg(long, value_name = "TIME", value_parser = parse_until)]
-    pub until: Option<DateTime<Utc>>,
+    #[command(flatten)]
+    pub time: TimeArgs,
 
     /// Show only the identities with a record of this ResultType, each with its whole
     /// diagnosis (the records are all analyzed). Repeatable.
@@ -132,6 +128,62 @@ pub struct FilterArgs {
     /// default they are counted once and the repeats filtered.
     #[arg(long)]
     pub keep_duplicates: bool,
+}
+
+/// Which stretch of the log to analyze; the records outside it are counted as filtered.
+#[derive(Debug, Default, Args)]
+#[command(next_help_heading = "Filters")]
+pub struct TimeArgs {
+    /// Only records at or after this time: RFC 3339, a date (midnight UTC, or at --tz), or
+    /// a duration before now (2h); stderr says what a duration came to.
+    #[arg(long, value_name = "TIME", value_parser = parse_since_arg)]
+    pub since: Option<TimeArg>,
+
+    /// Only records before this time: RFC 3339, a duration before now (30m), or a date,
+    /// which ends with its day (`--since 2026-03-02 --until 2026-03-02` is that day).
+    #[arg(long, value_name = "TIME", value_parser = parse_until_arg)]
+    pub until: Option<TimeArg>,
+
+    /// Only the last stretch of the log, e.g. 2h: counted back from its latest record,
+    /// not from now, so an older export works the same (the inputs are read twice).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, conflicts_with = "since")]
+    pub last: Option<TimeDelta>,
+}
+
+impl TimeArgs {
+    /// The window, and what stderr says of how relative times were resolved. A date
+    /// alone is a day in UTC, or at `tz` (seconds east of UTC, `--tz`) when given.
+    pub fn resolve(mut self, tz: Option<i32>) -> Window {
+        let mut notes = Vec::new();
+        for (flag, arg) in [("--since", &mut self.since), ("--until", &mut self.until)] {
+            match arg {
+                Some(TimeArg {
+                    at, ago: Some(ago), ..
+                }) => notes.push(format!(
+                    "{flag} {ago} is {} ({ago} before now)",
+                    crate::model::format_time(at)
+                )),
+                Some(TimeArg { at, date: true, .. }) if tz.is_some_and(|tz| tz != 0) => {
+                    let offset = tz.unwrap_or_default();
+                    *at -= TimeDelta::seconds(i64::from(offset));
+                    notes.push(format!(
+                        "{flag} is {} (midnight at UTC{}{:02}:{:02}, --tz)",
+                        crate::model::format_time(at),
+                        if offset < 0 { '-' } else { '+' },
+                        offset.abs() / 3600,
+                        offset.abs() / 60 % 60
+                    ));
+                }
+                _ => {}
+            }
+        }
+        Window {
+            since: self.since.map(|arg| arg.at),
+            until: self.until.map(|arg| arg.at),
+            last: self.last,
+            notes,
+        }
+    }
 }
 
 /// When findings make the run fail with exit code 1.
@@ -151,23 +203,69 @@ pub struct GateArgs {
     pub baseline: Option<PathBuf>,
 }
 
-/// Table width when stdout is not a terminal (or its width is unknown).
-const DEFAULT_WIDTH: u16 = 120;
+/// Columns the table is laid out for when stdout is not a terminal (a file, a pipe, CI
+/// logs) and `$COLUMNS` does not say: the same bytes whatever terminal ran the command,
+/// and lines that most viewers show unwrapped.
+pub const PIPE_WIDTH: u16 = 120;
+
+/// Fewer columns than this are not worth laying a table out for.
+const MIN_WIDTH: u16 = 40;
 
 pub fn output(color: ColorArg, top: usize) -> Output {
-    let terminal = std::io::stdout().is_terminal();
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let stdout = std::io::stdout();
+    let terminal = stdout.is_terminal();
+    let env = |name: &str| std::env::var(name).ok();
+    let no_color = env("NO_COLOR").is_some_and(|v| !v.is_empty());
     let color = match color {
         ColorArg::Always => true,
         ColorArg::Never => false,
         ColorArg::Auto => terminal && !no_color,
     };
-    let width = std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .filter(|w| *w >= 40)
-        .unwrap_or(DEFAULT_WIDTH);
-    Output { color, width, top }
+    let asked = terminal
+        .then(|| terminal_size::terminal_size_of(&stdout))
+        .flatten()
+        .map(|(terminal_size::Width(columns), _)| columns);
+    Output {
+        color,
+        width: width(env("COLUMNS").as_deref(), asked),
+        hyperlinks: terminal && hyperlinks(env),
+        top,
+    }
+}
+
+/// `$COLUMNS` when it is a width, else the terminal's, else [`PIPE_WIDTH`].
+fn width(columns: Option<&str>, terminal: Option<u16>) -> u16 {
+    columns
+        .and_then(|c| c.trim().parse::<u16>().ok())
+        .or(terminal)
+        .filter(|w| *w > 0)
+        .map_or(PIPE_WIDTH, |w| w.max(MIN_WIDTH))
+}
+
+/// Whether the terminal shows OSC 8 hyperlinks, from what it says of itself (the list of
+/// the `supports-hyperlinks` convention); `FORCE_HYPERLINK=1` or `0` decides.
+fn hyperlinks(env: impl Fn(&str) -> Option<String>) -> bool {
+    if let Some(force) = env("FORCE_HYPERLINK") {
+        return force.trim() != "0";
+    }
+    if env("CI").is_some() {
+        return false;
+    }
+    let vte = env("VTE_VERSION")
+        .and_then(|v| v.trim().parse::<u32>().ok())
+        .is_some_and(|v| v >= 5000);
+    let program = env("TERM_PROGRAM").is_some_and(|p| {
+        matches!(
+            p.as_str(),
+            "iTerm.app" | "WezTerm" | "vscode" | "Hyper" | "ghostty" | "rio"
+        )
+    });
+    let term = env("TERM").is_some_and(|t| matches!(t.as_str(), "xterm-kitty" | "alacritty"));
+    vte || program
+        || term
+        || env("WT_SESSION").is_some()
+        || env("KONSOLE_VERSION").is_some()
+        || env("DOMTERM").is_some()
 }
 
 impl InputArgs {
@@ -205,7 +303,7 @@ impl InputArgs {
 }
 
 impl FilterArgs {
-    fn into_filter(self) -> Result<Filter, String> {
+    fn into_filter(self, window: &Window) -> Result<Filter, String> {
         let devices = if self.device.is_empty() {
             None
         } else {
@@ -217,8 +315,8 @@ impl FilterArgs {
         };
         Ok(Filter {
             devices,
-            since: self.since,
-            until: self.until,
+            since: window.since,
+            until: window.until,
             codes: self
                 .code
                 .into_iter()
@@ -256,21 +354,25 @@ impl AnalyzeArgs {
         } else {
             Footer::default()
         };
+        let mut filter = self.filter;
+        let window = std::mem::take(&mut filter.time).resolve(self.input.tz);
         // A storage listing skips the hour folders outside the window.
-        let window = input::storage::Window {
-            since: self.filter.since,
-            until: self.filter.until,
+        let storage_window = input::storage::Window {
+            since: window.since,
+            until: window.until,
         };
         Ok(AnalyzeConfig {
             sources: (self.input.sources().into_iter())
-                .map(|source| source.within(window))
+                .map(|source| source.within(storage_window))
                 .collect(),
             input: self.input.options(),
             targets,
             output: output(self.color, self.top),
             strict: self.input.strict,
             thresholds: self.thresholds.into_thresholds(),
-            filter: self.filter.into_filter()?,
+            filter: filter.into_filter(&window)?,
+            last: window.last,
+            time_notes: window.notes,
             footer,
             gate: Gate {
                 fail_on: self.gate.fail_on.map(SeverityArg::resolve),
@@ -278,5 +380,81 @@ impl AnalyzeArgs {
                 baseline: self.gate.baseline,
             },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_overrides_the_terminal_and_a_pipe_gets_the_fixed_width() {
+        assert_eq!(width(Some("80"), Some(200)), 80);
+        assert_eq!(width(None, Some(200)), 200);
+        assert_eq!(width(Some("wide"), Some(93)), 93);
+        assert_eq!(width(None, None), PIPE_WIDTH);
+        assert_eq!(width(Some("0"), None), PIPE_WIDTH);
+        assert_eq!(width(Some("12"), None), MIN_WIDTH);
+    }
+
+    #[test]
+    fn a_date_alone_is_a_day_in_utc_or_at_the_offset_given() {
+        let day = |tz: Option<i32>| {
+            let since = parse_since_arg("2026-03-02").expect("a date");
+            let until = parse_until_arg("2026-03-02").expect("a date");
+            let window = TimeArgs {
+                since: Some(since),
+                until: Some(until),
+                last: None,
+            }
+            .resolve(tz);
+            (
+                window.since.map(|t| t.to_rfc3339()),
+                window.until.map(|t| t.to_rfc3339()),
+                window.notes.len(),
+            )
+        };
+        assert_eq!(
+            day(None),
+            (
+                Some("2026-03-02T00:00:00+00:00".into()),
+                Some("2026-03-03T00:00:00+00:00".into()),
+                0
+            )
+        );
+        assert_eq!(
+            day(Some(3600)),
+            (
+                Some("2026-03-01T23:00:00+00:00".into()),
+                Some("2026-03-02T23:00:00+00:00".into()),
+                2
+            )
+        );
+    }
+
+    #[test]
+    fn hyperlinks_only_where_the_terminal_says_it_shows_them() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(key, _)| *key == name)
+                    .map(|(_, value)| (*value).to_string())
+            }
+        };
+        assert!(!hyperlinks(env(&[])));
+        assert!(!hyperlinks(env(&[("TERM", "xterm-256color")])));
+        assert!(hyperlinks(env(&[("TERM_PROGRAM", "WezTerm")])));
+        assert!(hyperlinks(env(&[("VTE_VERSION", "7006")])));
+        assert!(!hyperlinks(env(&[("VTE_VERSION", "4803")])));
+        assert!(!hyperlinks(env(&[
+            ("WT_SESSION", "x"),
+            ("FORCE_HYPERLINK", "0")
+        ])));
+        assert!(hyperlinks(env(&[("FORCE_HYPERLINK", "1")])));
+        assert!(!hyperlinks(env(&[
+            ("CI", "true"),
+            ("TERM_PROGRAM", "vscode")
+        ])));
     }
 }

@@ -4,10 +4,11 @@
 mod analyze;
 mod footer;
 mod kql;
+pub mod pages;
 mod thresholds;
 mod values;
 
-pub use analyze::{AnalyzeArgs, FilterArgs, GateArgs, InputArgs};
+pub use analyze::{AnalyzeArgs, FilterArgs, GateArgs, InputArgs, TimeArgs};
 pub use footer::{html_footer, kql_equivalent};
 pub use kql::KqlArgs;
 pub use thresholds::ThresholdArgs;
@@ -31,8 +32,9 @@ pub struct Cli {
 }
 
 const EXIT_CODES: &str = "Exit codes: 0 the command ran and no finding reached the gate; 1 findings at or \
-above --fail-on, or more than --max-findings; 2 it could not run (usage error, unreadable or unrecognised \
-input, a skipped record under --strict).";
+above --fail-on, or more than --max-findings; 2 it could not run (usage error, an input named on the \
+command line that cannot be read, nothing readable at all, or under --strict a skipped record or a file \
+of a directory or archive that is not a log).";
 
 #[derive(Debug, Subcommand)]
 pub enum CliCommand {
@@ -72,8 +74,16 @@ pub enum CliCommand {
         #[arg(value_enum)]
         shell: Shell,
     },
-    /// Print the man page (roff), e.g. `iothub-triage man > iothub-triage.1`.
-    Man,
+    /// Print a man page (roff): the tool's, or a subcommand's (`man analyze`); with
+    /// `--dir`, write every page into a directory (`man --dir /usr/local/share/man/man1`).
+    Man {
+        /// The subcommand whose page to print.
+        #[arg(value_name = "COMMAND")]
+        page: Option<String>,
+        /// Write every page (the tool's and each subcommand's) into this directory.
+        #[arg(long, value_name = "DIR", conflicts_with = "page")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -83,6 +93,9 @@ pub struct TimelineArgs {
 
     #[command(flatten)]
     pub input: InputArgs,
+
+    #[command(flatten)]
+    pub time: TimeArgs,
 
     /// Report format.
     #[arg(long, default_value = "table", value_parser = values::timeline_format_parser())]
@@ -154,6 +167,7 @@ impl Cli {
                     Some((device, module)) => (device.to_string(), Some(module.to_string())),
                     None => (args.device.clone(), None),
                 };
+                let window = args.time.resolve(args.input.tz);
                 let config = config::AnalyzeConfig {
                     sources: args.input.sources(),
                     input: args.input.options(),
@@ -161,7 +175,13 @@ impl Cli {
                     output: analyze::output(args.color, 0),
                     strict: args.input.strict,
                     thresholds: args.thresholds.into_thresholds(),
-                    filter: Default::default(),
+                    filter: crate::analysis::Filter {
+                        since: window.since,
+                        until: window.until,
+                        ..Default::default()
+                    },
+                    last: window.last,
+                    time_notes: window.notes,
                     gate: Default::default(),
                     footer: Default::default(),
                 };
@@ -177,6 +197,7 @@ impl Cli {
             CliCommand::Explain { code, format } => Command::Explain {
                 code,
                 json: format == ListFormat::Json,
+                output: analyze::output(ColorArg::Never, 0),
             },
             CliCommand::Codes { format } => Command::Codes {
                 json: format == ListFormat::Json,
@@ -195,7 +216,7 @@ impl Cli {
                 truth: args.truth,
             },
             CliCommand::Completions { shell } => Command::Completions { shell },
-            CliCommand::Man => Command::Man,
+            CliCommand::Man { page, dir } => Command::Man { page, dir },
         })
     }
 

@@ -160,16 +160,53 @@ pub fn parse_threads(text: &str) -> Result<NonZeroUsize, String> {
     Ok(threads)
 }
 
+/// A time from the command line, and the words it was given in when they were relative
+/// to the clock (`2h`), to say on stderr what they came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimeArg {
+    pub at: DateTime<Utc>,
+    pub ago: Option<String>,
+    /// A date alone: its midnight, in UTC until `--tz` says otherwise.
+    pub date: bool,
+}
+
+impl TimeArg {
+    fn of(text: &str, at: DateTime<Utc>) -> TimeArg {
+        let date = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").is_ok();
+        let absolute = date || parse_rfc3339(text).is_some();
+        TimeArg {
+            at,
+            ago: (!absolute).then(|| text.trim().to_string()),
+            date,
+        }
+    }
+}
+
+/// `--since` for `analyze` and `timeline`: as [`parse_time`], remembering a duration ago.
+pub fn parse_since_arg(text: &str) -> Result<TimeArg, String> {
+    parse_time(text).map(|at| TimeArg::of(text, at))
+}
+
+/// `--until` for `analyze` and `timeline`: as [`parse_until`], remembering a duration ago.
+pub fn parse_until_arg(text: &str) -> Result<TimeArg, String> {
+    parse_until(text).map(|at| TimeArg::of(text, at))
+}
+
 /// A point in time: RFC 3339 (`2026-03-02T09:00:00Z`), a date (`2026-03-02`, midnight
 /// UTC), or a duration before now (`2h`, `30m`, `1d`).
 pub fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
-    parse_time_at(text, Utc::now())
+    parse_time_at(text, now())
+}
+
+/// The clock to the second: what a duration ago is counted from.
+fn now() -> DateTime<Utc> {
+    chrono::SubsecRound::trunc_subsecs(Utc::now(), 0)
 }
 
 /// The end of a time range: as [`parse_time`], but a date alone ends with its day, so
 /// that `--since 2026-03-02 --until 2026-03-02` is that whole day.
 pub fn parse_until(text: &str) -> Result<DateTime<Utc>, String> {
-    parse_until_at(text, Utc::now())
+    parse_until_at(text, now())
 }
 
 fn parse_until_at(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
@@ -238,12 +275,46 @@ pub fn parse_output(text: &str) -> Result<(Option<&'static Format>, PathBuf), St
     if text.is_empty() {
         return Err("--output needs a file".to_string());
     }
+    // `xml=out.xml`: a format the tool does not write, not a file named so (a path such
+    // as `y=2026/report.json` starts with one letter; `./xml=out.xml` names such a file).
+    if let Some((format, _)) = text.split_once('=')
+        && format.len() >= 2
+        && format.bytes().all(|b| b.is_ascii_alphabetic())
+    {
+        let known: Vec<&str> = report::FORMATS.iter().map(|format| format.name).collect();
+        return Err(format!(
+            "unknown report format {format:?}; the formats are {} (to write a file of that \
+             name, give it as ./{text})",
+            known.join(", ")
+        ));
+    }
     Ok((None, PathBuf::from(text)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unknown_format_before_equals_is_named_with_the_known_ones() {
+        let err = parse_output("xml=out.xml").expect_err("refused");
+        assert!(
+            err.starts_with(
+                "unknown report format \"xml\"; the formats are csv, github, html, json"
+            ),
+            "{err}"
+        );
+        assert!(err.contains("./xml=out.xml"), "{err}");
+        assert_eq!(
+            parse_output("y=2026/report.json"),
+            Ok((None, PathBuf::from("y=2026/report.json")))
+        );
+        assert_eq!(
+            parse_output("./xml=out.xml"),
+            Ok((None, PathBuf::from("./xml=out.xml")))
+        );
+        assert!(matches!(parse_output("SARIF=x.sarif"), Ok((Some(_), _))));
+    }
 
     #[test]
     fn tz_accepts_offsets_and_refuses_names() {

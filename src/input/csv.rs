@@ -21,7 +21,8 @@ pub fn read(
     options: &Options,
     sink: &mut dyn Sink,
 ) -> Result<Shape> {
-    let mut rows = Rows::new(reader, options.max_record_size);
+    let delimiter = delimiter(reader.fill_buf()?);
+    let mut rows = Rows::new(reader, options.max_record_size, delimiter);
     let headers = match rows.next_row()? {
         Some(Row::Read(_, header)) => StringRecord::from_byte_record_lossy(header),
         Some(Row::Broken(line, reason)) => {
@@ -31,7 +32,20 @@ pub fn read(
     };
     let columns: Vec<Option<Field>> = headers.iter().map(Field::from_key).collect();
     let Some(time_column) = columns.iter().position(|c| *c == Some(Field::Time)) else {
-        bail!("the CSV header has no TimeGenerated column");
+        let shown: Vec<String> = headers
+            .iter()
+            .take(6)
+            .map(|h| format!("{:?}", clip(h)))
+            .collect();
+        bail!(
+            "the CSV header has no TimeGenerated column: read with {} as the separator, it \
+             names {} column{}: {}{}",
+            separator_name(delimiter),
+            headers.len(),
+            if headers.len() == 1 { "" } else { "s" },
+            shown.join(", "),
+            if headers.len() > 6 { ", ..." } else { "" }
+        );
     };
     let basis = strip_time_suffix(&headers[time_column]).1;
     let offset = match (basis, options.tz_offset) {
@@ -70,6 +84,38 @@ pub fn read(
     }
     reader.finish(sink)?;
     Ok(Shape::Csv)
+}
+
+/// The separator of the header line: the most frequent of `,`, `;` and tab outside quotes
+/// (`,` when none is), so that spreadsheets' `;` (many European locales) and tab exports
+/// read like the portal's.
+fn delimiter(start: &[u8]) -> u8 {
+    let line = start.split(|&b| b == b'\n').next().unwrap_or_default();
+    let mut counts = [(b',', 0usize), (b';', 0), (b'\t', 0)];
+    let mut quoted = false;
+    for &byte in line {
+        if byte == b'"' {
+            quoted = !quoted;
+        } else if !quoted && let Some(slot) = counts.iter_mut().find(|(d, _)| *d == byte) {
+            slot.1 += 1;
+        }
+    }
+    // The first of the most frequent: `,` wins a tie.
+    counts
+        .iter()
+        .fold(
+            (b',', 0),
+            |best, &(d, n)| if n > best.1 { (d, n) } else { best },
+        )
+        .0
+}
+
+fn separator_name(delimiter: u8) -> &'static str {
+    match delimiter {
+        b';' => "`;`",
+        b'\t' => "tab",
+        _ => "`,`",
+    }
 }
 
 struct RowReader {

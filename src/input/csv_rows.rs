@@ -39,14 +39,18 @@ pub(super) struct Rows<'r> {
     limit: u64,
     fields: Vec<u8>,
     ends: Vec<usize>,
+    /// `,`, or `;` and tab as spreadsheets write in many locales.
+    delimiter: u8,
 }
 
 impl<'r> Rows<'r> {
-    /// Rows of `reader`; a row (its lines together) may take up to `limit` bytes.
-    pub(super) fn new(reader: &'r mut dyn BufRead, limit: u64) -> Rows<'r> {
+    /// Rows of `reader`, cells apart at `delimiter`; a row (its lines together) may take
+    /// up to `limit` bytes.
+    pub(super) fn new(reader: &'r mut dyn BufRead, limit: u64, delimiter: u8) -> Rows<'r> {
         Rows {
             reader,
-            core: csv_core::Reader::new(),
+            core: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
+            delimiter,
             again: VecDeque::new(),
             next_line: 1,
             limit,
@@ -111,7 +115,9 @@ impl<'r> Rows<'r> {
                             Some(Line::Text(first, _)) => *first,
                             _ => number,
                         };
-                        if !spanned.is_empty() && !cells_close(&spanned, &bytes[..taken]) {
+                        if !spanned.is_empty()
+                            && !cells_close(&spanned, &bytes[..taken], self.delimiter)
+                        {
                             spanned.push(Line::Text(number, bytes));
                             return Ok(self.unclosed(spanned, NEVER_CLOSES));
                         }
@@ -191,7 +197,7 @@ const PAST_LIMIT: &str = "runs past --max-record-size without closing";
 /// (before a comma or the line's end). csv reads `"a"b` as `ab`, and so a stray quote
 /// would take every line up to some later quoted cell into one cell; a row with a line
 /// break inside quotes is taken only when every quote in it closes properly.
-fn cells_close(spanned: &[Line], last: &[u8]) -> bool {
+fn cells_close(spanned: &[Line], last: &[u8], delimiter: u8) -> bool {
     #[derive(Clone, Copy)]
     enum State {
         CellStart,
@@ -207,7 +213,12 @@ fn cells_close(spanned: &[Line], last: &[u8]) -> bool {
     });
     for byte in lines.chain([last]).flatten().copied() {
         state = match (state, byte) {
-            (State::CellStart | State::Unquoted | State::QuoteInQuoted, b',' | b'\r' | b'\n') => {
+            (State::CellStart | State::Unquoted | State::QuoteInQuoted, b'\r' | b'\n') => {
+                State::CellStart
+            }
+            (State::CellStart | State::Unquoted | State::QuoteInQuoted, byte)
+                if byte == delimiter =>
+            {
                 State::CellStart
             }
             (State::CellStart, b'"') | (State::QuoteInQuoted, b'"') => State::Quoted,
@@ -249,7 +260,7 @@ mod tests {
     /// Each row as its line and fields, or its line and reason.
     fn rows(text: &str, limit: u64) -> Vec<(u64, Result<Vec<String>, String>)> {
         let mut bytes = text.as_bytes();
-        let mut rows = Rows::new(&mut bytes, limit);
+        let mut rows = Rows::new(&mut bytes, limit, b',');
         let mut found = Vec::new();
         while let Some(row) = rows.next_row().expect("reads") {
             found.push(match row {

@@ -30,9 +30,15 @@ pub fn detect(prefix: &[u8]) -> Result<Reader, NotAnExport> {
     if prefix.starts_with(&[0xFF, 0xFE]) || prefix.starts_with(&[0xFE, 0xFF]) {
         return Err(NotAnExport("the file is UTF-16 encoded; convert it to UTF-8 (for example with iconv -f UTF-16 -t UTF-8)".into()));
     }
+    if prefix.starts_with(AVRO_MAGIC) {
+        return Err(NotAnExport("it is an Avro file (as Event Hubs Capture writes), which this tool does not read; convert it to JSON Lines (for example `avro-tools tojson FILE`), or read the logs from the storage account or Log Analytics".into()));
+    }
     let start = prefix.trim_ascii_start();
     if start.is_empty() {
         return Ok(Reader::Empty);
+    }
+    if let Some(events) = event_grid(start) {
+        return Err(events);
     }
     if start.contains(&0) {
         return Err(NotAnExport("it holds binary data, not a log export".into()));
@@ -45,6 +51,31 @@ pub fn detect(prefix: &[u8]) -> Result<Reader, NotAnExport> {
         b'{' => Ok(object_reader(start)),
         _ => csv_header(start),
     }
+}
+
+/// The first bytes of an Avro object container file.
+const AVRO_MAGIC: &[u8] = b"Obj\x01";
+
+/// Event Grid events (`Microsoft.Devices.DeviceConnected`, ...), in the Event Grid or the
+/// CloudEvents schema: a record of these has no `time`, `operationName` or `properties`,
+/// so reading them as logs would skip every one for want of a time.
+fn event_grid(start: &[u8]) -> Option<NotAnExport> {
+    if !matches!(start[0], b'[' | b'{') {
+        return None;
+    }
+    let window = &start[..start.len().min(4096)];
+    let has = |needle: &[u8]| window.windows(needle.len()).any(|w| w == needle);
+    let event_grid = has(b"\"eventType\"") && has(b"\"eventTime\"");
+    let cloud_events = has(b"\"specversion\"") && has(b"\"Microsoft.Devices.");
+    (event_grid || cloud_events).then(|| {
+        NotAnExport(
+            "these are Event Grid events (Microsoft.Devices.DeviceConnected, DeviceDisconnected, \
+             ...), which this tool does not read yet: it reads the hub's diagnostic logs; export \
+             the Connections resource logs (a diagnostic setting to storage, Event Hubs or Log \
+             Analytics) instead"
+                .into(),
+        )
+    })
 }
 
 /// The reports `analyze` writes that could be taken for a log by their names (`.json`,
@@ -139,6 +170,10 @@ fn first_key_is(start: &[u8], keys: &[&str]) -> bool {
     })
 }
 
+/// What `az` writes with `-o table` and `-o tsv`, which cut, align or leave unnamed the
+/// values a log needs.
+const USE_JSON: &str = "export with `-o json` instead (`az monitor log-analytics query ... -o json`), which this tool reads";
+
 /// A CSV export is recognised by a time column in its header.
 fn csv_header(start: &[u8]) -> Result<Reader, NotAnExport> {
     let end = start
@@ -146,6 +181,35 @@ fn csv_header(start: &[u8]) -> Result<Reader, NotAnExport> {
         .position(|&b| b == b'\n')
         .unwrap_or(start.len());
     let header = String::from_utf8_lossy(&start[..end]);
+    let second = start[(end + 1).min(start.len())..]
+        .split(|&b| b == b'\n')
+        .next()
+        .unwrap_or_default()
+        .trim_ascii();
+    // `az -o table`: a header, then a rule of dashes under each column.
+    if second.contains(&b'-')
+        && second.iter().all(|&b| b == b'-' || b == b' ')
+        && second.windows(2).any(|w| w == b"  ")
+    {
+        return Err(NotAnExport(format!(
+            "this is `az ... -o table` output, whose columns are cut and aligned for the eye; {USE_JSON}"
+        )));
+    }
+    // `az -o tsv`: values separated by tabs, no header; one of them a time.
+    let cells: Vec<&str> = header.trim_end_matches('\r').split('\t').collect();
+    let is_time = |cell: &&str| {
+        let cell = cell.as_bytes();
+        cell.len() >= 19
+            && cell[..4].iter().all(u8::is_ascii_digit)
+            && cell[4] == b'-'
+            && cell[7] == b'-'
+            && cell[10] == b'T'
+    };
+    if cells.len() >= 3 && cells.iter().any(is_time) {
+        return Err(NotAnExport(format!(
+            "this looks like `az ... -o tsv` output: values separated by tabs without a header naming the columns; {USE_JSON}"
+        )));
+    }
     let lower = header.to_ascii_lowercase();
     if lower.contains("timegenerated")
         || lower
@@ -176,6 +240,7 @@ impl Shape {
             Shape::Csv => "csv",
             Shape::Empty => "empty",
             Shape::Report => "report",
+            Shape::Skipped => "skipped",
         }
     }
 }
@@ -183,6 +248,48 @@ impl Shape {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The reason detection gives for `text`, or what it chose.
+    fn refusal(text: &[u8]) -> String {
+        match detect(text) {
+            Err(NotAnExport(reason)) => reason,
+            Ok(reader) => format!("read as {reader:?}"),
+        }
+    }
+
+    #[test]
+    fn az_table_and_tsv_output_are_named_with_the_way_out() {
+        let table = b"TimeGenerated                 Category     OperationName\n\
+            ----------------------------  -----------  -------------\n\
+            2026-03-02T08:00:05.000Z      Connections  deviceConnect\n";
+        let reason = refusal(table);
+        assert!(
+            reason.starts_with("this is `az ... -o table` output"),
+            "{reason}"
+        );
+        assert!(reason.contains("`-o json`"), "{reason}");
+        let tsv = b"0b7c9e1d\t2026-03-02T08:00:05.000Z\tConnections\tdeviceConnect\n";
+        let reason = refusal(tsv);
+        assert!(
+            reason.starts_with("this looks like `az ... -o tsv` output"),
+            "{reason}"
+        );
+        // A spreadsheet's tab-separated export has its header: it is read.
+        let excel = b"TimeGenerated [UTC]\tCategory\tOperationName\n02.03.2026 08:00:05\tConnections\tdeviceConnect\n";
+        assert_eq!(detect(excel), Ok(Reader::Csv));
+    }
+
+    #[test]
+    fn event_grid_events_and_avro_files_are_named_as_such() {
+        let event = br#"[{"id":"1","subject":"devices/pump-1","eventType":"Microsoft.Devices.DeviceConnected","eventTime":"2026-03-02T08:00:05Z","data":{}}]"#;
+        assert!(refusal(event).starts_with("these are Event Grid events"));
+        let cloud = br#"{"specversion":"1.0","type":"Microsoft.Devices.DeviceDisconnected","source":"/x","id":"1","data":{}}"#;
+        assert!(refusal(cloud).starts_with("these are Event Grid events"));
+        assert!(refusal(b"Obj\x01\x04\x14avro.codec\x08null").starts_with("it is an Avro file"));
+        // A diagnostic record carrying such words inside its properties string is a log.
+        let record = br#"{"time":"2026-03-02T08:00:05Z","properties":"{\"eventType\":\"x\",\"eventTime\":\"y\"}"}"#;
+        assert_eq!(detect(record), Ok(Reader::JsonLines));
+    }
 
     #[test]
     fn shapes_are_told_apart_by_content() {

@@ -43,6 +43,9 @@ pub enum Shape {
     Empty,
     /// A report this tool wrote, found among the inputs: not read.
     Report,
+    /// Found in a directory or an archive, and not a log that can be read (notes, a
+    /// damaged archive): passed over with a warning.
+    Skipped,
 }
 
 /// Which parser to use; `Auto` detects from the content.
@@ -148,6 +151,15 @@ impl Source {
         }
     }
 }
+
+/// Whether the start of an input reads as a log export (or is empty), as detection sees it.
+pub fn is_log(prefix: &[u8]) -> bool {
+    let prefix = prefix.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(prefix);
+    detect::detect(prefix).is_ok_and(|reader| !matches!(reader, Reader::Report(_)))
+}
+
+/// How the warning for an input passed over (found, not named, and not a log) begins.
+pub const PASSED_OVER: &str = "skipped, not read as a log: ";
 
 /// The buffered reader's capacity in front of every input; JSON Lines blocks are read
 /// in pieces at least this large, which it hands straight to the file.
@@ -350,7 +362,22 @@ fn read_with_workers(
     over: Option<&Cell<bool>>,
     sink: &mut dyn Sink,
 ) -> Result<Shape> {
+    // What was found in a directory or an archive and cannot be read as a log is passed
+    // over, before any of it reached the sink; what was named stops the run.
+    let pass_over = |err: anyhow::Error, sink: &mut dyn Sink| {
+        if unit.named() {
+            return Err(err);
+        }
+        let message = format!("{err:#}");
+        let reason = message
+            .strip_prefix(unit.name.as_str())
+            .and_then(|rest| rest.strip_prefix(": "))
+            .unwrap_or(&message);
+        sink.warning(input, format!("{PASSED_OVER}{reason}"));
+        Ok(Shape::Skipped)
+    };
     let mut stream = match unit.open(&options.limits) {
+        Ok(stream) => stream,
         // A blob deleted since it was listed is reported; the run goes on.
         Err(err) if storage::is_vanished(&err) => {
             sink.warning(
@@ -359,7 +386,7 @@ fn read_with_workers(
             );
             return Ok(Shape::Empty);
         }
-        other => other?,
+        Err(err) => return pass_over(err, sink),
     };
     if let Some(over) = over {
         stream = Box::new(Capped {
@@ -371,10 +398,13 @@ fn read_with_workers(
     // Shape detection looks at the first bytes in one piece, however the stream is made
     // (a peeked file, a decompressor, a pipe handing over a few bytes at a time).
     let mut head = Vec::with_capacity(DETECTION_BYTES);
-    (&mut stream)
+    if let Err(err) = (&mut stream)
         .take(DETECTION_BYTES as u64)
         .read_to_end(&mut head)
-        .with_context(|| format!("{}: cannot read", unit.name))?;
+        .with_context(|| format!("{}: cannot read", unit.name))
+    {
+        return pass_over(err, sink);
+    }
     let stream = io::Cursor::new(head).chain(stream);
     let stream: Box<dyn Read + '_> = match unit
         .file_size()
@@ -384,7 +414,12 @@ fn read_with_workers(
         None => Box::new(stream),
     };
     let mut reader = BufReader::with_capacity(READ, stream);
-    read_from(&mut reader, input, options, workers, sink).with_context(|| unit.name.clone())
+    let chosen = match choose(&mut reader, options) {
+        Ok(chosen) => chosen,
+        Err(err) => return pass_over(err.context(unit.name.clone()), sink),
+    };
+    read_chosen(&mut reader, chosen, input, options, workers, sink)
+        .with_context(|| unit.name.clone())
 }
 
 /// A bar on stderr, measured in the bytes the parser has taken (decompressed ones for
@@ -400,6 +435,7 @@ fn progress_bar(size: u64, name: &str) -> ProgressBar {
     bar
 }
 
+/// Chooses the reader and reads the content (the tests and the fuzz targets read this way).
 fn read_from(
     reader: &mut dyn BufRead,
     input: usize,
@@ -407,8 +443,15 @@ fn read_from(
     workers: usize,
     sink: &mut dyn Sink,
 ) -> Result<Shape> {
+    let chosen = choose(reader, options)?;
+    read_chosen(reader, chosen, input, options, workers, sink)
+}
+
+/// The reader for the content: as `--input-format` says, or detected. Nothing of the
+/// input has reached the sink yet.
+fn choose(reader: &mut dyn BufRead, options: &Options) -> Result<Reader> {
     skip_utf8_bom(reader)?;
-    let chosen = match options.format {
+    Ok(match options.format {
         InputFormat::JsonLines => Reader::JsonLines,
         InputFormat::Json => Reader::JsonDocuments,
         InputFormat::Csv => Reader::Csv,
@@ -416,7 +459,17 @@ fn read_from(
             let prefix = reader.fill_buf()?;
             detect::detect(prefix).map_err(|reason| anyhow::anyhow!(reason.0))?
         }
-    };
+    })
+}
+
+fn read_chosen(
+    reader: &mut dyn BufRead,
+    chosen: Reader,
+    input: usize,
+    options: &Options,
+    workers: usize,
+    sink: &mut dyn Sink,
+) -> Result<Shape> {
     let shape = match chosen {
         // Whitespace only as far as detection looked: read on as lines, which ends
         // empty unless something follows (and so a bomb of blanks meets its limit).

@@ -1,20 +1,20 @@
 //! `codes` and `explain`: the code table itself, as a table or JSON.
 
 use crate::rules::{CodeInfo, Explanation};
-use comfy_table::{Cell, ContentArrangement, Table, presets};
+use comfy_table::Cell;
 use serde::Serialize;
 use std::io::{self, Write};
 
-use super::table::Style;
+use super::columns::{keep_whole, write_table};
+use super::layout::wrap;
+use super::table::{Style, new_table};
 
 pub fn render_table(codes: &[CodeInfo], style: Style, out: &mut dyn Write) -> io::Result<()> {
-    let mut table = Table::new();
-    table
-        .load_style(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(style.width)
-        .force_no_tty()
-        .set_header(vec!["Code", "Name", "Class", "Severity", "Root cause"]);
+    let style = Style {
+        color: false,
+        ..style
+    };
+    let mut table = new_table(style, &["Code", "Name", "Class", "Severity", "Root cause"]);
     for info in codes {
         table.add_row(vec![
             Cell::new(info.code),
@@ -24,7 +24,8 @@ pub fn render_table(codes: &[CodeInfo], style: Style, out: &mut dyn Write) -> io
             Cell::new(info.root_cause),
         ]);
     }
-    writeln!(out, "{table}")
+    keep_whole(&mut table, &[0, 2, 3]);
+    write_table(out, &table)
 }
 
 pub fn render_json(codes: &[CodeInfo], out: &mut dyn Write) -> io::Result<()> {
@@ -33,11 +34,23 @@ pub fn render_json(codes: &[CodeInfo], out: &mut dyn Write) -> io::Result<()> {
 }
 
 /// One code, explained in full.
+/// One code, explained in full, each field wrapped at `width` under its label; the link
+/// is never cut.
 pub fn render_explanation(
     code: &str,
     explanation: &Explanation,
+    width: u16,
     out: &mut dyn Write,
 ) -> io::Result<()> {
+    let columns = usize::from(width);
+    let field = |out: &mut dyn Write, label: &str, text: &str| {
+        let first = format!("  {label:<12}");
+        writeln!(
+            out,
+            "{}",
+            wrap(text, columns, &first, &" ".repeat(first.len()))
+        )
+    };
     let info = &explanation.info;
     if explanation.known {
         writeln!(out, "{code} {}", info.name)?;
@@ -48,14 +61,14 @@ pub fn render_explanation(
             &code[..code.len().min(3)]
         )?;
     }
-    writeln!(out, "  class:      {}", info.class.as_str())?;
-    writeln!(out, "  severity:   {}", info.severity)?;
-    writeln!(out, "  root cause: {}", info.root_cause)?;
-    writeln!(out, "  resolution: {}", info.resolution)?;
+    field(out, "class:", info.class.as_str())?;
+    field(out, "severity:", &info.severity.to_string())?;
+    field(out, "root cause:", info.root_cause)?;
+    field(out, "resolution:", info.resolution)?;
     if let Some(note) = info.note {
-        writeln!(out, "  note:       {note}")?;
+        field(out, "note:", note)?;
     }
-    writeln!(out, "  docs:       {}", info.doc)
+    field(out, "docs:", info.doc)
 }
 
 #[derive(Serialize)]

@@ -2,12 +2,15 @@
 //! [`Report`] over a writer, all with one signature and listed once in [`FORMATS`],
 //! from which the command line's choices are built.
 
+mod advice;
 pub mod codes;
+mod columns;
 pub mod csv;
 pub mod github;
 pub mod html;
 pub mod json;
 pub mod junit;
+pub mod layout;
 pub mod markdown;
 pub mod ndjson;
 pub mod sarif;
@@ -43,6 +46,7 @@ impl Default for RenderOptions {
             style: Style {
                 width: 120,
                 color: false,
+                hyperlinks: false,
                 top: 0,
             },
             footer: html::Footer::default(),

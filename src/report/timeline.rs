@@ -1,7 +1,9 @@
 //! `timeline DEVICE`: one device's insights, sessions and events, as tables or JSON.
 
 use super::RenderOptions;
-use super::table::{new_table, severity_cell, span};
+use super::columns::{keep_words_whole, write_table};
+use super::layout::wrap;
+use super::table::{WIDE, new_table, severity_cell, span};
 use crate::analysis::Timeline;
 use crate::analysis::report::LastState;
 use crate::escape::{table_cell, terminal};
@@ -30,8 +32,8 @@ pub fn render_table(
         LastState::Disconnected => "disconnected",
         LastState::Unknown => "unknown (no successful connects in the export)",
     };
-    writeln!(
-        out,
+    let columns = usize::from(style.width);
+    let heading = format!(
         "{}: {} events, {} connects, {} disconnects, {} to {}; last state {state}",
         terminal(&device.identity()),
         device.events,
@@ -39,20 +41,19 @@ pub fn render_table(
         device.disconnects,
         format_time(&device.first_seen),
         format_time(&device.last_seen),
-    )?;
+    );
+    writeln!(out, "{}", wrap(&heading, columns, "", "  "))?;
     let client: Vec<String> = [device.sdk_version.clone(), device.protocol.clone()]
         .into_iter()
         .flatten()
         .collect();
     if !client.is_empty() {
-        writeln!(out, "Client: {}", terminal(&client.join(", ")))?;
+        let line = format!("Client: {}", terminal(&client.join(", ")));
+        writeln!(out, "{}", wrap(&line, columns, "", "  "))?;
     }
     if !device.ip_addresses.is_empty() {
-        writeln!(
-            out,
-            "Addresses: {}",
-            terminal(&device.ip_addresses.join(", "))
-        )?;
+        let line = format!("Addresses: {}", terminal(&device.ip_addresses.join(", ")));
+        writeln!(out, "{}", wrap(&line, columns, "", "  "))?;
     }
 
     if !device.insights.is_empty() || !timeline.incidents.is_empty() {
@@ -65,7 +66,8 @@ pub fn render_table(
                 Cell::new(table_cell(&insight.action)),
             ]);
         }
-        writeln!(out, "{table}")?;
+        keep_words_whole(&mut table);
+        write_table(out, &table)?;
     }
     for gap in &device.gaps {
         writeln!(out, "Incomplete: {gap}")?;
@@ -93,7 +95,8 @@ pub fn render_table(
             Cell::new(session.ended_by.as_deref().unwrap_or("")),
         ]);
     }
-    writeln!(out, "{sessions}")?;
+    keep_words_whole(&mut sessions);
+    write_table(out, &sessions)?;
 
     writeln!(out, "\nEvents")?;
     let mut events = new_table(
@@ -102,8 +105,9 @@ pub fn render_table(
     );
     for event in &timeline.events {
         let code = match (&event.code, event.name) {
-            (Some(code), Some(name)) => format!("{code} {name}"),
-            (Some(code), None) => code.clone(),
+            // On a narrow terminal the number alone: `explain` names it.
+            (Some(code), Some(name)) if style.width >= WIDE => format!("{code} {name}"),
+            (Some(code), _) => code.clone(),
             _ => String::new(),
         };
         events.add_row(vec![
@@ -115,5 +119,6 @@ pub fn render_table(
             Cell::new(event.note.unwrap_or("")),
         ]);
     }
-    writeln!(out, "{events}")
+    keep_words_whole(&mut events);
+    write_table(out, &events)
 }

@@ -1,6 +1,7 @@
 //! What every IoT Hub error code means: the code table as sorted data, and the lookup
 //! that also classifies codes the table does not know by their HTTP family.
 
+pub mod links;
 pub mod sdk;
 mod table;
 
@@ -262,9 +263,8 @@ fn family(code: &str) -> CodeInfo {
     }
 }
 
-/// The error-code troubleshooting article, the fallback link of every entry.
-pub const DOC_ERROR_CODES: &str =
-    "https://learn.microsoft.com/azure/iot-hub/troubleshoot-error-codes";
+/// The error-code troubleshooting article, the link of every entry (see [`links`]).
+pub const DOC_ERROR_CODES: &str = links::ERROR_CODES;
 
 #[cfg(test)]
 mod tests {
@@ -311,10 +311,26 @@ mod tests {
             );
             assert!(info.resolution.len() > 3, "{} has no resolution", info.code);
             assert!(
-                info.doc.starts_with("https://"),
-                "{} has no link",
+                links::ALL.contains(&info.doc),
+                "{}: every link comes from rules::links",
                 info.code
             );
+        }
+    }
+
+    #[test]
+    fn transient_server_errors_follow_the_troubleshooting_order() {
+        for code in ["500001", "500008"] {
+            let resolution = explain(code).expect("known").info.resolution;
+            let order = [
+                "back-off",
+                "Resource Health",
+                "Azure status",
+                "support case",
+            ]
+            .map(|step| resolution.find(step).expect(step));
+            assert!(order.is_sorted(), "{code}: {resolution}");
+            assert!(!resolution.contains("failover"), "{code}: {resolution}");
         }
     }
 

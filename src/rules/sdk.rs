@@ -22,8 +22,7 @@ pub struct SdkFamily {
     pub keep_alive_seconds: u32,
 }
 
-const TROUBLESHOOT: &str =
-    "https://learn.microsoft.com/azure/iot-hub/iot-hub-troubleshoot-connectivity";
+const TROUBLESHOOT: &str = super::links::CONNECTIVITY;
 
 /// The longest time the hub waits for a ping before it closes a connection.
 pub const HUB_IDLE_CLOSE_MAX_SECONDS: u32 = 1767;

@@ -304,10 +304,7 @@ pub const CODES: &[CodeInfo] = &[
         severity: Severity::High,
         root_cause: "Another client connected with the same device or module identity, and the hub, which allows one connection per identity, closed this one. Two processes, containers or cloned device images sharing an identity keep kicking each other off.",
         resolution: "Give every client its own device or module identity: stop duplicate processes or containers, re-provision cloned images, and do not connect one device both directly and through IoT Edge. Make sure the reconnect logic never opens a second connection.",
-        doc: concat!(
-            "https://learn.microsoft.com/azure/iot-hub/troubleshoot-error-codes",
-            "#400027-connectionforcefullyclosedonnewconnection"
-        ),
+        doc: DOC_ERROR_CODES,
         note: None,
     },
     CodeInfo {
@@ -597,10 +594,7 @@ pub const CODES: &[CodeInfo] = &[
         severity: Severity::High,
         root_cause: "The hub could not validate the device's credential: expired SAS token or certificate, token for the wrong URI, revoked or regenerated key, thumbprint or CA chain mismatch, or a device clock more than about 5 minutes off. It is also the normal signal of SAS token renewal over MQTT, followed by 404104 and a reconnect within about a minute.",
         resolution: "If it recurs every 60-70 minutes and the device reconnects within a minute, it is token renewal: no action. Otherwise regenerate the SAS token or renew the certificate, sync the device clock with NTP, check the thumbprint or CA chain registered in the hub, and for Azure AD callers the RBAC role.",
-        doc: concat!(
-            "https://learn.microsoft.com/azure/iot-hub/troubleshoot-error-codes",
-            "#401003-iothubunauthorized"
-        ),
+        doc: DOC_ERROR_CODES,
         note: Some(
             "An older C# SDK comment says 401003 is no longer thrown and was replaced by 401002; the docs and real Connections logs still use 401003, so this table treats it as the live device-credential failure code.",
         ),
@@ -652,10 +646,7 @@ pub const CODES: &[CodeInfo] = &[
         severity: Severity::High,
         root_cause: "The hub used up its daily message quota (the portal's device list may stop loading), or a bulk import pushed the registry past its device quota.",
         resolution: "Add units or move to a higher tier, or wait for the quota reset at 00:00 UTC; alert on the Total number of messages used metric so it does not happen unnoticed.",
-        doc: concat!(
-            "https://learn.microsoft.com/azure/iot-hub/troubleshoot-error-codes",
-            "#403002-iothubquotaexceeded"
-        ),
+        doc: DOC_ERROR_CODES,
         note: None,
     },
     CodeInfo {
@@ -675,10 +666,7 @@ pub const CODES: &[CodeInfo] = &[
         severity: Severity::Medium,
         root_cause: "Too many cloud-to-device messages are queued for one device (the limit is 50), usually because the device polls over HTTPS or never completes its messages. In the Routes log it means the endpoint, such as a Service Bus queue, is out of space.",
         resolution: "Have the device receive over MQTT or AMQP and complete, reject or abandon each message promptly; use a shorter message TTL or purge the queue. For Routes, free space at the endpoint.",
-        doc: concat!(
-            "https://learn.microsoft.com/azure/iot-hub/troubleshoot-error-codes",
-            "#403004-devicemaximumqueuedepthexceeded"
-        ),
+        doc: DOC_ERROR_CODES,
         note: None,
     },
     CodeInfo {
@@ -698,10 +686,7 @@ pub const CODES: &[CodeInfo] = &[
         severity: Severity::Medium,
         root_cause: "The device has more than 10 file uploads open at once, usually because it never told the hub that earlier uploads finished (common on flaky networks).",
         resolution: "Always send the completion notification, for failed uploads too, and shorten the file-upload SAS TTL so abandoned uploads expire sooner.",
-        doc: concat!(
-            "https://learn.microsoft.com/azure/iot-hub/troubleshoot-error-codes",
-            "#403006-devicemaximumactivefileuploadlimitexceeded"
-        ),
+        doc: DOC_ERROR_CODES,
         note: None,
     },
     CodeInfo {
@@ -811,10 +796,7 @@ pub const CODES: &[CodeInfo] = &[
         severity: Severity::Medium,
         root_cause: "The target device is not registered in the hub (or the id is misspelled) when sending a cloud-to-device message, updating a twin or invoking a direct method.",
         resolution: "Check the device id, which is case-sensitive, against the registry and register the device if it is missing.",
-        doc: concat!(
-            "https://learn.microsoft.com/azure/iot-hub/troubleshoot-error-codes",
-            "#404001-devicenotfound"
-        ),
+        doc: DOC_ERROR_CODES,
         note: None,
     },
     CodeInfo {
@@ -978,10 +960,7 @@ pub const CODES: &[CodeInfo] = &[
         severity: Severity::Medium,
         root_cause: "A direct method was invoked on a device that is not connected, or that is connected but has not registered a method callback.",
         resolution: "Make sure the device is online and registers its method handler right after connecting; check its Connections events around the invocation time.",
-        doc: concat!(
-            "https://learn.microsoft.com/azure/iot-hub/troubleshoot-error-codes",
-            "#404103-devicenotonline"
-        ),
+        doc: DOC_ERROR_CODES,
         note: None,
     },
     CodeInfo {
@@ -991,10 +970,7 @@ pub const CODES: &[CodeInfo] = &[
         severity: Severity::Medium,
         root_cause: "The device side closed or lost the connection and the hub does not know why: network loss longer than the MQTT/AMQP keep-alive, a TCP reset without a clean DISCONNECT, an app crash, or the tail of a SAS token renewal (right after 401003).",
         resolution: "If it follows 401003 at a steady 60-70 minute cadence, it is token renewal: no action. Otherwise test connectivity from the device, make sure keep-alive is implemented (do not raise it on poor networks), update the SDK and fix crashes. Many devices at once together with 500xxx errors means a hub incident: check Azure Resource Health.",
-        doc: concat!(
-            "https://learn.microsoft.com/azure/iot-hub/troubleshoot-error-codes",
-            "#404104-deviceconnectionclosedremotely"
-        ),
+        doc: DOC_ERROR_CODES,
         note: Some(
             "The REST error-code page lists 404104 twice, once pointing at DeviceNotFound; that is a doc slip, and in logs 404104 means DeviceConnectionClosedRemotely.",
         ),
@@ -1096,10 +1072,7 @@ pub const CODES: &[CodeInfo] = &[
         severity: Severity::Medium,
         root_cause: "A device was registered with an id that already exists in the hub.",
         resolution: "Use another device id, or update the existing device instead of creating it.",
-        doc: concat!(
-            "https://learn.microsoft.com/azure/iot-hub/troubleshoot-error-codes",
-            "#409001-devicealreadyexists"
-        ),
+        doc: DOC_ERROR_CODES,
         note: None,
     },
     CodeInfo {
@@ -1109,10 +1082,7 @@ pub const CODES: &[CodeInfo] = &[
         severity: Severity::Medium,
         root_cause: "A new connection or link arrived for a device the hub still considered connected, so the hub closed the old one. Usually a side effect of another error (typically 404104) followed by an immediate reconnect.",
         resolution: "Look at the device's preceding error first. If there is none, fix the device logic so it reconnects only after the connection has really dropped and never opens parallel connections.",
-        doc: concat!(
-            "https://learn.microsoft.com/azure/iot-hub/troubleshoot-error-codes",
-            "#409002-linkcreationconflict"
-        ),
+        doc: DOC_ERROR_CODES,
         note: None,
     },
     CodeInfo {
@@ -1252,10 +1222,7 @@ pub const CODES: &[CodeInfo] = &[
         severity: Severity::Medium,
         root_cause: "The device completed, rejected or abandoned a cloud-to-device message after its one-minute lock had expired, so the message was already back in the queue.",
         resolution: "Settle each message within one minute of receiving it (the lock time cannot be changed); expect the message to be delivered again.",
-        doc: concat!(
-            "https://learn.microsoft.com/azure/iot-hub/troubleshoot-error-codes",
-            "#412002-devicemessagelocklost"
-        ),
+        doc: DOC_ERROR_CODES,
         note: None,
     },
     CodeInfo {
@@ -1385,10 +1352,7 @@ pub const CODES: &[CodeInfo] = &[
         severity: Severity::High,
         root_cause: "An operation's rate limit was exceeded for too long: traffic shaping first queues bursts, then starts rejecting.",
         resolution: "Compare the Telemetry message send attempts metric with the tier's limits and watch Number of throttling errors; spread the load over time or devices, and add units or upgrade the tier.",
-        doc: concat!(
-            "https://learn.microsoft.com/azure/iot-hub/troubleshoot-error-codes",
-            "#429001-throttlingexception"
-        ),
+        doc: DOC_ERROR_CODES,
         note: None,
     },
     CodeInfo {
@@ -1459,11 +1423,8 @@ pub const CODES: &[CodeInfo] = &[
         class: Class::TransientService,
         severity: Severity::Medium,
         root_cause: "A hub node had a transient internal fault.",
-        resolution: "Retry with the SDK's retry policy (exponential back-off). If it persists, check Azure Resource Health and Azure status, consider a manual failover, and open a support case.",
-        doc: concat!(
-            "https://learn.microsoft.com/azure/iot-hub/troubleshoot-error-codes",
-            "#500001-servererror"
-        ),
+        resolution: "Transient: retry with exponential back-off, as the SDKs' retry policies do. If the errors persist, check the hub in Azure Resource Health and on the Azure status page; if neither reports a problem, open a support case.",
+        doc: DOC_ERROR_CODES,
         note: None,
     },
     CodeInfo {
@@ -1484,11 +1445,8 @@ pub const CODES: &[CodeInfo] = &[
         class: Class::TransientService,
         severity: Severity::Medium,
         root_cause: "The hub could not complete the connection request in time.",
-        resolution: "Retry with the SDK's retry policy (exponential back-off). If it persists, check Azure Resource Health and Azure status, consider a manual failover, and open a support case.",
-        doc: concat!(
-            "https://learn.microsoft.com/azure/iot-hub/troubleshoot-error-codes",
-            "#500008-generictimeout"
-        ),
+        resolution: "Transient: retry with exponential back-off, as the SDKs' retry policies do. If the errors persist, check the hub in Azure Resource Health and on the Azure status page; if neither reports a problem, open a support case.",
+        doc: DOC_ERROR_CODES,
         note: None,
     },
     CodeInfo {
@@ -1640,10 +1598,7 @@ pub const CODES: &[CodeInfo] = &[
         severity: Severity::Medium,
         root_cause: "An internal, transient failure to locate the partition that serves the request.",
         resolution: "Treat it like 500xxx: retry with back-off, and check Azure Resource Health if it persists.",
-        doc: concat!(
-            "https://learn.microsoft.com/azure/iot-hub/troubleshoot-error-codes",
-            "#503003-partitionnotfound"
-        ),
+        doc: DOC_ERROR_CODES,
         note: Some(
             "Older C# SDKs numbered PartitionNotFound 404003; the docs, REST page and newer SDKs use 503003, which this table follows.",
         ),
@@ -1755,10 +1710,7 @@ pub const CODES: &[CodeInfo] = &[
         severity: Severity::Medium,
         root_cause: "A direct method call: the hub could not confirm completion before the timeout. With C# SDKs older than 1.19.0 the AMQP link could also drop silently.",
         resolution: "Check the method's response timeout and that the device answers within it, update an old C# SDK, and retry.",
-        doc: concat!(
-            "https://learn.microsoft.com/azure/iot-hub/troubleshoot-error-codes",
-            "#504101-gatewaytimeout"
-        ),
+        doc: DOC_ERROR_CODES,
         note: None,
     },
 ];

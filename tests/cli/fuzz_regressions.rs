@@ -42,7 +42,11 @@ fn a_csv_time_header_whose_offset_holds_a_multibyte_character_is_not_a_time_colu
     let csv = "\"TimeGenerated [UTC+\u{FFFD}-]\",OperationName,Category,DeviceId\n2026-03-02T08:00:05Z,deviceConnect,Connections,d1\n";
     run(&["analyze", "--format", "json", "-"], csv.as_bytes())
         .exits(2)
-        .stderr_is(&["iothub-triage: error: <stdin>: the CSV header has no TimeGenerated column"]);
+        .stderr_is(&[
+            "iothub-triage: error: <stdin>: the CSV header has no TimeGenerated column: \
+            read with `,` as the separator, it names 4 columns: \"TimeGenerated [UTC+\u{fffd}-]\", \
+            \"OperationName\", \"Category\", \"DeviceId\"",
+        ]);
 }
 
 #[test]

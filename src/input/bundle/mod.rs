@@ -58,6 +58,9 @@ pub struct Unit {
     /// Shown in reports: the path, `<stdin>`, or `bundle.zip:y=2026/.../PT1H.json`.
     pub name: String,
     kind: UnitKind,
+    /// Named on the command line (or standard input), rather than found in a directory
+    /// or an archive: only such an input stops the run when it cannot be read.
+    named: bool,
 }
 
 #[derive(Debug)]
@@ -77,6 +80,9 @@ enum UnitKind {
     Unreadable(String),
     /// A blob in Azure Storage.
     Blob(Blob),
+    /// A file found in a directory that could not even be listed (a damaged archive);
+    /// opening it gives the whole message.
+    Failed(String),
 }
 
 /// File names taken from directories and archives; a file named explicitly is always read.
@@ -113,10 +119,25 @@ pub fn expand(
                     walk(path, &mut files, &mut skipped, warn)?;
                     skipped.report(&name, ("file", "files"), warn);
                     for file in files {
-                        expand_file(&file, limits, warn, &mut units)?;
+                        // A damaged file among many is skipped when it is read, with
+                        // the others; only what was named may stop the run.
+                        if let Err(err) = expand_file(&file, limits, warn, &mut units) {
+                            units.push(Unit {
+                                name: file.display().to_string(),
+                                kind: UnitKind::Failed(format!("{err:#}")),
+                                named: false,
+                            });
+                        }
                     }
                 } else {
+                    let first = units.len();
                     expand_file(path, limits, warn, &mut units)?;
+                    // A named file is named; the entries of a named archive are found.
+                    if let [unit] = &mut units[first..]
+                        && matches!(unit.kind, UnitKind::File(_))
+                    {
+                        unit.named = true;
+                    }
                 }
             }
             Source::Storage(location) => expand_storage(location, limits, warn, &mut units)?,
@@ -139,6 +160,17 @@ pub fn expand(
 }
 
 impl Unit {
+    /// Whether the input is standard input, which can be read only once.
+    pub fn is_stdin(&self) -> bool {
+        matches!(self.kind, UnitKind::Stdin { .. })
+    }
+
+    /// Whether the input was named on the command line (or is standard input), rather
+    /// than found in a directory or an archive.
+    pub fn named(&self) -> bool {
+        self.named
+    }
+
     /// The size of a plain file on disk, for progress; `None` for anything else.
     pub fn file_size(&self) -> Option<u64> {
         match &self.kind {
@@ -243,6 +275,7 @@ impl Unit {
                     .with_context(|| format!("{name}: cannot read"))?;
                 peek(stream).with_context(|| format!("{name}: cannot read"))?
             }
+            UnitKind::Failed(message) => bail!("{message}"),
         };
         decompressed((compression, stream), limits, name)
     }
@@ -303,9 +336,11 @@ fn expand_storage(
             let archive = Arc::new(Archive::Memory(bytes));
             expand_zip(&blob.name, &archive, limits, warn, units)?;
         } else {
+            // A blob is found under the address named, not named itself.
             units.push(Unit {
                 name: blob.name.clone(),
                 kind: UnitKind::Blob(blob),
+                named: false,
             });
         }
     }
@@ -328,6 +363,7 @@ fn expand_stdin(
             kind: UnitKind::Stdin {
                 head: head.to_vec(),
             },
+            named: true,
         });
         return Ok(());
     }
@@ -372,6 +408,7 @@ fn expand_file(
     units.push(Unit {
         name,
         kind: UnitKind::File(path.to_path_buf()),
+        named: false,
     });
     Ok(())
 }

@@ -69,6 +69,7 @@ pub(super) fn expand_zip(
         units.push(Unit {
             name: format!("{archive_name}:{entry_name}"),
             kind,
+            named: false,
         });
     }
     Ok(())
