@@ -80,7 +80,8 @@ pub enum Command {
         output: Output,
     },
     Completions {
-        shell: clap_complete::Shell,
+        /// A shell the command line accepted (`bash`, `zsh`, ...).
+        shell: String,
     },
     /// A man page: the tool's, a subcommand's, or all of them into a directory.
     Man {

@@ -46,7 +46,7 @@ pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> Result
         Command::Explain { code, json, output } => explain(&code, json, output, out)?,
         Command::Codes { json, output } => codes(json, output, out)?,
         Command::Generate { spec, shape, truth } => generate(&spec, shape, truth.as_deref(), out)?,
-        Command::Completions { shell } => cli::pages::completions(shell, out),
+        Command::Completions { shell } => cli::pages::completions(&shell, out)?,
         Command::Man { page, dir } => cli::pages::man(page.as_deref(), dir.as_deref(), out)?,
     }
     Ok(Exit::Clean)

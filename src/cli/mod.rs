@@ -215,7 +215,9 @@ impl Cli {
                 },
                 truth: args.truth,
             },
-            CliCommand::Completions { shell } => Command::Completions { shell },
+            CliCommand::Completions { shell } => Command::Completions {
+                shell: shell.to_string(),
+            },
             CliCommand::Man { page, dir } => Command::Man { page, dir },
         })
     }

@@ -9,8 +9,12 @@ use std::io::Write;
 use std::path::Path;
 
 /// Writes a completion script for `shell`.
-pub fn completions(shell: Shell, out: &mut dyn Write) {
+pub fn completions(shell: &str, out: &mut dyn Write) -> Result<()> {
+    let shell: Shell = shell
+        .parse()
+        .map_err(|err: String| anyhow::anyhow!("{shell:?}: {err}"))?;
     clap_complete::generate(shell, &mut Cli::definition(), "iothub-triage", out);
+    Ok(())
 }
 
 /// The man page of the tool, or of one subcommand (`analyze`), to `out`; with `dir`,
