@@ -161,7 +161,11 @@ impl Analyzer {
             .iter()
             .map(|tally| (tally.name.as_str(), tally.coverage))
             .collect();
-        if let Some(message) = coverage::warning(&inputs) {
+        let messages = [
+            coverage::warning(&inputs),
+            coverage::state_events_warning(&inputs),
+        ];
+        for message in messages.into_iter().flatten() {
             self.warn(message);
         }
     }
@@ -626,6 +630,7 @@ mod tests {
             protocol: Some("Mqtt".into()),
             masked_ip: Some("203.0.113.XXX".into()),
             sdk_version: None,
+            state_event: false,
         }
     }
 

@@ -2,6 +2,7 @@
 //! the file name.
 
 use super::Shape;
+use super::carriers::Carrier;
 use serde::de::IgnoredAny;
 
 /// The parser a detected shape goes to.
@@ -10,6 +11,12 @@ pub enum Reader {
     JsonLines,
     JsonDocuments,
     Csv,
+    /// Event Hubs Capture or routing Avro (`Obj\x01`).
+    Avro,
+    /// Connection-state events (Event Grid, CloudEvents, routed, `monitor-events`).
+    StateEvents,
+    /// A `connectedDeviceCount` metrics response.
+    Metrics,
     /// Nothing but whitespace.
     Empty,
     /// A report this tool writes (what it is, in words): reading it back as a log would
@@ -30,6 +37,9 @@ pub fn detect(prefix: &[u8]) -> Result<Reader, NotAnExport> {
     if prefix.starts_with(&[0xFF, 0xFE]) || prefix.starts_with(&[0xFE, 0xFF]) {
         return Err(NotAnExport("the file is UTF-16 encoded; convert it to UTF-8 (for example with iconv -f UTF-16 -t UTF-8)".into()));
     }
+    if prefix.starts_with(super::avro::MAGIC) {
+        return Ok(Reader::Avro);
+    }
     let start = prefix.trim_ascii_start();
     if start.is_empty() {
         return Ok(Reader::Empty);
@@ -40,9 +50,14 @@ pub fn detect(prefix: &[u8]) -> Result<Reader, NotAnExport> {
     if let Some(report) = report(start) {
         return Ok(Reader::Report(report));
     }
+    let carrier = || match super::carriers::carrier(start) {
+        Some(Carrier::StateEvents) => Some(Reader::StateEvents),
+        Some(Carrier::Metrics) => Some(Reader::Metrics),
+        None => None,
+    };
     match start[0] {
-        b'[' => Ok(Reader::JsonDocuments),
-        b'{' => Ok(object_reader(start)),
+        b'[' => Ok(carrier().unwrap_or(Reader::JsonDocuments)),
+        b'{' => Ok(carrier().unwrap_or_else(|| object_reader(start))),
         _ => csv_header(start),
     }
 }
@@ -174,6 +189,9 @@ impl Shape {
             Shape::Tables => "tables",
             Shape::AzCli => "az-cli",
             Shape::Csv => "csv",
+            Shape::Avro => "avro",
+            Shape::StateEvents => "state-events",
+            Shape::Metrics => "metrics",
             Shape::Empty => "empty",
             Shape::Report => "report",
         }

@@ -1,0 +1,284 @@
+//! Avro object container files, as Event Hubs Capture writes them (a diagnostic setting
+//! sending to an event hub with Capture on) and as IoT Hub message routing writes them to
+//! storage. Each event is a record, `EventData` (`SequenceNumber`, `Offset`,
+//! `EnqueuedTimeUtc`, `SystemProperties`, `Properties`, `Body`) or routing's `Message`
+//! (the same without the first two); its `Body` bytes hold what the event hub received:
+//! a `{"records":[...]}` document of resource logs, read by the JSON readers with their
+//! limits, or Event Grid events. A routed connection-state event (`opType` in its
+//! properties) is read from the properties themselves.
+//!
+//! Detected from the content (`Obj` and version 1), whatever the file is named. The codec
+//! is `null` or `deflate`; the empty files Capture writes when no event came (a header,
+//! no block) hold no record. Records are numbered through the whole file, and a problem
+//! names the Avro event (1-based) it was found in. Damaged Avro ends the input: what came
+//! before is kept and the break is reported.
+
+use super::detect::{Reader, detect};
+use super::state_events::{self, Held, Parsed};
+use super::{Options, Outcome, Shape, Sink, json};
+use crate::model::Position;
+use apache_avro::types::Value as Avro;
+use serde_json::{Map, Value};
+use std::io::{self, BufRead};
+
+/// The first bytes of an Avro object container file.
+pub const MAGIC: &[u8] = b"Obj\x01";
+
+/// The most one Avro block or value may take in memory. Capture's blocks are small; a
+/// header that declares more is damaged or hostile. (apache-avro keeps one limit for the
+/// process, set by its first reader.)
+const MAX_ALLOCATION: usize = 256 << 20;
+
+/// Reads an Avro file: every event's body or properties, in order.
+///
+/// # Errors
+///
+/// Only reading the stream itself; damaged Avro is reported as a skipped record.
+pub fn read(
+    reader: &mut dyn BufRead,
+    input: usize,
+    options: &Options,
+    sink: &mut dyn Sink,
+) -> io::Result<Shape> {
+    apache_avro::util::max_allocation_bytes(MAX_ALLOCATION);
+    let mut held = Held::default();
+    let mut numbered = Numbered {
+        sink,
+        input,
+        record: 0,
+        event: 0,
+    };
+    match apache_avro::Reader::new(&mut *reader) {
+        Err(err) => numbered.broke(format!(
+            "the Avro header cannot be read ({err}): the file is not read"
+        )),
+        Ok(events) => {
+            for value in events {
+                numbered.event += 1;
+                match value {
+                    Ok(value) => take(&value, options, &mut numbered, &mut held),
+                    Err(err) => {
+                        numbered.broke(format!(
+                            "the Avro data breaks off at event {} ({err}): the rest of the file is not read",
+                            numbered.event
+                        ));
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    let Numbered { sink, .. } = numbered;
+    held.deliver(input, sink);
+    Ok(Shape::Avro)
+}
+
+/// The sink, with records numbered through the file and problems naming their event.
+struct Numbered<'a> {
+    sink: &'a mut dyn Sink,
+    input: usize,
+    record: u64,
+    event: u64,
+}
+
+impl Numbered<'_> {
+    fn next_position(&mut self) -> Position {
+        self.record += 1;
+        Position::record(self.input, self.record)
+    }
+
+    fn skip(&mut self, reason: &str) {
+        let position = self.next_position();
+        let message = format!("Avro event {}: {reason}", self.event);
+        self.sink.outcome(position, Outcome::Skipped(message));
+    }
+
+    fn broke(&mut self, message: String) {
+        let position = self.next_position();
+        self.sink.outcome(position, Outcome::Skipped(message));
+    }
+}
+
+impl Sink for Numbered<'_> {
+    fn outcome(&mut self, _: Position, outcome: Outcome) {
+        let position = self.next_position();
+        let outcome = match outcome {
+            Outcome::Skipped(reason) => {
+                Outcome::Skipped(format!("Avro event {}: {reason}", self.event))
+            }
+            other => other,
+        };
+        self.sink.outcome(position, outcome);
+    }
+
+    fn warning(&mut self, input: usize, message: String) {
+        self.sink
+            .warning(input, format!("Avro event {}: {message}", self.event));
+    }
+}
+
+/// One event: a routed connection-state event from its properties, else its body.
+fn take(value: &Avro, options: &Options, numbered: &mut Numbered<'_>, held: &mut Held) {
+    let Avro::Record(fields) = value else {
+        numbered.skip("not a record (EventData or Message)");
+        return;
+    };
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value)
+    };
+    let properties = field("Properties").and_then(to_map);
+    let mut system = field("SystemProperties").and_then(to_map);
+    let body = field("Body").map(unwrap_union);
+    let body: Option<&[u8]> = match body {
+        Some(Avro::Bytes(bytes) | Avro::Fixed(_, bytes)) => Some(bytes),
+        Some(Avro::String(text)) => Some(text.as_bytes()),
+        _ => None,
+    };
+    if let Some(properties) = properties
+        .as_ref()
+        .filter(|p| state_events::get(p, "opType").is_some())
+    {
+        // The hub's own enqueue time stands in for a missing operationTimestamp.
+        if let Some(enqueued) = field("EnqueuedTimeUtc")
+            .map(unwrap_union)
+            .and_then(enqueued_time)
+        {
+            system
+                .get_or_insert_with(Map::new)
+                .entry("enqueuedTime")
+                .or_insert(Value::String(enqueued));
+        }
+        let body: Option<Value> = body.and_then(|bytes| serde_json::from_slice(bytes).ok());
+        let parsed = state_events::routed(properties, system.as_ref(), body.as_ref(), None);
+        let position = numbered.next_position();
+        held.push(position, with_event(parsed, numbered.event));
+        return;
+    }
+    let Some(body) = body else {
+        numbered.skip("no body");
+        return;
+    };
+    if body.len() as u64 > options.max_record_size {
+        numbered.skip(&format!(
+            "a body of {} bytes, longer than --max-record-size",
+            body.len()
+        ));
+        return;
+    }
+    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+    let mut bytes: &[u8] = body;
+    let read = match detect(body) {
+        Ok(Reader::JsonLines) => json::read_lines(
+            &mut bytes,
+            numbered.input,
+            numbered,
+            options.max_record_size,
+            1,
+        ),
+        Ok(Reader::JsonDocuments) => json::read_documents(&mut bytes, numbered.input, numbered, 1),
+        Ok(Reader::StateEvents) => {
+            body_events(body, numbered, held);
+            Ok(Shape::StateEvents)
+        }
+        Ok(Reader::Empty) => {
+            numbered.skip("an empty body");
+            return;
+        }
+        Ok(_) | Err(_) => {
+            numbered.skip("the body is neither resource logs nor connection-state events");
+            return;
+        }
+    };
+    if let Err(err) = read {
+        numbered.skip(&format!("the body cannot be read: {err}"));
+    }
+}
+
+/// Event Grid events carried in a body (Event Grid delivering to an event hub).
+fn body_events(body: &[u8], numbered: &mut Numbered<'_>, held: &mut Held) {
+    let values = match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Array(values)) => values,
+        Ok(value) => vec![value],
+        Err(err) => {
+            numbered.skip(&format!("the body is not valid JSON ({err})"));
+            return;
+        }
+    };
+    for value in values {
+        let parsed = match value.as_object().map(state_events::parse_object) {
+            Some(Some(parsed)) => parsed,
+            Some(None) => Parsed::Skipped("not a connection-state event".to_string()),
+            None => Parsed::Skipped("not a JSON object".to_string()),
+        };
+        let position = numbered.next_position();
+        held.push(position, with_event(parsed, numbered.event));
+    }
+}
+
+/// A problem names the event it is in.
+fn with_event(parsed: Parsed, event: u64) -> Parsed {
+    match parsed {
+        Parsed::Skipped(reason) => Parsed::Skipped(format!("Avro event {event}: {reason}")),
+        other => other,
+    }
+}
+
+fn unwrap_union(value: &Avro) -> &Avro {
+    match value {
+        Avro::Union(_, inner) => unwrap_union(inner),
+        other => other,
+    }
+}
+
+/// A map of union values (`long`, `double`, `string`, `bytes`, ...) as JSON.
+fn to_map(value: &Avro) -> Option<Map<String, Value>> {
+    match unwrap_union(value) {
+        Avro::Map(entries) => Some(
+            entries
+                .iter()
+                .map(|(key, value)| (key.clone(), to_json(value)))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+fn to_json(value: &Avro) -> Value {
+    match unwrap_union(value) {
+        Avro::Boolean(flag) => Value::Bool(*flag),
+        Avro::Int(n) | Avro::Date(n) | Avro::TimeMillis(n) => Value::from(*n),
+        Avro::Long(n)
+        | Avro::TimeMicros(n)
+        | Avro::TimestampMillis(n)
+        | Avro::TimestampMicros(n)
+        | Avro::LocalTimestampMillis(n)
+        | Avro::LocalTimestampMicros(n) => Value::from(*n),
+        Avro::Float(n) => Value::from(f64::from(*n)),
+        Avro::Double(n) => Value::from(*n),
+        Avro::String(text) | Avro::Enum(_, text) => Value::String(text.clone()),
+        Avro::Bytes(bytes) | Avro::Fixed(_, bytes) => {
+            Value::String(String::from_utf8_lossy(bytes).into_owned())
+        }
+        Avro::Uuid(uuid) => Value::String(uuid.to_string()),
+        Avro::Map(_) => to_map(value).map_or(Value::Null, Value::Object),
+        Avro::Array(items) => Value::Array(items.iter().map(to_json).collect()),
+        _ => Value::Null,
+    }
+}
+
+/// Capture's `EnqueuedTimeUtc` (`3/2/2026 9:45:01 AM`) or routing's (ISO 8601), as RFC 3339.
+fn enqueued_time(value: &Avro) -> Option<String> {
+    let Avro::String(text) = value else {
+        return None;
+    };
+    if let Some(time) = super::time::parse_rfc3339(text) {
+        return Some(time.to_rfc3339());
+    }
+    ["%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %I:%M:%S%.f %p"]
+        .iter()
+        .find_map(|format| chrono::NaiveDateTime::parse_from_str(text.trim(), format).ok())
+        .map(|time| time.and_utc().to_rfc3339())
+}
