@@ -9,6 +9,7 @@ mod devices;
 pub mod diagnosis;
 pub mod event;
 mod filter;
+pub mod metric;
 mod places;
 mod timeline;
 
@@ -75,6 +76,8 @@ pub struct Analyzer {
     log_end: Option<DateTime<Utc>>,
     /// Where each analyzed record is, by arrival number: findings point at their evidence.
     places: Places,
+    /// The `connectedDeviceCount` metric's points, from metrics inputs.
+    metric: Vec<crate::input::MetricPoint>,
 }
 
 #[derive(Debug, Default)]
@@ -227,7 +230,17 @@ impl Analyzer {
         let with_connects = self.inputs_with_connects();
         let fleet = self.fleet(log_end, &sources, &with_connects);
         let devices_analyzed = states.len() as u64;
-        let (devices, insights, connected_devices, cohorts, breakdown) = diagnose(states, &fleet);
+        let (devices, insights, mut connected_devices, cohorts, breakdown) =
+            diagnose(states, &fleet);
+        if !self.metric.is_empty() {
+            self.metric.sort_by(|a, b| a.time.cmp(&b.time));
+            let metric = metric::compare(&self.metric, &connected_devices);
+            let logs_tell = with_connects.contains(&true);
+            for message in metric::warnings(&metric, logs_tell) {
+                self.warn(message);
+            }
+            connected_devices.metric = Some(metric);
+        }
         let codes = code_summary(&devices);
         let mut devices_by_severity = SeverityCounts::default();
         for severity in devices.iter().filter_map(|d| d.severity) {
@@ -598,6 +611,10 @@ impl Sink for Analyzer {
     fn warning(&mut self, input: usize, message: String) {
         let source = self.source_name(input);
         self.warnings.push(Warning { source, message });
+    }
+
+    fn metric(&mut self, _: usize, point: crate::input::MetricPoint) {
+        self.metric.push(point);
     }
 }
 

@@ -28,10 +28,10 @@ pub fn carrier(start: &[u8]) -> Option<Carrier> {
 fn key_says(key: &str) -> Option<Option<Carrier>> {
     const STATE: [&str; 4] = ["eventType", "specversion", "event", "opType"];
     const METRICS: [&str; 4] = ["timespan", "interval", "resourceregion", "cost"];
-    const LOGS: [&str; 10] = [
+    // `time` is CloudEvents' too: it decides nothing.
+    const LOGS: [&str; 9] = [
         "records",
         "tables",
-        "time",
         "TimeGenerated",
         "operationName",
         "category",
@@ -110,6 +110,18 @@ impl<'de> Visitor<'de> for Keys<'_> {
                 self.decided.set(Some(says));
                 return Err(de::Error::custom("decided"));
             }
+            // CloudEvents name the event in `type`, which may come before `specversion`.
+            if key.eq_ignore_ascii_case("type") {
+                let kind = map.next_value::<serde_json::Value>()?;
+                if kind
+                    .as_str()
+                    .is_some_and(|kind| kind.starts_with("Microsoft.Devices."))
+                {
+                    self.decided.set(Some(Some(Carrier::StateEvents)));
+                    return Err(de::Error::custom("decided"));
+                }
+                continue;
+            }
             map.next_value::<IgnoredAny>()?;
         }
         Err(de::Error::custom("undecided"))
@@ -122,7 +134,7 @@ mod tests {
 
     #[test]
     fn carriers_are_told_by_the_first_objects_keys() {
-        let cases: [(&str, Option<Carrier>); 9] = [
+        let cases: [(&str, Option<Carrier>); 10] = [
             (
                 r#"[{"id":"1","topic":"/x","eventType":"Microsoft.Devices.DeviceConnected"}]"#,
                 Some(Carrier::StateEvents),
@@ -140,7 +152,11 @@ mod tests {
                 Some(Carrier::Metrics),
             ),
             (r#"{"records":[{"eventType":"x"}]}"#, None),
-            (r#"{"time":"2026","eventType":"x"}"#, None),
+            (r#"{"time":"2026","operationName":"x"}"#, None),
+            (
+                r#"[{"id":"2","source":"/x","subject":"devices/a","type":"Microsoft.Devices.DeviceConnected","time":"2026"}]"#,
+                Some(Carrier::StateEvents),
+            ),
             (r#"[{"TableName":"PrimaryResult"}]"#, None),
             // Cut off before a key decides: the resource-log readers take it.
             (r#"{"id":"1","topic":"/SUBSCRIPTIONS/"#, None),

@@ -49,7 +49,8 @@ impl StateEvent {
             } else {
                 Operation::Disconnect
             },
-            level: Level::Information,
+            // The event says the state, not how it came: no level, no code.
+            level: Level::Unknown,
             code: None,
             protocol: None,
             masked_ip: None,
