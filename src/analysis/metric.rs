@@ -6,8 +6,8 @@
 //! closed (a disconnect missing from the logs).
 
 use super::diagnosis::Curve;
-use crate::report::rfc3339 as serialize_time;
 use crate::input::MetricPoint;
+use crate::report::rfc3339 as serialize_time;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 
@@ -276,16 +276,30 @@ mod tests {
         assert_eq!(compared.divergences.len(), 2, "{compared:?}");
         let above = &compared.divergences[0];
         assert_eq!(
-            (above.direction, above.start, above.end, above.metric, above.logs),
+            (
+                above.direction,
+                above.start,
+                above.end,
+                above.metric,
+                above.logs
+            ),
             ("metric_above_logs", at(1), at(3), 16.0, 10)
         );
         assert_eq!(compared.divergences[1].direction, "metric_below_logs");
         assert_eq!(compared.points[5].logs_max, None);
         let said = warnings(&compared, true);
         assert_eq!(said.len(), 2);
-        assert!(said[0].contains("above the count rebuilt from the logs in 1 period"), "{}", said[0]);
+        assert!(
+            said[0].contains("above the count rebuilt from the logs in 1 period"),
+            "{}",
+            said[0]
+        );
         assert!(said[0].contains("16 against 10"), "{}", said[0]);
-        assert!(said[0].contains("the logs miss devices or records"), "{}", said[0]);
+        assert!(
+            said[0].contains("the logs miss devices or records"),
+            "{}",
+            said[0]
+        );
         assert!(said[1].contains("below"), "{}", said[1]);
     }
 

@@ -282,3 +282,272 @@ fn enqueued_time(value: &Avro) -> Option<String> {
         .find_map(|format| chrono::NaiveDateTime::parse_from_str(text.trim(), format).ok())
         .map(|time| time.and_utc().to_rfc3339())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use apache_avro::{Codec, DeflateSettings, Schema, Writer};
+    use std::collections::HashMap;
+
+    const CAPTURE: &str = r#"{"type":"record","name":"EventData","namespace":"Microsoft.ServiceBus.Messaging","fields":[
+        {"name":"SequenceNumber","type":"long"},
+        {"name":"Offset","type":"string"},
+        {"name":"EnqueuedTimeUtc","type":"string"},
+        {"name":"SystemProperties","type":{"type":"map","values":["long","double","string","bytes"]}},
+        {"name":"Properties","type":{"type":"map","values":["long","double","string","bytes","null"]}},
+        {"name":"Body","type":["null","bytes"]}]}"#;
+
+    const CONNECT: &str = r#"{"time":"2026-03-02T08:00:05Z","resourceId":"/SUBSCRIPTIONS/S/RESOURCEGROUPS/G/PROVIDERS/MICROSOFT.DEVICES/IOTHUBS/H","operationName":"deviceConnect","category":"Connections","level":"Information","properties":"{\"deviceId\":\"pump-0042\",\"protocol\":\"Mqtt\"}"}"#;
+
+    #[derive(Default)]
+    struct Heard {
+        outcomes: Vec<(Position, Outcome)>,
+        warnings: Vec<String>,
+    }
+
+    impl Sink for Heard {
+        fn outcome(&mut self, position: Position, outcome: Outcome) {
+            self.outcomes.push((position, outcome));
+        }
+        fn warning(&mut self, _: usize, message: String) {
+            self.warnings.push(message);
+        }
+    }
+
+    impl Heard {
+        fn records(&self) -> usize {
+            let records = self.outcomes.iter();
+            records
+                .filter(|(_, o)| matches!(o, Outcome::Record(_)))
+                .count()
+        }
+
+        fn skipped(&self) -> Vec<(Option<u64>, &str)> {
+            self.outcomes
+                .iter()
+                .filter_map(|(p, o)| match o {
+                    Outcome::Skipped(reason) => Some((p.record, reason.as_str())),
+                    _ => None,
+                })
+                .collect()
+        }
+    }
+
+    /// A Capture event: `properties` as (key, union index, value).
+    fn event(sequence: i64, properties: &[(&str, u32, Avro)], body: Option<&[u8]>) -> Avro {
+        let map = |entries: &[(&str, u32, Avro)]| {
+            Avro::Map(
+                entries
+                    .iter()
+                    .map(|(k, i, v)| ((*k).to_string(), Avro::Union(*i, Box::new(v.clone()))))
+                    .collect::<HashMap<_, _>>(),
+            )
+        };
+        Avro::Record(vec![
+            ("SequenceNumber".into(), Avro::Long(sequence)),
+            (
+                "Offset".into(),
+                Avro::String(format!("{}", sequence * 4096)),
+            ),
+            (
+                "EnqueuedTimeUtc".into(),
+                Avro::String("3/2/2026 9:45:01 AM".into()),
+            ),
+            (
+                "SystemProperties".into(),
+                map(&[("x-opt-sequence-number", 0, Avro::Long(sequence))]),
+            ),
+            ("Properties".into(), map(properties)),
+            (
+                "Body".into(),
+                match body {
+                    Some(bytes) => Avro::Union(1, Box::new(Avro::Bytes(bytes.to_vec()))),
+                    None => Avro::Union(0, Box::new(Avro::Null)),
+                },
+            ),
+        ])
+    }
+
+    fn capture(events: &[Avro], codec: Codec) -> Vec<u8> {
+        let schema = Schema::parse_str(CAPTURE).expect("schema");
+        let mut writer = Writer::with_codec(&schema, Vec::new(), codec).expect("writer");
+        for event in events {
+            writer.append_value_ref(event).expect("appends");
+        }
+        writer.into_inner().expect("written")
+    }
+
+    fn read_bytes(bytes: &[u8], options: &Options) -> Heard {
+        let mut heard = Heard::default();
+        let mut reader: &[u8] = bytes;
+        let shape = read(&mut reader, 0, options, &mut heard).expect("reads");
+        assert_eq!(shape, Shape::Avro);
+        heard
+    }
+
+    fn records_body(count: usize) -> Vec<u8> {
+        let records = vec![CONNECT; count].join(",");
+        format!("{{\"records\":[{records}]}}").into_bytes()
+    }
+
+    #[test]
+    fn capture_bodies_are_read_with_either_codec_and_numbered_through_the_file() {
+        for codec in [Codec::Null, Codec::Deflate(DeflateSettings::default())] {
+            let events = [
+                event(1, &[], Some(&records_body(2))),
+                event(2, &[("retries", 0, Avro::Long(0))], Some(&records_body(3))),
+            ];
+            let bytes = capture(&events, codec);
+            assert!(bytes.starts_with(MAGIC));
+            let heard = read_bytes(&bytes, &Options::default());
+            assert_eq!(heard.records(), 5, "{codec:?}");
+            let places: Vec<Option<u64>> = heard.outcomes.iter().map(|(p, _)| p.record).collect();
+            assert_eq!(places, (1..=5).map(Some).collect::<Vec<_>>());
+            assert!(heard.outcomes.iter().all(|(p, _)| p.line.is_none()));
+        }
+    }
+
+    #[test]
+    fn a_capture_file_without_events_holds_no_record() {
+        let heard = read_bytes(&capture(&[], Codec::Null), &Options::default());
+        assert!(heard.outcomes.is_empty());
+        assert!(heard.warnings.is_empty());
+    }
+
+    #[test]
+    fn problems_name_the_event_they_are_in() {
+        let events = [
+            event(1, &[], Some(&records_body(1))),
+            event(2, &[], None),
+            event(3, &[], Some(b"   ")),
+            event(4, &[], Some(b"\x00\x01binary")),
+            event(
+                5,
+                &[],
+                Some(format!("{{\"records\":[{CONNECT},7]}}").as_bytes()),
+            ),
+            event(6, &[], Some(&records_body(4))),
+        ];
+        let options = Options {
+            max_record_size: 1000,
+            ..Options::default()
+        };
+        let heard = read_bytes(&capture(&events, Codec::Null), &options);
+        assert_eq!(heard.records(), 2);
+        assert_eq!(
+            heard.skipped(),
+            [
+                (Some(2), "Avro event 2: no body"),
+                (Some(3), "Avro event 3: an empty body"),
+                (
+                    Some(4),
+                    "Avro event 4: the body is neither resource logs nor connection-state events"
+                ),
+                (Some(6), "Avro event 5: a number is not a record object"),
+                (
+                    Some(7),
+                    "Avro event 6: a body of 1069 bytes, longer than --max-record-size"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn routed_connection_state_events_are_read_from_their_properties() {
+        let text = |t: &str| (2, Avro::String(t.to_string()));
+        let routed = |op: &str, sequence: u32| {
+            let body = format!("{{\"sequenceNumber\":\"{sequence:064x}\"}}");
+            let entries = [
+                ("deviceId", text("valve-3")),
+                ("opType", text(op)),
+                ("hubName", text("contoso-fleet-hub")),
+            ];
+            let properties: Vec<(&str, u32, Avro)> =
+                entries.into_iter().map(|(k, (i, v))| (k, i, v)).collect();
+            event(i64::from(sequence), &properties, Some(body.as_bytes()))
+        };
+        // No operationTimestamp: Capture's enqueue time stands in. The disconnect is
+        // numbered before the connect that arrived first.
+        let bytes = capture(
+            &[
+                routed("deviceConnected", 2),
+                routed("deviceDisconnected", 1),
+            ],
+            Codec::Null,
+        );
+        let heard = read_bytes(&bytes, &Options::default());
+        let records: Vec<(Operation, String, bool)> = heard
+            .outcomes
+            .iter()
+            .filter_map(|(_, o)| match o {
+                Outcome::Record(r) => Some((r.operation, r.time.to_rfc3339(), r.state_event)),
+                _ => None,
+            })
+            .collect();
+        use crate::model::Operation;
+        assert_eq!(
+            records,
+            [
+                (
+                    Operation::Disconnect,
+                    "2026-03-02T09:45:01+00:00".into(),
+                    true
+                ),
+                (Operation::Connect, "2026-03-02T09:45:01+00:00".into(), true),
+            ]
+        );
+    }
+
+    #[test]
+    fn event_grid_events_in_a_body_are_read_as_state_events() {
+        let body = br#"[{"eventType":"Microsoft.Devices.DeviceConnected","eventTime":"2026-03-02T08:00:37Z","data":{"deviceId":"pump-0042"}},{"eventType":"Microsoft.Devices.DeviceCreated","eventTime":"2026-03-02T08:00:37Z","data":{"deviceId":"x"}}]"#;
+        let heard = read_bytes(
+            &capture(&[event(1, &[], Some(body))], Codec::Null),
+            &Options::default(),
+        );
+        assert_eq!(heard.records(), 1);
+        assert!(
+            matches!(&heard.outcomes[1].1, Outcome::Filtered(reason) if reason == "event type Microsoft.Devices.DeviceCreated")
+        );
+    }
+
+    #[test]
+    fn damaged_avro_keeps_what_came_before_and_reports_the_break() {
+        let events: Vec<Avro> = (1..=40)
+            .map(|n| event(n, &[], Some(&records_body(1))))
+            .collect();
+        let bytes = capture(&events, Codec::Null);
+        // Cut in the middle of the data.
+        let heard = read_bytes(&bytes[..bytes.len() - 200], &Options::default());
+        let skipped = heard.skipped();
+        assert_eq!(skipped.len(), 1, "{skipped:?}");
+        assert!(
+            skipped[0]
+                .1
+                .starts_with("the Avro data breaks off at event"),
+            "{}",
+            skipped[0].1
+        );
+        // Only a header that breaks off.
+        let heard = read_bytes(&bytes[..30], &Options::default());
+        assert_eq!(heard.skipped().len(), 1);
+        assert!(
+            heard.skipped()[0]
+                .1
+                .starts_with("the Avro header cannot be read")
+        );
+    }
+
+    #[test]
+    fn the_file_written_by_fastavro_reads_as_its_storage_blob() {
+        let root = env!("CARGO_MANIFEST_DIR");
+        let avro = std::fs::read(format!("{root}/fixtures/sources/capture-fastavro.avro"))
+            .expect("fixture");
+        let heard = read_bytes(&avro, &Options::default());
+        assert_eq!(heard.outcomes.len(), 12);
+        assert_eq!(heard.records(), 11);
+        let empty =
+            std::fs::read(format!("{root}/fixtures/sources/capture-empty.avro")).expect("fixture");
+        assert!(read_bytes(&empty, &Options::default()).outcomes.is_empty());
+    }
+}

@@ -614,3 +614,226 @@ impl FromMap for Value {
         Value::deserialize(de::value::MapAccessDeserializer::new(map))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Operation::{Connect, Disconnect};
+
+    #[derive(Default)]
+    struct Heard {
+        outcomes: Vec<(Position, Outcome)>,
+        warnings: Vec<String>,
+    }
+
+    impl Sink for Heard {
+        fn outcome(&mut self, position: Position, outcome: Outcome) {
+            self.outcomes.push((position, outcome));
+        }
+        fn warning(&mut self, _: usize, message: String) {
+            self.warnings.push(message);
+        }
+    }
+
+    impl Heard {
+        fn records(&self) -> Vec<(String, Operation, String)> {
+            self.outcomes
+                .iter()
+                .filter_map(|(_, outcome)| match outcome {
+                    Outcome::Record(r) => Some((
+                        r.module_id.as_ref().map_or_else(
+                            || r.device_id.to_string(),
+                            |m| format!("{}/{m}", r.device_id),
+                        ),
+                        r.operation,
+                        r.time.format("%H:%M:%S%.3f").to_string(),
+                    )),
+                    _ => None,
+                })
+                .collect()
+        }
+
+        fn others(&self) -> Vec<(Option<u64>, String)> {
+            self.outcomes
+                .iter()
+                .filter_map(|(position, outcome)| match outcome {
+                    Outcome::Filtered(reason) => {
+                        Some((position.record, format!("filtered: {reason}")))
+                    }
+                    Outcome::Skipped(reason) => {
+                        Some((position.record, format!("skipped: {reason}")))
+                    }
+                    Outcome::Record(_) => None,
+                })
+                .collect()
+        }
+    }
+
+    fn read_text(text: &str) -> Heard {
+        read_limited(text, 64 << 20)
+    }
+
+    fn read_limited(text: &str, limit: u64) -> Heard {
+        let mut heard = Heard::default();
+        let shape = read(&mut text.as_bytes(), 0, &mut heard, limit).expect("reads");
+        assert_eq!(shape, Shape::StateEvents);
+        heard
+    }
+
+    fn fixture(name: &str) -> String {
+        std::fs::read_to_string(format!(
+            "{}/fixtures/sources/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .expect("fixture")
+    }
+
+    fn own(list: &[(&str, Operation, &str)]) -> Vec<(String, Operation, String)> {
+        list.iter()
+            .map(|(d, o, t)| (d.to_string(), *o, t.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn event_grid_arrays_give_connects_and_disconnects_marked_as_state_events() {
+        let heard = read_text(&fixture("eventgrid.json"));
+        assert_eq!(
+            heard.records(),
+            own(&[
+                ("pump-0042", Connect, "08:00:37.105"),
+                ("pump-0042", Disconnect, "09:10:44.883"),
+                ("pump-0042", Connect, "09:10:44.901"),
+                ("sensor-17", Connect, "09:13:12.441"),
+                ("gw-edge-01/telemetryFilter", Disconnect, "09:14:33.012"),
+                ("meter-9", Disconnect, "09:46:02.556"),
+            ])
+        );
+        assert!(heard.outcomes.iter().all(|(_, o)| matches!(
+            o,
+            Outcome::Record(r) if r.state_event && r.code.is_none() && r.protocol.is_none()
+        )));
+        let numbers: Vec<Option<u64>> = heard.outcomes.iter().map(|(p, _)| p.record).collect();
+        assert_eq!(numbers, (1..=6).map(Some).collect::<Vec<_>>());
+        assert!(heard.warnings.is_empty(), "{:?}", heard.warnings);
+    }
+
+    #[test]
+    fn cloud_events_and_monitor_events_read_as_the_same_events() {
+        let heard = read_text(&fixture("cloudevents.json"));
+        assert_eq!(
+            heard.records(),
+            own(&[
+                ("pump-0042", Disconnect, "09:10:44.883"),
+                ("pump-0042", Connect, "09:10:44.901"),
+            ])
+        );
+        let heard = read_text(&fixture("monitor-events.json"));
+        assert_eq!(
+            heard.records(),
+            own(&[
+                ("meter-9", Connect, "08:01:00.100"),
+                ("meter-9", Disconnect, "09:45:00.412"),
+            ])
+        );
+    }
+
+    #[test]
+    fn other_events_are_filtered_and_incomplete_ones_skipped_with_the_reason() {
+        let text = r#"[
+            {"eventType":"Microsoft.Devices.DeviceTelemetry","eventTime":"2026-03-02T08:00:00Z","data":{"deviceId":"a"}},
+            {"eventType":"Microsoft.Devices.DeviceConnected","data":{"deviceId":"a"}},
+            {"eventType":"Microsoft.Devices.DeviceConnected","eventTime":"yesterday","data":{"deviceId":"a"}},
+            {"eventType":"Microsoft.Devices.DeviceConnected","eventTime":"2026-03-02T08:00:00Z","data":{}},
+            {"eventType":"Microsoft.Devices.DeviceConnected","eventTime":"2026-03-02T08:00:00Z","subject":"devices/b/modules/m"},
+            7,
+            {"time":"2026-03-02T08:00:00Z"}
+        ]
+        {"properties":{"opType":"deviceCreated"}}"#;
+        let heard = read_text(text);
+        assert_eq!(heard.records(), own(&[("b/m", Connect, "08:00:00.000")]));
+        assert_eq!(
+            heard.others(),
+            vec![
+                (Some(1), "filtered: event type Microsoft.Devices.DeviceTelemetry".into()),
+                (Some(2), "skipped: event without a time".into()),
+                (Some(3), "skipped: unreadable time \"yesterday\"".into()),
+                (Some(4), "skipped: event without a deviceId".into()),
+                (Some(6), "skipped: not a JSON object".into()),
+                (
+                    Some(7),
+                    "skipped: not a connection-state event (no eventType, type with specversion, or opType)".into()
+                ),
+                (Some(8), "filtered: opType deviceCreated".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_break_keeps_what_came_before_and_names_its_line() {
+        let event = r#"{"eventType":"Microsoft.Devices.DeviceConnected","eventTime":"2026-03-02T08:00:00Z","data":{"deviceId":"a"}}"#;
+        let heard = read_text(&format!(
+            "{event}\n{event}\n{{\"eventType\": oops\n{event}\n"
+        ));
+        assert_eq!(heard.records().len(), 2);
+        assert_eq!(heard.others().len(), 1);
+        let (at, message) = &heard.others()[0];
+        assert_eq!(*at, Some(3));
+        assert!(
+            message.starts_with("skipped: expected value at line 3"),
+            "{message}"
+        );
+        assert!(
+            message.ends_with("the rest of the input is not read"),
+            "{message}"
+        );
+        // A value longer than the limit is not held; the limit is per element.
+        let long = format!("{{\"padding\":\"{}\"}}", "x".repeat(300));
+        let heard = read_limited(&format!("{event}\n[{event},{long},{event}]"), 200);
+        assert_eq!(heard.records().len(), 2);
+        assert!(
+            heard.others()[0]
+                .1
+                .contains("longer than --max-record-size at line 2")
+        );
+    }
+
+    #[test]
+    fn events_are_put_in_the_order_of_their_sequence_numbers() {
+        let event = |kind: &str, time: &str, sequence: u32| {
+            format!(
+                r#"{{"eventType":"Microsoft.Devices.Device{kind}","eventTime":"{time}","data":{{"deviceId":"a","deviceConnectionStateEventInfo":{{"sequenceNumber":"{sequence:064X}"}}}}}}"#
+            )
+        };
+        // Delivered out of order: a connect numbered after the disconnect arrives first,
+        // with the same time; and a disconnect numbered last carries an earlier time.
+        let text = [
+            event("Connected", "2026-03-02T09:00:00Z", 3),
+            event("Disconnected", "2026-03-02T09:00:00Z", 2),
+            event("Connected", "2026-03-02T08:00:00Z", 1),
+            event("Disconnected", "2026-03-02T08:59:00Z", 4),
+        ]
+        .join("\n");
+        let heard = read_text(&text);
+        assert_eq!(
+            heard.records(),
+            own(&[
+                ("a", Connect, "08:00:00.000"),
+                ("a", Disconnect, "09:00:00.000"),
+                ("a", Connect, "09:00:00.000"),
+                ("a", Disconnect, "09:00:00.000"),
+            ])
+        );
+        // Each record keeps its own place in the input.
+        let places: Vec<Option<u64>> = heard.outcomes.iter().map(|(p, _)| p.record).collect();
+        assert_eq!(places, [Some(3), Some(2), Some(1), Some(4)]);
+        assert_eq!(heard.warnings.len(), 1);
+        assert!(heard.warnings[0].starts_with("1 connection-state event came earlier"));
+    }
+
+    #[test]
+    fn sequence_numbers_compare_as_numbers() {
+        assert!(sequence_key("00ff") > sequence_key("0fe"));
+        assert!(sequence_key("10") > sequence_key("0F"));
+        assert_eq!(sequence_key("0A"), sequence_key("a"));
+    }
+}

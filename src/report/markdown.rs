@@ -40,7 +40,11 @@ pub fn render(report: &Report, options: &RenderOptions, out: &mut dyn Write) -> 
     writeln!(out, "## iothub-triage\n")?;
     counts(report, options, out)?;
     if let Some(metric) = &report.connected_devices.metric {
-        writeln!(out, "\nHub metric: {}.", crate::analysis::metric::summary(metric))?;
+        writeln!(
+            out,
+            "\nHub metric: {}.",
+            crate::analysis::metric::summary(metric)
+        )?;
     }
     fleet(report, out)?;
     findings(&report.findings, out)?;

@@ -39,7 +39,11 @@ pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<
         curve(&report.connected_devices, out)?;
     }
     if let Some(metric) = &report.connected_devices.metric {
-        writeln!(out, "Hub metric: {}", crate::analysis::metric::summary(metric))?;
+        writeln!(
+            out,
+            "Hub metric: {}",
+            crate::analysis::metric::summary(metric)
+        )?;
     }
 
     if !report.insights.is_empty() {
