@@ -15,6 +15,8 @@ mod hostile;
 mod kql;
 #[path = "cli/kql_results.rs"]
 mod kql_results;
+#[path = "cli/sources.rs"]
+mod sources;
 
 /// The binary, with a fixed environment so output does not depend on the caller's shell.
 fn triage() -> Command {
