@@ -248,6 +248,42 @@ mod tests {
     }
 
     #[test]
+    fn avro_state_events_and_metrics_are_told_apart_by_content() {
+        let cases: [(&[u8], Reader); 6] = [
+            (b"Obj\x01\x04\x14avro.codec\x08null\0\0", Reader::Avro),
+            (
+                b"[\n  {\n    \"id\": \"3b0f\",\n    \"eventType\": \"Microsoft.Devices.DeviceConnected\",",
+                Reader::StateEvents,
+            ),
+            (
+                b"{\"id\":\"1\",\"source\":\"/x\",\"type\":\"Microsoft.Devices.DeviceDisconnected\"",
+                Reader::StateEvents,
+            ),
+            (b"{\n  \"event\": {\n    \"origin\": \"meter-9\",", Reader::StateEvents),
+            (
+                b"{\n  \"cost\": 59,\n  \"interval\": \"0:01:00\",",
+                Reader::Metrics,
+            ),
+            // A resource log that happens to hold such words stays a log.
+            (
+                b"{\"time\":\"2026-03-02T08:00:05Z\",\"operationName\":\"deviceConnect\",\"eventType\":\"x\"}\n",
+                Reader::JsonLines,
+            ),
+        ];
+        for (content, reader) in cases {
+            assert_eq!(
+                detect(content),
+                Ok(reader),
+                "{}",
+                String::from_utf8_lossy(content)
+            );
+        }
+        assert_eq!(Shape::Avro.name(), "avro");
+        assert_eq!(Shape::StateEvents.name(), "state-events");
+        assert_eq!(Shape::Metrics.name(), "metrics");
+    }
+
+    #[test]
     fn the_tools_own_reports_are_told_from_logs() {
         for (start, what) in [
             (

@@ -284,11 +284,12 @@ fn non_empty(value: &Value) -> Option<&str> {
 /// in the order of their sequence numbers.
 #[derive(Debug, Default)]
 pub struct Held {
-    outcomes: Vec<(Position, Held1)>,
+    outcomes: Vec<(Position, Kept)>,
 }
 
+/// An outcome held: an event, which may still be reordered, or anything else.
 #[derive(Debug)]
-enum Held1 {
+enum Kept {
     Event(StateEvent),
     Other(Outcome),
 }
@@ -296,15 +297,15 @@ enum Held1 {
 impl Held {
     pub fn push(&mut self, position: Position, parsed: Parsed) {
         let held = match parsed {
-            Parsed::Event(event) => Held1::Event(event),
-            Parsed::Filtered(reason) => Held1::Other(Outcome::Filtered(reason)),
-            Parsed::Skipped(reason) => Held1::Other(Outcome::Skipped(reason)),
+            Parsed::Event(event) => Kept::Event(event),
+            Parsed::Filtered(reason) => Kept::Other(Outcome::Filtered(reason)),
+            Parsed::Skipped(reason) => Kept::Other(Outcome::Skipped(reason)),
         };
         self.outcomes.push((position, held));
     }
 
     pub fn push_outcome(&mut self, position: Position, outcome: Outcome) {
-        self.outcomes.push((position, Held1::Other(outcome)));
+        self.outcomes.push((position, Kept::Other(outcome)));
     }
 
     /// Hands everything to the sink: each device's numbered events take the places its
@@ -324,8 +325,8 @@ impl Held {
         }
         for (position, held) in outcomes {
             let outcome = match held {
-                Held1::Event(event) => Outcome::Record(event.record()),
-                Held1::Other(outcome) => outcome,
+                Kept::Event(event) => Outcome::Record(event.record()),
+                Kept::Other(outcome) => outcome,
             };
             sink.outcome(position, outcome);
         }
@@ -340,17 +341,17 @@ fn sequence_key(sequence: &str) -> (usize, String) {
 
 /// Puts each device's numbered events in number order within the places they hold, and
 /// moves a time earlier than its predecessor's up to it. Returns how many were moved.
-fn order_by_sequence(outcomes: Vec<(Position, Held1)>) -> (Vec<(Position, Held1)>, usize) {
+fn order_by_sequence(outcomes: Vec<(Position, Kept)>) -> (Vec<(Position, Kept)>, usize) {
     type Key = (CompactString, Option<CompactString>, (usize, String), usize);
     let mut numbered: Vec<Key> = outcomes
         .iter()
         .enumerate()
         .filter_map(|(at, (_, held))| match held {
-            Held1::Event(event) => event.sequence.as_deref().map(|sequence| {
+            Kept::Event(event) => event.sequence.as_deref().map(|sequence| {
                 let key = sequence_key(sequence);
                 (event.device_id.clone(), event.module_id.clone(), key, at)
             }),
-            Held1::Other(_) => None,
+            Kept::Other(_) => None,
         })
         .collect();
     if numbered.is_empty() {
@@ -366,8 +367,8 @@ fn order_by_sequence(outcomes: Vec<(Position, Held1)>) -> (Vec<(Position, Held1)
             source[place] = entry.3;
         }
     }
-    let mut taken: Vec<Option<(Position, Held1)>> = outcomes.into_iter().map(Some).collect();
-    let mut ordered: Vec<(Position, Held1)> = source
+    let mut taken: Vec<Option<(Position, Kept)>> = outcomes.into_iter().map(Some).collect();
+    let mut ordered: Vec<(Position, Kept)> = source
         .into_iter()
         .filter_map(|from| taken.get_mut(from).and_then(Option::take))
         .collect();
@@ -378,7 +379,7 @@ fn order_by_sequence(outcomes: Vec<(Position, Held1)>) -> (Vec<(Position, Held1)
     > = std::collections::BTreeMap::new();
     let mut moved = 0;
     for (_, held) in &mut ordered {
-        let Held1::Event(event) = held else { continue };
+        let Kept::Event(event) = held else { continue };
         if event.sequence.is_none() {
             continue;
         }

@@ -295,3 +295,33 @@ fn a_metric_alone_is_kept_and_said_to_be_uncompared() {
         Value::Null
     );
 }
+
+#[test]
+fn avro_entries_of_a_zip_are_read_beside_the_blobs() {
+    use std::io::Write as _;
+    let avro = std::fs::read(source("capture-fastavro.avro")).expect("fixture");
+    let events = std::fs::read(source("mixed/eventgrid.json")).expect("fixture");
+    let path =
+        std::env::temp_dir().join(format!("iothub-triage-{}-sources.zip", std::process::id()));
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).expect("creates"));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, bytes) in [
+        ("hub/0/2026/03/02/10/05.avro", &avro[..]),
+        ("grid/events.json", &events[..]),
+    ] {
+        zip.start_file(name, options).expect("zip");
+        zip.write_all(bytes).expect("zip");
+    }
+    zip.finish().expect("zip");
+    let report = analyze_json(&[&path.display().to_string()]);
+    let _ = std::fs::remove_file(&path);
+    let mut found: Vec<String> = shapes(&report)
+        .into_iter()
+        .map(|(_, shape)| shape)
+        .collect();
+    found.sort();
+    assert_eq!(found, ["avro", "state-events"]);
+    assert_eq!(report["summary"]["records_read"], 15);
+    reconciles(&report);
+}
