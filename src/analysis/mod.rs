@@ -233,7 +233,7 @@ impl Analyzer {
         let (devices, insights, mut connected_devices, cohorts, breakdown) =
             diagnose(states, &fleet);
         if !self.metric.is_empty() {
-            self.metric.sort_by(|a, b| a.time.cmp(&b.time));
+            self.metric.sort_by_key(|a| a.time);
             let metric = metric::compare(&self.metric, &connected_devices);
             let logs_tell = with_connects.contains(&true);
             for message in metric::warnings(&metric, logs_tell) {

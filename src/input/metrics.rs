@@ -115,7 +115,7 @@ fn points(value: &Value) -> Result<(Vec<MetricPoint>, Vec<String>), String> {
             if unreadable == 1 { "" } else { "s" }
         ));
     }
-    points.sort_by(|a, b| a.time.cmp(&b.time));
+    points.sort_by_key(|a| a.time);
     points.dedup_by(|a, b| a.time == b.time);
     let step = points
         .windows(2)
