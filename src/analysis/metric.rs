@@ -202,11 +202,31 @@ pub fn summary(metric: &Metric) -> String {
         format!("{low} to {high} devices")
     };
     let compared = metric.points.iter().any(|p| p.logs_max.is_some());
-    let apart = match metric.divergences.len() {
-        0 if !compared => "not compared: the logs give no count over its span".to_string(),
-        0 => "agrees with the logs".to_string(),
-        1 => "parts from the logs once (see the warnings)".to_string(),
-        n => format!("parts from the logs {n} times (see the warnings)"),
+    #[allow(clippy::cast_precision_loss, reason = "device counts")]
+    let widest = metric.divergences.iter().max_by(|a, b| {
+        let gap = |d: &Divergence| (d.metric - d.logs as f64).abs();
+        gap(a).total_cmp(&gap(b))
+    });
+    let apart = match (metric.divergences.len(), widest) {
+        (0, _) if !compared => "not compared: the logs give no count over its span".to_string(),
+        (_, None) => "agrees with the logs".to_string(),
+        (count, Some(widest)) => format!(
+            "parts from the logs {} (widest: {} them from {} to {}, {} against {})",
+            if count == 1 {
+                "once".to_string()
+            } else {
+                format!("{count} times")
+            },
+            if widest.direction == "metric_above_logs" {
+                "above"
+            } else {
+                "below"
+            },
+            widest.start.format("%Y-%m-%dT%H:%M:%SZ"),
+            widest.end.format("%Y-%m-%dT%H:%M:%SZ"),
+            widest.metric,
+            widest.logs,
+        ),
     };
     format!(
         "connectedDeviceCount metric: {} point{} every {}s, {range}; {apart}",
@@ -301,6 +321,11 @@ mod tests {
             said[0]
         );
         assert!(said[1].contains("below"), "{}", said[1]);
+        let line = summary(&compared);
+        assert!(
+            line.starts_with("connectedDeviceCount metric: 6 points every 60s, 5 to 50 devices; parts from the logs 2 times (widest: above them from "),
+            "{line}"
+        );
     }
 
     #[test]
