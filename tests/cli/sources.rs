@@ -325,3 +325,24 @@ fn avro_entries_of_a_zip_are_read_beside_the_blobs() {
     assert_eq!(report["summary"]["records_read"], 15);
     reconciles(&report);
 }
+
+#[test]
+fn the_timeline_of_an_event_grid_device_shows_its_sessions() {
+    let output = triage()
+        .args([
+            "timeline",
+            "pump-0042",
+            &source("eventgrid.json"),
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("runs");
+    assert!(output.status.success());
+    let timeline: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let sessions = timeline["sessions"].as_array().expect("sessions");
+    assert_eq!(sessions.len(), 2);
+    assert_eq!(sessions[0]["duration_seconds"], 4207);
+    assert_eq!(sessions[0]["ended_by"], Value::Null);
+    assert_eq!(sessions[1]["to"], Value::Null, "still connected at the end");
+}
