@@ -10,14 +10,17 @@
 //! Detected from the content (`Obj` and version 1), whatever the file is named. The codec
 //! is `null` or `deflate`; the empty files Capture writes when no event came (a header,
 //! no block) hold no record. Records are numbered through the whole file, and a problem
-//! names the Avro event (1-based) it was found in. Damaged Avro ends the input: what came
+//! names the Avro event (1-based, through the file) and the block it was found in. Damaged Avro ends the input: what came
 //! before is kept and the break is reported.
+
+mod blocks;
 
 use super::detect::{Reader, detect};
 use super::state_events::{self, Held, Parsed};
 use super::{Options, Outcome, Shape, Sink, json};
 use crate::model::Position;
 use apache_avro::types::Value as Avro;
+use blocks::{Seen, Watched};
 use serde_json::{Map, Value};
 use std::io::{self, BufRead};
 
@@ -42,25 +45,33 @@ pub fn read(
 ) -> io::Result<Shape> {
     apache_avro::util::max_allocation_bytes(MAX_ALLOCATION);
     let mut held = Held::default();
+    let seen = Seen::default();
     let mut numbered = Numbered {
         sink,
         input,
         record: 0,
         event: 0,
+        block: 1,
     };
-    match apache_avro::Reader::new(&mut *reader) {
+    let watched = Watched {
+        inner: &mut *reader,
+        seen: &seen,
+    };
+    match apache_avro::Reader::new(watched) {
         Err(err) => numbered.broke(format!(
             "the Avro header cannot be read ({err}): the file is not read"
         )),
         Ok(events) => {
+            seen.header_read();
             for value in events {
                 numbered.event += 1;
+                numbered.block = seen.block();
                 match value {
                     Ok(value) => take(&value, options, &mut numbered, &mut held),
                     Err(err) => {
+                        let (events, blocks) = (numbered.event - 1, seen.whole_blocks());
                         numbered.broke(format!(
-                            "the Avro data breaks off at event {} ({err}): the rest of the file is not read",
-                            numbered.event
+                            "the Avro data breaks off after {events} events in {blocks} whole blocks ({err}): the rest of the file is not read"
                         ));
                         break;
                     }
@@ -79,9 +90,15 @@ struct Numbered<'a> {
     input: usize,
     record: u64,
     event: u64,
+    block: u64,
 }
 
 impl Numbered<'_> {
+    /// `Avro event 5 (block 2)`: the event numbered through the file, and its block.
+    fn place(&self) -> String {
+        format!("Avro event {} (block {})", self.event, self.block)
+    }
+
     fn next_position(&mut self) -> Position {
         self.record += 1;
         Position::record(self.input, self.record)
@@ -89,7 +106,7 @@ impl Numbered<'_> {
 
     fn skip(&mut self, reason: &str) {
         let position = self.next_position();
-        let message = format!("Avro event {}: {reason}", self.event);
+        let message = format!("{}: {reason}", self.place());
         self.sink.outcome(position, Outcome::Skipped(message));
     }
 
@@ -103,9 +120,7 @@ impl Sink for Numbered<'_> {
     fn outcome(&mut self, _: Position, outcome: Outcome) {
         let position = self.next_position();
         let outcome = match outcome {
-            Outcome::Skipped(reason) => {
-                Outcome::Skipped(format!("Avro event {}: {reason}", self.event))
-            }
+            Outcome::Skipped(reason) => Outcome::Skipped(format!("{}: {reason}", self.place())),
             other => other,
         };
         self.sink.outcome(position, outcome);
@@ -113,7 +128,7 @@ impl Sink for Numbered<'_> {
 
     fn warning(&mut self, input: usize, message: String) {
         self.sink
-            .warning(input, format!("Avro event {}: {message}", self.event));
+            .warning(input, format!("{}: {message}", self.place()));
     }
 }
 
@@ -154,7 +169,7 @@ fn take(value: &Avro, options: &Options, numbered: &mut Numbered<'_>, held: &mut
         let body: Option<Value> = body.and_then(|bytes| serde_json::from_slice(bytes).ok());
         let parsed = state_events::routed(properties, system.as_ref(), body.as_ref(), None);
         let position = numbered.next_position();
-        held.push(position, with_event(parsed, numbered.event));
+        held.push(position, with_place(parsed, &numbered.place()));
         return;
     }
     let Some(body) = body else {
@@ -214,14 +229,14 @@ fn body_events(body: &[u8], numbered: &mut Numbered<'_>, held: &mut Held) {
             None => Parsed::Skipped("not a JSON object".to_string()),
         };
         let position = numbered.next_position();
-        held.push(position, with_event(parsed, numbered.event));
+        held.push(position, with_place(parsed, &numbered.place()));
     }
 }
 
 /// A problem names the event it is in.
-fn with_event(parsed: Parsed, event: u64) -> Parsed {
+fn with_place(parsed: Parsed, place: &str) -> Parsed {
     match parsed {
-        Parsed::Skipped(reason) => Parsed::Skipped(format!("Avro event {event}: {reason}")),
+        Parsed::Skipped(reason) => Parsed::Skipped(format!("{place}: {reason}")),
         other => other,
     }
 }
@@ -369,10 +384,22 @@ mod tests {
     }
 
     fn capture(events: &[Avro], codec: Codec) -> Vec<u8> {
+        written(events, codec, false)
+    }
+
+    /// Each event in a block of its own.
+    fn capture_in_blocks(events: &[Avro], codec: Codec) -> Vec<u8> {
+        written(events, codec, true)
+    }
+
+    fn written(events: &[Avro], codec: Codec, block_each: bool) -> Vec<u8> {
         let schema = Schema::parse_str(CAPTURE).expect("schema");
         let mut writer = Writer::with_codec(&schema, Vec::new(), codec).expect("writer");
         for event in events {
             writer.append_value_ref(event).expect("appends");
+            if block_each {
+                writer.flush().expect("a block");
+            }
         }
         writer.into_inner().expect("written")
     }
@@ -437,18 +464,33 @@ mod tests {
         assert_eq!(
             heard.skipped(),
             [
-                (Some(2), "Avro event 2: no body"),
-                (Some(3), "Avro event 3: an empty body"),
+                (Some(2), "Avro event 2 (block 1): no body"),
+                (Some(3), "Avro event 3 (block 1): an empty body"),
                 (
                     Some(4),
-                    "Avro event 4: the body is neither resource logs nor connection-state events"
+                    "Avro event 4 (block 1): the body is neither resource logs nor connection-state events"
                 ),
-                (Some(6), "Avro event 5: a number is not a record object"),
+                (
+                    Some(6),
+                    "Avro event 5 (block 1): a number is not a record object"
+                ),
                 (
                     Some(7),
-                    "Avro event 6: a body of 1069 bytes, longer than --max-record-size"
+                    "Avro event 6 (block 1): a body of 1069 bytes, longer than --max-record-size"
                 ),
             ]
+        );
+        // One event a block: the same, each in its block.
+        let codec = Codec::Deflate(DeflateSettings::default());
+        let heard = read_bytes(&capture_in_blocks(&events, codec), &options);
+        let skipped = heard.skipped();
+        assert_eq!(skipped[0], (Some(2), "Avro event 2 (block 2): no body"));
+        assert_eq!(
+            skipped[3],
+            (
+                Some(6),
+                "Avro event 5 (block 5): a number is not a record object"
+            )
         );
     }
 
@@ -516,15 +558,16 @@ mod tests {
         let events: Vec<Avro> = (1..=40)
             .map(|n| event(n, &[], Some(&records_body(1))))
             .collect();
-        let bytes = capture(&events, Codec::Null);
-        // Cut in the middle of the data.
+        let bytes = capture_in_blocks(&events, Codec::Null);
+        // Cut in the middle of the last block.
         let heard = read_bytes(&bytes[..bytes.len() - 200], &Options::default());
         let skipped = heard.skipped();
         assert_eq!(skipped.len(), 1, "{skipped:?}");
+        assert_eq!(heard.records(), 39);
         assert!(
             skipped[0]
                 .1
-                .starts_with("the Avro data breaks off at event"),
+                .starts_with("the Avro data breaks off after 39 events in 39 whole blocks"),
             "{}",
             skipped[0].1
         );
