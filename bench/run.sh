@@ -4,6 +4,8 @@
 #
 #   bash bench/run.sh            # 100 MB and 1 GB of PT1H.json, other shapes, scaling, start-up
 #   SIZES="100" bash bench/run.sh  # a quicker run
+#   BASELINE_BIN=/path/to/older/iothub-triage SIZES=100 bash bench/run.sh
+#                                  # also: what this build costs against an older one
 #
 # Needs hyperfine and jq (installed with apt-get when missing) and /usr/bin/time.
 set -euo pipefail
@@ -111,6 +113,21 @@ echo "== A large hub: 20,000 devices over 18 hours (about 400 MB, 660k records)"
 file="$DIR/hub-20k.json"
 [ -s "$file" ] || "$BIN" generate --seed 42 --devices 20000 --hours 18 --truth "$file.truth.json" >"$file"
 measure_lines "$file"
+
+# Against an older build, in the same run: both binaries alternate within one hyperfine
+# run per file, so that the machine's other load falls on both alike.
+if [ -n "${BASELINE_BIN:-}" ]; then
+  echo
+  echo "== This build against $BASELINE_BIN ($("$BASELINE_BIN" --version)), --format json"
+  for file in "$DIR/fleet-100mb.json" "$DIR/hub-20k.json"; do
+    [ -s "$file" ] || continue
+    hyperfine --style none --warmup 2 --runs "$RUNS" --export-json "$DIR/versus.json" \
+      "$BASELINE_BIN analyze $file --format json" "$BIN analyze $file --format json" >/dev/null
+    jq -r --arg f "$(basename "$file")" '.results as $r
+      | "  \($f): baseline median \($r[0].median * 1000 | round) ms, this build \($r[1].median * 1000 | round) ms: \((($r[1].median / $r[0].median - 1) * 1000 | round) / 10) %"' \
+      "$DIR/versus.json"
+  done
+fi
 
 # The hub the targets speak of has 100,000 devices: a third of a day of it, in the full
 # run only.

@@ -3,47 +3,27 @@
 
 use crate::analysis::diagnosis::Thresholds;
 use crate::analysis::{DeviceKey, Filter};
+use crate::gate::Gate;
 use crate::input::{self, Source};
-use crate::model::Severity;
+use crate::report::Format;
+use crate::report::html::Footer;
 use crate::synth::{FleetSpec, OutputShape};
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
-
-/// The report formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReportFormat {
-    Table,
-    Json,
-    Ndjson,
-    Csv,
-    Markdown,
-    Junit,
-    Sarif,
-    Github,
-}
 
 #[derive(Debug, Clone)]
 pub struct AnalyzeConfig {
     pub sources: Vec<Source>,
     pub input: input::Options,
     /// Where each report goes; `None` is stdout (at most one target).
-    pub targets: Vec<(ReportFormat, Option<PathBuf>)>,
+    pub targets: Vec<(&'static Format, Option<PathBuf>)>,
     pub output: Output,
     pub strict: bool,
     pub thresholds: Thresholds,
     pub filter: Filter,
     pub gate: Gate,
-}
-
-/// When findings make the run fail (exit code 1).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Gate {
-    /// Fail on findings at or above this severity.
-    pub fail_on: Option<Severity>,
-    /// Fail when more findings than this (info excluded) remain.
-    pub max_findings: Option<usize>,
-    /// A previous JSON report: only findings not in it count.
-    pub baseline: Option<PathBuf>,
+    /// How the report was made, for the formats that say so.
+    pub footer: Footer,
 }
 
 /// How text output looks.

@@ -2,15 +2,24 @@
 //! `--fail-on`, or more than `--max-findings` (info excluded), counting only findings
 //! that are not in the `--baseline` report when one is given.
 
-use crate::config::Gate;
-use crate::model::Severity;
-use crate::report::Report;
-use crate::report::findings::Finding;
+use crate::analysis::report::Report;
+use crate::model::{Finding, Severity};
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use std::collections::BTreeSet;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// When findings make the run fail (exit code 1).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Gate {
+    /// Fail on findings at or above this severity.
+    pub fail_on: Option<Severity>,
+    /// Fail when more findings than this (info excluded) remain.
+    pub max_findings: Option<usize>,
+    /// A previous JSON report: only findings not in it count.
+    pub baseline: Option<PathBuf>,
+}
 
 /// Why the gate failed, in words for stderr; `None` when it passed.
 pub fn verdict(
@@ -98,11 +107,12 @@ fn read_baseline(path: &Path, limit: u64) -> Result<BTreeSet<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Rule;
 
     fn finding(severity: Severity, fingerprint: &str) -> Finding {
         Finding {
             device: Some("d".into()),
-            rule: "code/404104".into(),
+            rule: Rule::Code("404104".into()),
             severity,
             title: String::new(),
             action: String::new(),

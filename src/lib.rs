@@ -4,6 +4,7 @@
 pub mod analysis;
 pub mod cli;
 pub mod config;
+pub mod escape;
 pub mod gate;
 pub mod input;
 pub mod kql;

@@ -4,7 +4,7 @@
 
 use clap::Parser;
 use iothub_triage::cli::Cli;
-use iothub_triage::run::{Outcome, is_broken_pipe, run};
+use iothub_triage::run::{Exit, is_broken_pipe, run};
 use std::io::{self, Write};
 use std::process::ExitCode;
 
@@ -28,9 +28,9 @@ fn main() -> ExitCode {
     // quietly.
     let flushed = out.flush();
     match result {
-        Ok(Outcome::Gated) => ExitCode::from(1),
-        Ok(Outcome::Closed) => ExitCode::SUCCESS,
-        Ok(Outcome::Clean) => match flushed {
+        Ok(Exit::Gated) => ExitCode::from(1),
+        Ok(Exit::Closed) => ExitCode::SUCCESS,
+        Ok(Exit::Clean) => match flushed {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) if err.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
             Err(err) => fail(&format!("cannot write the report: {err}")),
@@ -42,7 +42,7 @@ fn main() -> ExitCode {
 
 fn fail(message: &str) -> ExitCode {
     // Messages quote file and entry names, which an archive can fill with escapes.
-    let message = iothub_triage::report::escape::terminal(message);
+    let message = iothub_triage::escape::terminal(message);
     let _ = writeln!(io::stderr(), "iothub-triage: error: {message}");
     ExitCode::from(2)
 }

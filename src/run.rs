@@ -2,15 +2,15 @@
 //! the writer it is given, and says on stderr what was skipped or odd. The only module
 //! that writes diagnostics.
 
+use crate::analysis::report::Report;
 use crate::analysis::{Analyzer, DeviceKey};
 use crate::cli::Cli;
-use crate::config::{AnalyzeConfig, Command, Output, ReportFormat};
+use crate::config::{AnalyzeConfig, Command, Output};
+use crate::escape::terminal;
 use crate::gate;
 use crate::input::{self, Source, Unit};
 use crate::memory;
-use crate::report::escape::terminal;
-use crate::report::options::RenderOptions;
-use crate::report::{self, Report, table::Style};
+use crate::report::{self, Format, RenderOptions, Style};
 use crate::rules;
 use crate::synth::{self, FleetSpec, OutputShape};
 use anyhow::{Context, Result, bail};
@@ -26,7 +26,7 @@ const FINDINGS_PREFIX: usize = 64 * 1024;
 
 /// How a command that ran ended: the CI gate decides between the two.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub enum Exit {
     /// Exit code 0.
     Clean,
     /// Findings reached the gate: exit code 1, even when stdout was closed early.
@@ -37,7 +37,7 @@ pub enum Outcome {
 }
 
 /// Made for a process that ends when it returns: the report of an analysis is not freed.
-pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> Result<Outcome> {
+pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> Result<Exit> {
     match command {
         Command::Analyze(config) => return analyze(&config, out, err),
         Command::Timeline { device, config } => timeline(&device, &config, out, err)?,
@@ -50,7 +50,7 @@ pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> Result
         }
         Command::Man => clap_mangen::Man::new(Cli::definition()).render(out)?,
     }
-    Ok(Outcome::Clean)
+    Ok(Exit::Clean)
 }
 
 fn generate(
@@ -74,7 +74,7 @@ fn generate(
     Ok(())
 }
 
-fn analyze(config: &AnalyzeConfig, out: &mut dyn Write, err: &mut dyn Write) -> Result<Outcome> {
+fn analyze(config: &AnalyzeConfig, out: &mut dyn Write, err: &mut dyn Write) -> Result<Exit> {
     refuse_writing_onto_inputs(config)?;
     // Read the baseline first: a wrong path should fail before minutes of reading.
     let baseline = config
@@ -84,12 +84,18 @@ fn analyze(config: &AnalyzeConfig, out: &mut dyn Write, err: &mut dyn Write) -> 
         .map(gate::load_baseline)
         .transpose()?;
     let (mut units, warnings) = expand(config)?;
+    // A page to share shows the worst identities' timelines: the report keeps them.
+    let page = config.targets.iter().any(|(format, _)| format.page);
     let report = match findings_input(&mut units, config)? {
         Some(report) => report,
         None => {
             let analyzer = read_units(config, units, warnings, err)?;
             let told = analyzer.warnings().len();
-            let report = analyzer.finish();
+            let report = if page {
+                analyzer.finish_with_stories(report::html::DEVICES_DETAILED)
+            } else {
+                analyzer.finish()
+            };
             // What only the finished analysis can say (the metric against the logs).
             tell_warnings(report.warnings.get(told..).unwrap_or_default(), err)?;
             report
@@ -104,11 +110,11 @@ fn analyze(config: &AnalyzeConfig, out: &mut dyn Write, err: &mut dyn Write) -> 
     for (format, path) in &config.targets {
         match path {
             None if stdout_closed => {}
-            None => match render(*format, &report, config, out).and_then(|()| Ok(out.flush()?)) {
+            None => match render(format, &report, config, out).and_then(|()| Ok(out.flush()?)) {
                 Err(err) if is_broken_pipe(&err) => stdout_closed = true,
                 other => other?,
             },
-            Some(path) => write_report(path, |writer| render(*format, &report, config, writer))
+            Some(path) => write_report(path, |writer| render(format, &report, config, writer))
                 .with_context(|| format!("{}: cannot write", path.display()))?,
         }
     }
@@ -119,10 +125,10 @@ fn analyze(config: &AnalyzeConfig, out: &mut dyn Write, err: &mut dyn Write) -> 
     match verdict {
         Some(reason) => {
             writeln!(err, "iothub-triage: failing: {reason}")?;
-            Ok(Outcome::Gated)
+            Ok(Exit::Gated)
         }
-        None if stdout_closed => Ok(Outcome::Closed),
-        None => Ok(Outcome::Clean),
+        None if stdout_closed => Ok(Exit::Closed),
+        None => Ok(Exit::Clean),
     }
 }
 
@@ -190,25 +196,20 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
 }
 
 fn render(
-    format: ReportFormat,
+    format: &Format,
     report: &Report,
     config: &AnalyzeConfig,
     out: &mut dyn Write,
 ) -> Result<()> {
-    let options = RenderOptions {
+    Ok((format.render)(report, &render_options(config), out)?)
+}
+
+fn render_options(config: &AnalyzeConfig) -> RenderOptions {
+    RenderOptions {
         fail_on: config.gate.fail_on,
-    };
-    match format {
-        ReportFormat::Table => report::table::render(report, style(config.output), out)?,
-        ReportFormat::Json => report::json::render(report, out)?,
-        ReportFormat::Ndjson => report::ndjson::render(report, &options, out)?,
-        ReportFormat::Csv => report::csv::render(report, &options, out)?,
-        ReportFormat::Markdown => report::markdown::render(report, &options, out)?,
-        ReportFormat::Junit => report::junit::render(report, &options, out)?,
-        ReportFormat::Sarif => report::sarif::render(report, &options, out)?,
-        ReportFormat::Github => report::github::render(report, &options, out)?,
+        style: style(config.output),
+        footer: config.footer.clone(),
     }
-    Ok(())
 }
 
 fn timeline(
@@ -231,13 +232,15 @@ fn timeline(
             )
         }
     };
-    match config.targets.first().map(|(format, _)| *format) {
-        Some(ReportFormat::Json) => report::timeline::render_json(&timeline, out)?,
-        Some(ReportFormat::Table) | None => {
-            report::timeline::render_table(&timeline, style(config.output), out)?
-        }
-        Some(other) => bail!("timeline writes table or json, not {other:?}"),
-    }
+    let format = config
+        .targets
+        .first()
+        .map_or("table", |(format, _)| format.name);
+    // The command line offers `timeline` only the formats that have a timeline renderer.
+    let Some(render) = report::format(format).and_then(|format| format.timeline) else {
+        bail!("timeline does not write {format}");
+    };
+    render(&timeline, &render_options(config), out)?;
     out.flush()?;
     Ok(())
 }
@@ -335,7 +338,10 @@ fn read_units(
 }
 
 /// Warnings go to stderr, so stdout stays the report alone.
-fn tell_warnings(warnings: &[report::Warning], err: &mut dyn Write) -> std::io::Result<()> {
+fn tell_warnings(
+    warnings: &[crate::analysis::report::Warning],
+    err: &mut dyn Write,
+) -> std::io::Result<()> {
     for warning in warnings {
         let message = terminal(&warning.message);
         match warning.source.as_str() {
@@ -401,7 +407,7 @@ fn explain(code: &str, json: bool, out: &mut dyn Write) -> Result<()> {
         bail!(
             "{:?} is not an IoT Hub error code or name (expected digits such as 404104, or a \
              name such as DeviceConnectionClosedRemotely){hint}",
-            crate::report::escape::terminal(code)
+            crate::escape::terminal(code)
         );
     };
     if json {

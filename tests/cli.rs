@@ -5,40 +5,45 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
+#[path = "cli/broken.rs"]
+mod broken;
 #[path = "cli/field.rs"]
 mod field;
 #[path = "cli/fleet.rs"]
 mod fleet;
+#[path = "cli/fuzz_regressions.rs"]
+mod fuzz_regressions;
+#[path = "cli/harness.rs"]
+mod harness;
 #[path = "cli/hostile.rs"]
 mod hostile;
+#[path = "cli/html.rs"]
+mod html;
 #[path = "cli/kql.rs"]
 mod kql;
 #[path = "cli/kql_results.rs"]
 mod kql_results;
+#[path = "cli/layers.rs"]
+mod layers;
+#[path = "cli/properties.rs"]
+mod properties;
 #[path = "cli/sources.rs"]
 mod sources;
 
-/// The binary, with a fixed environment so output does not depend on the caller's shell.
+/// The binary, for assert_cmd's checks (see [`harness::Triage`]).
 fn triage() -> Command {
-    let mut command = Command::cargo_bin("iothub-triage").expect("binary is built");
-    command.env_remove("COLUMNS").env_remove("NO_COLOR");
-    command
+    harness::Triage::new().into_command()
 }
 
 /// Runs `analyze --format json` and parses the report.
 fn analyze_json(args: &[&str]) -> Value {
-    let output = triage()
-        .arg("analyze")
+    harness::Triage::new()
+        .args(["analyze"])
         .args(args)
         .args(["--format", "json"])
-        .output()
-        .expect("runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("the report is JSON")
+        .run()
+        .exits(0)
+        .json()
 }
 
 /// The report without what names the place of records (file, line, record number), which
@@ -433,6 +438,19 @@ fn exits_2_on_a_usage_error() {
         .args(["analyze", "--tz", "Mars/Olympus"])
         .assert()
         .code(2);
+}
+
+#[test]
+fn timeline_offers_only_the_formats_it_writes_and_refuses_others_before_reading() {
+    // A format without a timeline renderer is a usage error, named with the choices,
+    // even when the input does not exist: nothing is read first.
+    harness::run(
+        &["timeline", "d", "--format", "sarif", "no-such-file.json"],
+        b"",
+    )
+    .exits(2)
+    .stderr_has("invalid value 'sarif'")
+    .stderr_has("[possible values: json, table]");
 }
 
 #[test]
@@ -1605,4 +1623,36 @@ fn zero_threads_is_a_usage_error() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("--threads"));
+}
+
+#[test]
+fn every_insight_kind_is_found_on_some_fixture() {
+    // A new kind whose detector is written but never called fails here: the fixtures
+    // must show each kind at least once, through the command users run.
+    let mut found = std::collections::BTreeSet::new();
+    for folder in ["fixtures/insights", "fixtures/fleet", "fixtures/field"] {
+        let mut files: Vec<_> = std::fs::read_dir(folder)
+            .expect("the fixture folder exists")
+            .map(|entry| entry.expect("a folder entry").path())
+            .collect();
+        files.sort();
+        for file in files {
+            let report = analyze_json(&[file.to_str().expect("a UTF-8 path")]);
+            let fleet = report["insights"].as_array().into_iter().flatten();
+            let devices = report["devices"].as_array().into_iter().flatten();
+            let device_insights = devices
+                .flat_map(|device| device["insights"].as_array().cloned().unwrap_or_default());
+            for insight in fleet.cloned().chain(device_insights) {
+                found.insert(insight["kind"].as_str().expect("a kind").to_string());
+            }
+            if report["cohorts"].as_array().is_some_and(|c| !c.is_empty()) {
+                found.insert("cohort".to_string());
+            }
+        }
+    }
+    let all: std::collections::BTreeSet<String> = iothub_triage::model::InsightKind::ALL
+        .iter()
+        .map(|kind| kind.as_str().to_string())
+        .collect();
+    assert_eq!(found, all);
 }

@@ -3,7 +3,7 @@
 //! (see the mass disconnect detector), counted once however many records it left.
 
 use super::diagnosis::{Dropped, FleetDevice};
-use crate::report::{Breakdown, GroupDrops, HourDrops, IdentityDrops};
+use crate::analysis::report::{Breakdown, GroupDrops, HourDrops, IdentityDrops};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 

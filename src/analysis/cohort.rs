@@ -10,9 +10,9 @@
 //! hypergeometric tail) puts the chance of such a share by luck at most `cohort_max_p`.
 //! Attributes the report does not carry (the auth type, the hub's region) are not tried.
 
-use super::diagnosis::{Evidence, Insight, InsightKind, Thresholds};
-use crate::model::Severity;
-use crate::report::{Cohort, DeviceReport};
+use super::diagnosis::{Evidence, Insight, Thresholds};
+use crate::analysis::report::{Cohort, DeviceReport};
+use crate::model::{InsightKind, Severity};
 use crate::rules::sdk;
 use statrs::distribution::{DiscreteCDF, Hypergeometric};
 use std::collections::{BTreeMap, BTreeSet};

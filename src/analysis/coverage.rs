@@ -3,8 +3,8 @@
 //! and informational disconnects are missing, and a device's state cannot be told from
 //! its errors. The diagnosis asks this, never assumes it.
 
+use crate::analysis::report::CoverageReport;
 use crate::model::{Level, Operation, Record};
-use crate::report::CoverageReport;
 
 /// The kind of an analyzed record, as coverage counts it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

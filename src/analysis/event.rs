@@ -2,7 +2,7 @@
 //! the pattern detectors work on these.
 
 use crate::model::{Level, Operation, Record};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Timelike, Utc};
 use rustc_hash::FxHashMap;
 use std::num::NonZeroU32;
 
@@ -24,22 +24,22 @@ pub struct Event {
     /// (1 for the first text it logged, 2 for the next, ...; 0 without a code,
     /// [`MANY_CODE_TEXTS`] past what a `u16` numbers). It tells repeats apart where the
     /// number cannot: `"0404104"`, or a code that is not a number.
-    pub code_text: CodeText,
+    pub code_text: CodeTextIndex,
 }
 
 /// The place of a code's text among a device's, 1-based; 0: no code.
-pub type CodeText = u16;
+pub type CodeTextIndex = u16;
 
 /// The place of every text past the 65,534th of a device: such events are never taken
 /// for repeats of each other.
-pub const MANY_CODE_TEXTS: CodeText = CodeText::MAX;
+pub const MANY_CODE_TEXTS: CodeTextIndex = CodeTextIndex::MAX;
 
 impl Event {
     pub fn new(
         record: &Record,
         sequence: u32,
         address: Option<AddressId>,
-        code_text: CodeText,
+        code_text: CodeTextIndex,
     ) -> Event {
         Event {
             time: record.time,
@@ -74,7 +74,7 @@ impl Event {
     }
 
     /// What an exact repeat of this event has the same, besides its device and time.
-    fn repeat_key(&self) -> (Operation, Level, CodeText, Option<AddressId>) {
+    fn repeat_key(&self) -> (Operation, Level, CodeTextIndex, Option<AddressId>) {
         (self.operation, self.level, self.code_text, self.address)
     }
 }
@@ -85,10 +85,41 @@ impl Event {
 #[inline]
 pub fn elapsed(later: DateTime<Utc>, earlier: DateTime<Utc>) -> chrono::TimeDelta {
     if later.date_naive() == earlier.date_naive() {
-        later.time() - earlier.time()
+        // Seconds and nanoseconds of the day apart, without chrono's leap-second
+        // bookkeeping: a leap second (`:60`, kept as `:59` and a second of nanoseconds)
+        // counts as the second after `:59`, as in `nanos`.
+        let nanos_of_day = |time: DateTime<Utc>| {
+            let time = time.time();
+            i64::from(time.num_seconds_from_midnight()) * 1_000_000_000
+                + i64::from(time.nanosecond())
+        };
+        chrono::TimeDelta::nanoseconds(nanos_of_day(later) - nanos_of_day(earlier))
     } else {
         later - earlier
     }
+}
+
+/// A time as nanoseconds since 1970, exact for every time the readers accept (years 1 to
+/// 9999): windows over many times compare these instead of subtracting times.
+#[inline]
+pub fn nanos(time: DateTime<Utc>) -> i128 {
+    i128::from(time.timestamp()) * 1_000_000_000 + i128::from(time.timestamp_subsec_nanos())
+}
+
+/// The most times within any half-open window `[time, time + window)`; `times` sorted.
+pub fn most_in_window(times: &[DateTime<Utc>], window: chrono::TimeDelta) -> usize {
+    let window =
+        i128::from(window.num_seconds()) * 1_000_000_000 + i128::from(window.subsec_nanos());
+    let keys: Vec<i128> = times.iter().copied().map(nanos).collect();
+    let mut most = 0;
+    let mut first = 0;
+    for (last, &key) in keys.iter().enumerate() {
+        while keys.get(first).is_some_and(|&f| key - f >= window) {
+            first += 1;
+        }
+        most = most.max(last + 1 - first);
+    }
+    most
 }
 
 /// The places, ascending, of the events that exactly repeat an earlier arrival in one
@@ -214,6 +245,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn most_in_window_counts_half_open_windows_to_the_nanosecond() {
+        let at = |s: &str| s.parse::<DateTime<Utc>>().expect("time");
+        let times = [
+            at("2026-03-02T09:00:00Z"),
+            at("2026-03-02T09:04:59.999999999Z"),
+            at("2026-03-02T09:05:00Z"),
+            at("2026-03-02T09:20:00Z"),
+        ];
+        let minutes = chrono::TimeDelta::minutes;
+        assert_eq!(most_in_window(&times, minutes(5)), 2);
+        assert_eq!(most_in_window(&times[..2], minutes(5)), 2);
+        assert_eq!(most_in_window(&times, minutes(20)), 3);
+        assert_eq!(most_in_window(&times, minutes(21)), 4);
+        assert_eq!(most_in_window(&[], minutes(5)), 0);
+    }
+
+    #[test]
     fn elapsed_time_is_the_difference_on_one_day_and_across_days() {
         let at = |s: &str| s.parse::<DateTime<Utc>>().expect("time");
         let cases = [
@@ -237,7 +285,7 @@ mod tests {
         );
     }
 
-    fn at(second: u32, operation: Operation, code_text: CodeText, address: u32) -> Event {
+    fn at(second: u32, operation: Operation, code_text: CodeTextIndex, address: u32) -> Event {
         Event {
             time: chrono::DateTime::from_timestamp(1_772_442_000 + i64::from(second), 0)
                 .expect("test time"),

@@ -3,7 +3,7 @@
 //! out-of-scope record. `--code` and `--level` choose which identities the report shows,
 //! never the evidence: a device's diagnosis is the same with them and without.
 
-use super::device::level_bit;
+use super::state::level_bit;
 use crate::model::{Level, Record};
 use chrono::{DateTime, Utc};
 use globset::GlobSet;

@@ -7,7 +7,7 @@
 
 use super::diagnosis::Curve;
 use crate::input::MetricPoint;
-use crate::report::rfc3339 as serialize_time;
+use crate::model::rfc3339 as serialize_time;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 

@@ -4,36 +4,42 @@
 mod breakdown;
 mod cohort;
 mod coverage;
-mod device;
-mod devices;
 pub mod diagnosis;
 pub mod event;
 mod filter;
+mod findings;
+mod identities;
 pub mod metric;
 mod places;
+pub mod report;
+mod state;
+mod stories;
 mod timeline;
 
 use crate::input::{Outcome, Shape, Sink};
 use crate::memory;
-use crate::model::{Position, Record};
-use crate::report::{
-    Breakdown, CodeSummary, Cohort, DeviceReport, FilterCount, InputReport, Problem, Report,
-    SeverityCounts, Summary, Warning,
-};
+use crate::model::{InsightKind, Position, Record};
 use crate::rules;
 use chrono::{DateTime, Utc};
 use coverage::{Coverage, Kind};
-use device::{DeviceState, Interned};
-use devices::Devices;
-use diagnosis::{Curve, Insight, InsightKind, Thresholds};
+use diagnosis::{Curve, Insight, Thresholds};
 use event::{Addresses, Labels};
+use identities::Devices;
 use places::Places;
 use rayon::prelude::*;
+use report::{
+    Breakdown, CodeSummary, Cohort, DeviceReport, FilterCount, InputReport, Problem, Report,
+    SeverityCounts, Summary, Warning,
+};
+use state::{DeviceState, Interned};
 use std::collections::BTreeMap;
 
 pub use coverage::Coverage as InputCoverage;
-pub use device::DeviceKey;
 pub use filter::Filter;
+pub use findings::findings;
+pub use state::DeviceKey;
+pub use stories::{Connected, MARKS_KEPT, Mark, SESSIONS_KEPT, Stories, Story};
+
 pub use timeline::{Session, Timeline, TimelineEvent};
 
 /// How many problems are kept with their details; the rest are counted.
@@ -301,8 +307,9 @@ impl Analyzer {
             findings: Vec::new(),
             problems: self.problems,
             warnings: self.warnings,
+            stories: Stories::default(),
         };
-        report.findings = crate::report::findings::findings(&report);
+        report.findings = findings::findings(&report);
         report
     }
 
@@ -432,15 +439,36 @@ fn diagnose(
         })
         .collect();
     // Cohorts compare every identity, shown or not; they come after the fleet's other
-    // insights, which the devices point at by place.
+    // insights, which the devices point at by place. The order of the devices shown is
+    // found meanwhile: worst finding first, benign (info) after real problems, healthy
+    // devices last. Identities are unique, so an unstable sort gives the one order.
     let every: Vec<&DeviceReport> = reports.iter().map(|(_, d)| d).collect();
-    let (cohorts, cohort_insights) = cohort::cohorts(&every, thresholds);
+    let ((cohorts, cohort_insights), order) = rayon::join(
+        || cohort::cohorts(&every, thresholds),
+        || {
+            let mut order: Vec<usize> = (0..reports.len()).filter(|&i| reports[i].0).collect();
+            order.par_sort_unstable_by(|&a, &b| {
+                let (a, b) = (&reports[a].1, &reports[b].1);
+                b.severity
+                    .cmp(&a.severity)
+                    .then_with(|| b.error_events.cmp(&a.error_events))
+                    .then_with(|| a.device_id.cmp(&b.device_id))
+                    .then_with(|| a.module_id.cmp(&b.module_id))
+            });
+            order
+        },
+    );
     drop(every);
     insights.extend(cohort_insights);
-    let mut devices: Vec<DeviceReport> = reports
+    let mut slots: Vec<Option<DeviceReport>> = reports
         .into_iter()
-        .filter_map(|(shown, device)| shown.then_some(device))
+        .map(|(_, device)| Some(device))
         .collect();
+    let devices: Vec<DeviceReport> = order
+        .into_iter()
+        .filter_map(|index| slots.get_mut(index).and_then(Option::take))
+        .collect();
+    drop(slots);
     let mut curve = curve;
     if !curve.points.is_empty() {
         curve.marks = insights
@@ -461,15 +489,6 @@ fn diagnose(
     }
     // The events are gone.
     memory::release_freed();
-    // Worst finding first, benign (info) after real problems, healthy devices last.
-    // Device identities are unique, so an unstable sort gives the one order.
-    devices.par_sort_unstable_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then_with(|| b.error_events.cmp(&a.error_events))
-            .then_with(|| a.device_id.cmp(&b.device_id))
-            .then_with(|| a.module_id.cmp(&b.module_id))
-    });
     (devices, insights, curve, cohorts, breakdown)
 }
 
@@ -503,7 +522,7 @@ fn code_summary(devices: &[DeviceReport]) -> Vec<CodeSummary> {
 }
 
 /// What became of one record, for the tallies.
-enum Verdict<'a> {
+enum Fate<'a> {
     Analyzed,
     Filtered(&'a str),
     Skipped(&'a str),
@@ -538,17 +557,16 @@ impl Analyzer {
     fn take(&mut self, position: &Position, outcome: &Outcome) {
         let verdict = match outcome {
             Outcome::Record(record) => self.consider(record, position),
-            Outcome::Filtered(reason) => Verdict::Filtered(reason),
-            Outcome::Skipped(message) => Verdict::Skipped(message),
+            Outcome::Filtered(reason) => Fate::Filtered(reason),
+            Outcome::Skipped(message) => Fate::Skipped(message),
         };
-        let source =
-            matches!(verdict, Verdict::Skipped(_)).then(|| self.source_name(position.input));
+        let source = matches!(verdict, Fate::Skipped(_)).then(|| self.source_name(position.input));
         let Some(tally) = self.inputs.get_mut(position.input) else {
             return;
         };
         match verdict {
-            Verdict::Analyzed => tally.analyzed += 1,
-            Verdict::Filtered(reason) => {
+            Fate::Analyzed => tally.analyzed += 1,
+            Fate::Filtered(reason) => {
                 tally.filtered += 1;
                 // Filtered records share a few reasons: a count is found, not made.
                 match self.filtered.get_mut(reason) {
@@ -558,7 +576,7 @@ impl Analyzer {
                     }
                 }
             }
-            Verdict::Skipped(message) => {
+            Fate::Skipped(message) => {
                 tally.skipped += 1;
                 if self.problems.len() < PROBLEMS_KEPT {
                     let source = source.unwrap_or_default();
@@ -576,15 +594,15 @@ impl Analyzer {
     }
 
     /// Filters or analyzes a valid record.
-    fn consider(&mut self, record: &Record, at: &Position) -> Verdict<'static> {
+    fn consider(&mut self, record: &Record, at: &Position) -> Fate<'static> {
         if self.filter.in_window(record) {
             self.log_end = self.log_end.max(Some(record.time));
         }
         match self.filter.reason(record) {
-            Some(reason) => Verdict::Filtered(reason),
+            Some(reason) => Fate::Filtered(reason),
             None => {
                 self.record(record, at);
-                Verdict::Analyzed
+                Fate::Analyzed
             }
         }
     }

@@ -4,8 +4,8 @@
 use super::diagnosis::{self, Insight};
 use super::event::{Addresses, Event};
 use super::{Analyzer, DeviceKey};
-use crate::model::{Level, Operation};
-use crate::report::{DeviceReport, rfc3339, rfc3339_opt};
+use crate::analysis::report::DeviceReport;
+use crate::model::{Level, Operation, rfc3339, rfc3339_opt};
 use crate::rules;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -150,7 +150,7 @@ fn describe(events: &[Event], expected: &[bool], addresses: &Addresses) -> Vec<T
 /// A drop with no open session means the device was connected before the log began.
 /// Connections overlap: a connect while one is open opens a second, and a takeover
 /// (`400027`/`409002`) then closes the older one, the newer running on.
-fn sessions(events: &[Event]) -> Vec<Session> {
+pub(super) fn sessions(events: &[Event]) -> Vec<Session> {
     let mut sessions = Vec::new();
     let mut open: Option<Option<DateTime<Utc>>> = None;
     // A connection still open when a newer one arrived, until a takeover closes it.

@@ -3,12 +3,15 @@
 
 use super::thresholds::ThresholdArgs;
 use super::values::{
-    ColorArg, DateOrderArg, FormatArg, InputFormatArg, LevelArg, SeverityArg, parse_output,
-    parse_size, parse_threads, parse_time, parse_tz, parse_until,
+    self, ColorArg, DateOrderArg, InputFormatArg, LevelArg, SeverityArg, parse_output, parse_size,
+    parse_threads, parse_time, parse_tz, parse_until,
 };
 use crate::analysis::Filter;
-use crate::config::{AnalyzeConfig, Gate, Output, ReportFormat};
+use crate::config::{AnalyzeConfig, Output};
+use crate::gate::Gate;
 use crate::input::{self, DateOrder, InputFormat, Source};
+use crate::report::Format;
+use crate::report::html::Footer;
 use chrono::{DateTime, Utc};
 use clap::Args;
 use globset::{Glob, GlobSetBuilder};
@@ -22,13 +25,13 @@ pub struct AnalyzeArgs {
     pub input: InputArgs,
 
     /// Report format on stdout.
-    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
-    pub format: FormatArg,
+    #[arg(long, default_value = "table", value_parser = values::report_format_parser())]
+    pub format: &'static Format,
 
     /// Write a report to a file: `FORMAT=FILE` (e.g. sarif=results.sarif) adds a report,
     /// a plain FILE receives the --format report instead of stdout. Repeatable.
     #[arg(long, short = 'o', value_name = "[FORMAT=]FILE", value_parser = parse_output)]
-    pub output: Vec<(Option<ReportFormat>, PathBuf)>,
+    pub output: Vec<(Option<&'static Format>, PathBuf)>,
 
     /// When to colour the table.
     #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
@@ -227,8 +230,8 @@ impl FilterArgs {
 impl AnalyzeArgs {
     /// Resolves the flags; fails on a bad glob or two reports sent to stdout.
     pub fn into_config(self) -> Result<AnalyzeConfig, String> {
-        let main = self.format.resolve();
-        let mut targets: Vec<(ReportFormat, Option<PathBuf>)> = Vec::new();
+        let main = self.format;
+        let mut targets: Vec<(&'static Format, Option<PathBuf>)> = Vec::new();
         let mut main_to_file = false;
         for (format, path) in self.output {
             match format {
@@ -245,6 +248,11 @@ impl AnalyzeArgs {
         if !main_to_file {
             targets.insert(0, (main, None));
         }
+        let footer = if targets.iter().any(|(format, _)| format.page) {
+            super::html_footer()
+        } else {
+            Footer::default()
+        };
         Ok(AnalyzeConfig {
             sources: self.input.sources(),
             input: self.input.options(),
@@ -253,6 +261,7 @@ impl AnalyzeArgs {
             strict: self.input.strict,
             thresholds: self.thresholds.into_thresholds(),
             filter: self.filter.into_filter()?,
+            footer,
             gate: Gate {
                 fail_on: self.gate.fail_on.map(SeverityArg::resolve),
                 max_findings: self.gate.max_findings,

@@ -2,17 +2,20 @@
 //! a [`config::Command`] once. Nothing below this module sees clap.
 
 mod analyze;
+mod footer;
 mod kql;
 mod thresholds;
 mod values;
 
 pub use analyze::{AnalyzeArgs, FilterArgs, GateArgs, InputArgs};
+pub use footer::{html_footer, kql_equivalent};
 pub use kql::KqlArgs;
 pub use thresholds::ThresholdArgs;
-pub use values::{ColorArg, FormatArg, ListFormat, MixArg, ShapeArg};
+pub use values::{ColorArg, ListFormat, MixArg, ShapeArg};
 
 use crate::analysis::DeviceKey;
 use crate::config::{self, Command};
+use crate::report::Format;
 use crate::synth::{FleetSpec, Mix, OutputShape, Scenario};
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use clap_complete::Shell;
@@ -82,8 +85,8 @@ pub struct TimelineArgs {
     pub input: InputArgs,
 
     /// Report format.
-    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
-    pub format: FormatArg,
+    #[arg(long, default_value = "table", value_parser = values::timeline_format_parser())]
+    pub format: &'static Format,
 
     /// When to colour the table.
     #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
@@ -151,16 +154,16 @@ impl Cli {
                     Some((device, module)) => (device.to_string(), Some(module.to_string())),
                     None => (args.device.clone(), None),
                 };
-                let format = args.format.resolve();
                 let config = config::AnalyzeConfig {
                     sources: args.input.sources(),
                     input: args.input.options(),
-                    targets: vec![(format, None)],
+                    targets: vec![(args.format, None)],
                     output: analyze::output(args.color, 0),
                     strict: args.input.strict,
                     thresholds: args.thresholds.into_thresholds(),
                     filter: Default::default(),
                     gate: Default::default(),
+                    footer: Default::default(),
                 };
                 Command::Timeline {
                     device: DeviceKey {
@@ -206,7 +209,10 @@ impl Cli {
 mod tests {
     use super::*;
     use crate::analysis::diagnosis::Thresholds;
-    use crate::config::ReportFormat;
+
+    fn format(name: &str) -> &'static Format {
+        crate::report::format(name).expect("a format")
+    }
 
     #[test]
     fn the_command_line_is_well_formed() {
@@ -245,15 +251,15 @@ mod tests {
         assert_eq!(
             config.targets,
             [
-                (ReportFormat::Table, None),
-                (ReportFormat::Sarif, Some(PathBuf::from("r.sarif"))),
-                (ReportFormat::Markdown, Some(PathBuf::from("s.md")))
+                (format("table"), None),
+                (format("sarif"), Some(PathBuf::from("r.sarif"))),
+                (format("markdown"), Some(PathBuf::from("s.md")))
             ]
         );
         let config = analyze(&["x.json", "--format", "json", "-o", "report.json"]).expect("parses");
         assert_eq!(
             config.targets,
-            [(ReportFormat::Json, Some(PathBuf::from("report.json")))]
+            [(format("json"), Some(PathBuf::from("report.json")))]
         );
         assert!(analyze(&["x.json", "-o", "a.json", "-o", "b.json"]).is_err());
     }

@@ -1,120 +1,125 @@
-//! The diagnosis thresholds as flags, each defaulting to the documented value.
+//! The diagnosis thresholds as flags, built from the analysis's table of them
+//! ([`THRESHOLDS`]): each flag's name, default and help are declared there, once.
 
-use super::values::parse_duration;
-use crate::analysis::diagnosis::Thresholds;
-use chrono::TimeDelta;
-use clap::Args;
+use crate::analysis::diagnosis::{Slot, THRESHOLDS, Threshold, Thresholds, parse_duration};
+use clap::builder::ValueParser;
+use clap::{Arg, ArgMatches, Args, Command, FromArgMatches};
 
-/// The diagnosis thresholds; each default is the documented one.
-#[derive(Debug, Args)]
-#[command(next_help_heading = "Diagnosis thresholds")]
-pub struct ThresholdArgs {
-    /// Token renewal: 401003, 404104 and the reconnect (or an informational disconnect
-    /// and the reconnect) all within this span.
-    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_duration)]
-    pub renewal_window: TimeDelta,
-    /// Token renewal: the shortest period; a 401003 this soon after a connection began
-    /// is no token expiring.
-    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
-    pub renewal_period_min: TimeDelta,
-    /// Token renewal: the longest period.
-    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_duration)]
-    pub renewal_period_max: TimeDelta,
-    /// Token renewal: how far a cycle may stray from the period (or a tenth of it,
-    /// whichever is more).
-    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_duration)]
-    pub renewal_jitter: TimeDelta,
-    /// Rapid flapping: this many drops within --flap-rapid-window.
-    #[arg(long, value_name = "N", default_value_t = 10)]
-    pub flap_rapid_drops: u32,
-    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
-    /// Rapid flapping window.
-    pub flap_rapid_window: TimeDelta,
-    /// Chronic flapping: this many drops within --flap-chronic-window.
-    #[arg(long, value_name = "N", default_value_t = 4)]
-    pub flap_chronic_drops: u32,
-    /// Chronic flapping window.
-    #[arg(long, value_name = "DURATION", default_value = "60m", value_parser = parse_duration)]
-    pub flap_chronic_window: TimeDelta,
-    /// Duplicate identity: this many conflicts (400027, or 409002 that is no side
-    /// effect) within --duplicate-window; fewer are takeovers by a newer connection.
-    #[arg(
-        long,
-        alias = "duplicate-min-400027",
-        value_name = "N",
-        default_value_t = 3
-    )]
-    pub duplicate_min_conflicts: u32,
-    /// Duplicate identity window.
-    #[arg(long, value_name = "DURATION", default_value = "60m", value_parser = parse_duration)]
-    pub duplicate_window: TimeDelta,
-    /// Credential failure: this many 401003 with no successful connect after them.
-    #[arg(long, value_name = "N", default_value_t = 3)]
-    pub credential_min_401003: u32,
-    /// Offline: the last event is a drop at least this long before the end of the log.
-    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_duration)]
-    pub offline_after: TimeDelta,
-    /// Side effect: a 409002 this soon after another error of the device.
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
-    pub side_effect_window: TimeDelta,
-    /// Hub incident: window in which devices hit server faults together.
-    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
-    pub incident_window: TimeDelta,
-    /// Hub incident: fewest devices hit in one window.
-    #[arg(long, value_name = "N", default_value_t = 5)]
-    pub incident_min_devices: u64,
-    /// Hub incident: fewest devices hit, as a share of those active in the window.
-    #[arg(long, value_name = "SHARE", default_value_t = 0.10)]
-    pub incident_min_share: f64,
-    /// Mass disconnect: window in which identities drop together.
-    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_duration)]
-    pub mass_window: TimeDelta,
-    /// Mass disconnect: fewest identities dropping in one window.
-    #[arg(long, value_name = "N", default_value_t = 5)]
-    pub mass_min_devices: u64,
-    /// Mass disconnect: fewest identities dropping, as a share of those active then.
-    #[arg(long, value_name = "SHARE", default_value_t = 0.10)]
-    pub mass_min_share: f64,
-    /// Periodic drop: this many connections ending after about the same time.
-    #[arg(long, value_name = "N", default_value_t = 4)]
-    pub periodic_min_drops: u32,
-    /// Cohort: fewest identities in a cohort, and with the insight in it.
-    #[arg(long, value_name = "N", default_value_t = 5)]
-    pub cohort_min_devices: u64,
-    /// Cohort: how many times more often than the rest of the fleet.
-    #[arg(long, value_name = "RATIO", default_value_t = 3.0)]
-    pub cohort_min_lift: f64,
-    /// Cohort: largest chance that the cohort's share is luck (Fisher's exact test).
-    #[arg(long, value_name = "P", default_value_t = 0.001)]
-    pub cohort_max_p: f64,
-}
+/// The diagnosis thresholds, each defaulting to the documented value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThresholdArgs(Thresholds);
 
 impl ThresholdArgs {
     pub fn into_thresholds(self) -> Thresholds {
-        Thresholds {
-            renewal_window: self.renewal_window,
-            renewal_period_min: self.renewal_period_min,
-            renewal_period_max: self.renewal_period_max,
-            renewal_jitter: self.renewal_jitter,
-            flapping_rapid_drops: self.flap_rapid_drops,
-            flapping_rapid_window: self.flap_rapid_window,
-            flapping_chronic_drops: self.flap_chronic_drops,
-            flapping_chronic_window: self.flap_chronic_window,
-            duplicate_min_conflicts: self.duplicate_min_conflicts,
-            duplicate_window: self.duplicate_window,
-            credential_min_401003: self.credential_min_401003,
-            offline_after: self.offline_after,
-            side_effect_window: self.side_effect_window,
-            incident_window: self.incident_window,
-            incident_min_devices: self.incident_min_devices,
-            incident_min_share: self.incident_min_share,
-            mass_window: self.mass_window,
-            mass_min_devices: self.mass_min_devices,
-            mass_min_share: self.mass_min_share,
-            periodic_min_drops: self.periodic_min_drops,
-            cohort_min_devices: self.cohort_min_devices,
-            cohort_min_lift: self.cohort_min_lift,
-            cohort_max_p: self.cohort_max_p,
+        self.0
+    }
+}
+
+impl Args for ThresholdArgs {
+    fn augment_args(command: Command) -> Command {
+        THRESHOLDS
+            .iter()
+            .fold(
+                command.next_help_heading("Diagnosis thresholds"),
+                |command, threshold| command.arg(flag(threshold)),
+            )
+            // The flags that follow go back under the default heading.
+            .next_help_heading(None)
+    }
+
+    fn augment_args_for_update(command: Command) -> Command {
+        ThresholdArgs::augment_args(command)
+    }
+}
+
+impl FromArgMatches for ThresholdArgs {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<ThresholdArgs, clap::Error> {
+        let mut args = ThresholdArgs(Thresholds::default());
+        args.update_from_arg_matches(matches)?;
+        Ok(args)
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        for threshold in THRESHOLDS {
+            // Each flag's parser has checked its text already, and each has a default.
+            let Some(text) = matches.get_one::<String>(threshold.flag) else {
+                continue;
+            };
+            (threshold.slot)(&mut self.0).set(text).map_err(|message| {
+                clap::Error::raw(clap::error::ErrorKind::InvalidValue, message)
+            })?;
         }
+        Ok(())
+    }
+}
+
+fn flag(threshold: &Threshold) -> Arg {
+    let mut probe = Thresholds::default();
+    let check: fn(&str) -> Result<String, String> = match (threshold.slot)(&mut probe) {
+        Slot::Duration(_) => |text| parse_duration(text).map(|_| text.to_string()),
+        Slot::Count(_) => |text| number::<u32>(text),
+        Slot::Devices(_) => |text| number::<u64>(text),
+        Slot::Number(_) => |text| number::<f64>(text),
+    };
+    let mut arg = Arg::new(threshold.flag)
+        .long(threshold.flag)
+        .value_name(threshold.value_name)
+        .default_value(threshold.default)
+        .help(threshold.help)
+        .value_parser(ValueParser::new(check));
+    if let Some(alias) = threshold.alias {
+        arg = arg.alias(alias);
+    }
+    arg
+}
+
+fn number<T: std::str::FromStr>(text: &str) -> Result<String, String>
+where
+    T::Err: std::fmt::Display,
+{
+    text.parse::<T>()
+        .map(|_| text.to_string())
+        .map_err(|err| format!("{text:?}: {err}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeDelta;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Probe {
+        #[command(flatten)]
+        thresholds: ThresholdArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<Thresholds, String> {
+        Probe::try_parse_from(std::iter::once("probe").chain(args.iter().copied()))
+            .map(|probe| probe.thresholds.into_thresholds())
+            .map_err(|err| err.to_string())
+    }
+
+    #[test]
+    fn every_flag_defaults_to_the_documented_threshold_and_sets_its_field() {
+        assert_eq!(parse(&[]), Ok(Thresholds::default()));
+        let t = parse(&[
+            "--flap-rapid-window",
+            "90s",
+            "--duplicate-min-400027",
+            "7",
+            "--cohort-max-p",
+            "0.05",
+        ])
+        .expect("parses");
+        assert_eq!(t.flapping_rapid_window, TimeDelta::seconds(90));
+        assert_eq!(t.duplicate_min_conflicts, 7);
+        assert!((t.cohort_max_p - 0.05).abs() < f64::EPSILON);
+    }
+
+    #[test]
+    fn a_bad_value_is_a_usage_error_naming_the_flag() {
+        let err = parse(&["--mass-min-devices", "many"]).expect_err("refused");
+        assert!(err.contains("--mass-min-devices"), "{err}");
     }
 }

@@ -1,49 +1,35 @@
 //! The closed choices (`ValueEnum`s) and the parsers of flag values: offsets, durations,
 //! times, output targets.
 
-use crate::config::ReportFormat;
+pub use crate::analysis::diagnosis::parse_duration;
 use crate::input::{parse_offset, parse_rfc3339};
 use crate::model::{Level, Severity};
+use crate::report::{self, Format};
 use crate::synth::Scenario;
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use clap::ValueEnum;
-use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FormatArg {
-    /// Tables for a terminal.
-    Table,
-    /// One JSON document, every field.
-    Json,
-    /// One finding per line, then a summary line, for jq.
-    Ndjson,
-    /// One row per device and code.
-    Csv,
-    /// A compact summary for $GITHUB_STEP_SUMMARY.
-    Markdown,
-    /// JUnit XML: one test case per device.
-    Junit,
-    /// SARIF 2.1.0 for code scanning.
-    Sarif,
-    /// GitHub Actions annotations for the top 10 findings.
-    Github,
+/// `--format` of `analyze`: every format of [`report::FORMATS`].
+pub fn report_format_parser() -> impl TypedValueParser<Value = &'static Format> {
+    format_parser(|_| true)
 }
 
-impl FormatArg {
-    pub fn resolve(self) -> ReportFormat {
-        match self {
-            FormatArg::Table => ReportFormat::Table,
-            FormatArg::Json => ReportFormat::Json,
-            FormatArg::Ndjson => ReportFormat::Ndjson,
-            FormatArg::Csv => ReportFormat::Csv,
-            FormatArg::Markdown => ReportFormat::Markdown,
-            FormatArg::Junit => ReportFormat::Junit,
-            FormatArg::Sarif => ReportFormat::Sarif,
-            FormatArg::Github => ReportFormat::Github,
-        }
-    }
+/// `--format` of `timeline`: the formats that can write a timeline.
+pub fn timeline_format_parser() -> impl TypedValueParser<Value = &'static Format> {
+    format_parser(|format| format.timeline.is_some())
+}
+
+fn format_parser(offered: fn(&Format) -> bool) -> impl TypedValueParser<Value = &'static Format> {
+    let choices = report::FORMATS
+        .iter()
+        .filter(|format| offered(format))
+        .map(|format| PossibleValue::new(format.name).help(format.help));
+    PossibleValuesParser::new(choices)
+        // The parser above only lets known names through, so the fallback is never used.
+        .map(|name: String| report::format(&name).unwrap_or(&report::FORMATS[0]))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -174,12 +160,6 @@ pub fn parse_threads(text: &str) -> Result<NonZeroUsize, String> {
     Ok(threads)
 }
 
-/// `90s`, `2m`, `1h 30m`: humantime's duration syntax.
-pub fn parse_duration(text: &str) -> Result<TimeDelta, String> {
-    let duration = humantime::parse_duration(text).map_err(|err| format!("{text:?}: {err}"))?;
-    TimeDelta::from_std(duration).map_err(|_| format!("{text:?} is too long"))
-}
-
 /// A point in time: RFC 3339 (`2026-03-02T09:00:00Z`), a date (`2026-03-02`, midnight
 /// UTC), or a duration before now (`2h`, `30m`, `1d`).
 pub fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
@@ -246,14 +226,14 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 
 /// `--output`: `FORMAT=FILE` writes that format to FILE; a plain `FILE` receives the
 /// `--format` report instead of stdout.
-pub fn parse_output(text: &str) -> Result<(Option<ReportFormat>, PathBuf), String> {
+pub fn parse_output(text: &str) -> Result<(Option<&'static Format>, PathBuf), String> {
     if let Some((format, path)) = text.split_once('=')
-        && let Ok(format) = FormatArg::from_str(format, true)
+        && let Some(format) = report::format(format)
     {
         if path.is_empty() {
             return Err(format!("{text:?} names no file after '='"));
         }
-        return Ok((Some(format.resolve()), PathBuf::from(path)));
+        return Ok((Some(format), PathBuf::from(path)));
     }
     if text.is_empty() {
         return Err("--output needs a file".to_string());
@@ -288,8 +268,8 @@ mod tests {
 
     #[test]
     fn durations_read_like_people_write_them() {
-        assert_eq!(parse_duration("90s"), Ok(TimeDelta::seconds(90)));
-        assert_eq!(parse_duration("1h 30m"), Ok(TimeDelta::minutes(90)));
+        assert_eq!(parse_duration("90s"), Ok(chrono::TimeDelta::seconds(90)));
+        assert_eq!(parse_duration("1h 30m"), Ok(chrono::TimeDelta::minutes(90)));
         assert!(parse_duration("soon").is_err());
     }
 
@@ -346,7 +326,7 @@ mod tests {
     fn outputs_name_a_format_or_take_the_main_one() {
         assert_eq!(
             parse_output("sarif=out/r.sarif"),
-            Ok((Some(ReportFormat::Sarif), PathBuf::from("out/r.sarif")))
+            Ok((report::format("sarif"), PathBuf::from("out/r.sarif")))
         );
         assert_eq!(
             parse_output("report.json"),

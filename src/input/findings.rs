@@ -5,9 +5,7 @@
 //! by the file name; each row becomes a [`Finding`] whose fingerprint is recomputed
 //! here, as `analyze` computes it.
 
-use crate::model::Severity;
-use crate::report::findings::{Finding, fingerprint};
-use crate::report::{Location, format_time};
+use crate::model::{Finding, Location, Rule, Severity, fingerprint, format_time};
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -164,10 +162,12 @@ fn finding(source: &str, row_number: u64, row: &Row) -> Result<Finding> {
             .unwrap_or_default()
             .to_string()
     };
-    let rule = field("rule");
-    if rule.is_empty() {
-        bail!("no rule");
-    }
+    let rule = match field("rule").as_str() {
+        "" => bail!("no rule"),
+        text => Rule::parse(text).with_context(|| {
+            format!("rule {text:?} is neither code/<ResultType> nor insight/<kind>")
+        })?,
+    };
     let severity = severity(&field("severity"))?;
     let identity = field("identity");
     let first_seen = DateTime::parse_from_rfc3339(&field("first_seen"))

@@ -15,8 +15,6 @@ pub mod fuzzing;
 mod json;
 mod metrics;
 mod pipeline;
-#[cfg(test)]
-mod properties;
 mod raw;
 mod split;
 mod state_events;
@@ -167,7 +165,7 @@ const PROGRESS_FROM: u64 = 64 * 1024 * 1024;
 /// (unreadable, not an export, over its limit); a bad record is reported to the sink and
 /// reading goes on.
 pub fn read(unit: &Unit, input: usize, options: &Options, sink: &mut dyn Sink) -> Result<Shape> {
-    read_on(unit, input, options, options.workers(), None, sink)
+    read_with_workers(unit, input, options, options.workers(), None, sink)
 }
 
 fn every_core() -> usize {
@@ -185,7 +183,7 @@ const WHOLE_LIMIT: u64 = 2 * SMALL_INPUT;
 
 /// Reads inputs one after another into the sink, as [`read`] reads each: `indices` are
 /// their input numbers, and `done` hears each input's shape once all of its outcomes
-/// are in the sink (an error there stops the reading). Small inputs, such as a day of
+/// are in the sink (an error there stops the reading). SmallInputs inputs, such as a day of
 /// hourly `PT1H.json` blobs, are read several at a time on other cores while the sink
 /// takes the outcomes of earlier ones, in order, so the result is the same.
 pub fn read_in_order<S: Sink>(
@@ -217,7 +215,7 @@ pub fn read_in_order<S: Sink>(
 /// What hears that an input is all in the sink: its number and shape.
 pub type Done<'a, S> = dyn FnMut(&mut S, usize, Shape) -> Result<()> + 'a;
 
-/// Small inputs read on other cores, each whole, and handed to the sink in order.
+/// SmallInputs inputs read on other cores, each whole, and handed to the sink in order.
 fn read_small<S: Sink>(
     units: &[Unit],
     indices: &[usize],
@@ -225,7 +223,7 @@ fn read_small<S: Sink>(
     sink: &mut S,
     done: &mut Done<'_, S>,
 ) -> Result<()> {
-    let mut small = Small {
+    let mut small = SmallInputs {
         next: 0,
         units,
         options,
@@ -234,29 +232,29 @@ fn read_small<S: Sink>(
         failure: None,
     };
     let parse = |&at: &usize| {
-        let mut heard = Heard::default();
+        let mut held = HeldBack::default();
         let index = indices.get(at).copied().unwrap_or_default();
         let over = Cell::new(false);
         let read = units
             .get(at)
-            .map(|unit| read_on(unit, index, options, 1, Some(&over), &mut heard));
-        heard.shape = if over.get() {
+            .map(|unit| read_with_workers(unit, index, options, 1, Some(&over), &mut held));
+        held.shape = if over.get() {
             // Too large to hold: read at its turn, the usual way.
-            heard.outcomes = Vec::new();
-            heard.warnings = Vec::new();
-            heard.metrics = Vec::new();
+            held.outcomes = Vec::new();
+            held.warnings = Vec::new();
+            held.metrics = Vec::new();
             None
         } else {
             read
         };
-        (at, index, heard)
+        (at, index, held)
     };
     pipeline::run(&mut small, options.workers(), &parse)?;
     small.failure.map_or(Ok(()), Err)
 }
 
-/// Small inputs as a pipeline: their numbers in, what each said out to the sink.
-struct Small<'a, S> {
+/// SmallInputs inputs as a pipeline: their numbers in, what each said out to the sink.
+struct SmallInputs<'a, S> {
     next: usize,
     units: &'a [Unit],
     options: &'a Options,
@@ -266,9 +264,9 @@ struct Small<'a, S> {
     failure: Option<anyhow::Error>,
 }
 
-impl<S: Sink> pipeline::Pipeline for Small<'_, S> {
+impl<S: Sink> pipeline::Pipeline for SmallInputs<'_, S> {
     type Job = usize;
-    type Done = (usize, usize, Heard);
+    type Done = (usize, usize, HeldBack);
 
     fn next(&mut self) -> io::Result<Option<usize>> {
         let at = self.next;
@@ -276,21 +274,21 @@ impl<S: Sink> pipeline::Pipeline for Small<'_, S> {
         Ok((at < self.units.len()).then_some(at))
     }
 
-    fn deliver(&mut self, _: usize, (at, index, heard): (usize, usize, Heard)) -> bool {
-        // Inputs read ahead of the one that failed are not heard.
+    fn deliver(&mut self, _: usize, (at, index, held): (usize, usize, HeldBack)) -> bool {
+        // Inputs read ahead of the one that failed are not held.
         if self.failure.is_some() {
             return false;
         }
-        for (position, outcome) in heard.outcomes {
+        for (position, outcome) in held.outcomes {
             self.sink.outcome(position, outcome);
         }
-        for message in heard.warnings {
+        for message in held.warnings {
             self.sink.warning(index, message);
         }
-        for point in heard.metrics {
+        for point in held.metrics {
             self.sink.metric(index, point);
         }
-        let shape = match (heard.shape, self.units.get(at)) {
+        let shape = match (held.shape, self.units.get(at)) {
             (Some(shape), _) => shape,
             (None, Some(unit)) => read(unit, index, self.options, &mut *self.sink),
             (None, None) => return true,
@@ -309,7 +307,7 @@ impl<S: Sink> pipeline::Pipeline for Small<'_, S> {
 /// Everything one input said, held until its turn; no shape when it was too large to
 /// hold.
 #[derive(Default)]
-struct Heard {
+struct HeldBack {
     outcomes: Vec<(Position, Outcome)>,
     warnings: Vec<String>,
     metrics: Vec<MetricPoint>,
@@ -317,13 +315,13 @@ struct Heard {
 }
 
 /// A stream that fails once it has yielded more than `left` bytes, and says so in `over`.
-struct Whole<'a, R> {
+struct Capped<'a, R> {
     inner: R,
     left: u64,
     over: &'a Cell<bool>,
 }
 
-impl<R: Read> Read for Whole<'_, R> {
+impl<R: Read> Read for Capped<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let read = self.inner.read(buf)?;
         match self.left.checked_sub(read as u64) {
@@ -339,7 +337,7 @@ impl<R: Read> Read for Whole<'_, R> {
     }
 }
 
-impl Sink for Heard {
+impl Sink for HeldBack {
     fn outcome(&mut self, position: Position, outcome: Outcome) {
         self.outcomes.push((position, outcome));
     }
@@ -355,7 +353,7 @@ impl Sink for Heard {
 
 /// Reads one input to the end with `workers` threads parsing. With `over`, the input is
 /// read whole and stops at [`WHOLE_LIMIT`] bytes, setting `over`.
-fn read_on(
+fn read_with_workers(
     unit: &Unit,
     input: usize,
     options: &Options,
@@ -365,7 +363,7 @@ fn read_on(
 ) -> Result<Shape> {
     let mut stream = unit.open(&options.limits)?;
     if let Some(over) = over {
-        stream = Box::new(Whole {
+        stream = Box::new(Capped {
             inner: stream,
             left: WHOLE_LIMIT,
             over,
@@ -399,7 +397,7 @@ fn progress_bar(size: u64, name: &str) -> ProgressBar {
             .unwrap_or_else(|_| ProgressStyle::default_bar());
     bar.set_style(style);
     // File and entry names are anyone's text: shown, never run by the terminal.
-    bar.set_message(crate::report::escape::terminal(name).into_owned());
+    bar.set_message(crate::escape::terminal(name).into_owned());
     bar
 }
 
@@ -643,33 +641,33 @@ mod tests {
 
     /// Each unit read with `read`, one after another, up to the first error.
     fn one_by_one(units: &[Unit]) -> (Transcript, Option<String>) {
-        let mut heard = Transcript::default();
+        let mut held = Transcript::default();
         for (index, unit) in units.iter().enumerate() {
-            match read(unit, index, &Options::default(), &mut heard) {
-                Ok(shape) => heard.0.push(format!("{index} done: {shape:?}")),
-                Err(err) => return (heard, Some(format!("{err:#}"))),
+            match read(unit, index, &Options::default(), &mut held) {
+                Ok(shape) => held.0.push(format!("{index} done: {shape:?}")),
+                Err(err) => return (held, Some(format!("{err:#}"))),
             }
         }
-        (heard, None)
+        (held, None)
     }
 
     fn in_order(units: &[Unit], stop_after: Option<usize>) -> (Transcript, Option<String>) {
-        let mut heard = Transcript::default();
+        let mut held = Transcript::default();
         let indices: Vec<usize> = (0..units.len()).collect();
         let result = read_in_order(
             units,
             &indices,
             &Options::default(),
-            &mut heard,
-            &mut |heard, index, shape| {
-                heard.0.push(format!("{index} done: {shape:?}"));
+            &mut held,
+            &mut |held, index, shape| {
+                held.0.push(format!("{index} done: {shape:?}"));
                 match stop_after {
                     Some(last) if index == last => anyhow::bail!("stopped after {index}"),
                     _ => Ok(()),
                 }
             },
         );
-        (heard, result.err().map(|err| format!("{err:#}")))
+        (held, result.err().map(|err| format!("{err:#}")))
     }
 
     #[test]
@@ -710,10 +708,10 @@ mod tests {
     #[test]
     fn an_error_from_done_stops_the_reading_after_that_input() {
         let units = units(&["fixtures/shapes"]);
-        let (heard, error) = in_order(&units, Some(1));
+        let (held, error) = in_order(&units, Some(1));
         assert_eq!(error.as_deref(), Some("stopped after 1"));
-        assert_eq!(heard.0.last().map(String::as_str), Some("1 done: AzCli"));
-        assert!(!heard.0.iter().any(|line| line.contains("input: 2")));
+        assert_eq!(held.0.last().map(String::as_str), Some("1 done: AzCli"));
+        assert!(!held.0.iter().any(|line| line.contains("input: 2")));
     }
 
     #[test]
@@ -741,9 +739,9 @@ mod tests {
         let (expected, error) = one_by_one(&units);
         assert_eq!(error, None);
         assert!(expected.0.len() > copies);
-        let (heard, error) = in_order(&units, None);
+        let (held, error) = in_order(&units, None);
         let _ = std::fs::remove_file(&path);
         assert_eq!(error, None);
-        assert!(heard == expected, "the same outcomes in the same order");
+        assert!(held == expected, "the same outcomes in the same order");
     }
 }

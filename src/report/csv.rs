@@ -8,9 +8,10 @@
 //! through [`csv_cell`], since device ids are untrusted and spreadsheets run cells that
 //! look like formulas.
 
-use super::escape::csv_cell;
-use super::options::RenderOptions;
-use super::{DeviceReport, LastState, Location, Report, format_time};
+use super::RenderOptions;
+use crate::analysis::report::{DeviceReport, LastState, Report};
+use crate::escape::csv_cell;
+use crate::model::{Location, format_time};
 use std::io::{self, Write};
 
 const HEADER: [&str; 16] = [
@@ -51,7 +52,7 @@ pub fn render(report: &Report, _options: &RenderOptions, out: &mut dyn Write) ->
         for finding in &report.findings {
             let row = [
                 finding.device.clone().unwrap_or_default(),
-                finding.rule.clone(),
+                finding.rule.to_string(),
                 finding.severity.to_string(),
                 finding.title.clone(),
                 finding.action.clone(),
@@ -147,7 +148,7 @@ fn rows(device: &DeviceReport) -> Vec<[String; 16]> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::options::samples;
+    use crate::report::samples;
 
     fn rendered(report: &Report) -> String {
         samples::rendered(render, report, &RenderOptions::default())

@@ -8,10 +8,10 @@
 //! command: every untrusted string is escaped with [`gh_data`] or [`gh_property`], so
 //! that a device id cannot end the line and start a command of its own.
 
-use super::escape::{gh_data, gh_property};
-use super::options::RenderOptions;
-use super::{Report, findings::Finding};
-use crate::model::Severity;
+use super::RenderOptions;
+use crate::analysis::report::Report;
+use crate::escape::{gh_data, gh_property};
+use crate::model::{Finding, Severity};
 use std::io::{self, Write};
 
 /// Annotations written, at most.
@@ -64,7 +64,7 @@ fn annotation(finding: &Finding, out: &mut dyn Write) -> io::Result<()> {
             properties.push(format!("line={line}"));
         }
     }
-    properties.push(format!("title={}", gh_property(&finding.rule)));
+    properties.push(format!("title={}", gh_property(&finding.rule.to_string())));
     let message = format!("{}\nWhat to do: {}", finding.title, finding.action);
     writeln!(
         out,
@@ -77,7 +77,7 @@ fn annotation(finding: &Finding, out: &mut dyn Write) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::options::samples;
+    use crate::report::samples;
 
     fn rendered(report: &Report) -> String {
         samples::rendered(render, report, &RenderOptions::default())
@@ -120,7 +120,7 @@ mod tests {
             for rule in ["insight/flapping", "code/404104"] {
                 let mut finding = report.findings[0].clone();
                 finding.device = Some(format!("dev-{n:02}"));
-                finding.rule = rule.to_string();
+                finding.rule = crate::model::Rule::parse(rule).expect("a rule id");
                 finding.severity = Severity::Medium;
                 findings.push(finding);
             }

@@ -3,7 +3,8 @@
 //! list and the findings, which make most of a large fleet's report, are rendered a
 //! batch at a time on every core and written in order, so the text in hand stays small.
 
-use super::Report;
+use super::RenderOptions;
+use crate::analysis::report::Report;
 use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::ser::{Formatter, Serializer};
@@ -13,7 +14,7 @@ use std::io::{self, Write};
 /// round's text stays small (a device is a few kilobytes).
 const BATCH: usize = 256;
 
-pub fn render(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+pub fn render(report: &Report, _options: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
     // serde_json makes many small writes: buffer them in a writer of a known type, where
     // they are inlined copies, rather than a call through `dyn Write` each.
     let mut out = io::BufWriter::with_capacity(64 * 1024, out);
@@ -182,7 +183,7 @@ impl Formatter for Pretty {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::options::samples::{HOSTILE_ID, analyze, analyze_text};
+    use crate::report::samples::{HOSTILE_ID, analyze, analyze_text};
 
     /// Reports of every kind of content: fleet incidents, every insight, skipped
     /// records and warnings, a hostile device id.
@@ -210,7 +211,7 @@ mod tests {
 
     fn rendered(report: &Report) -> String {
         let mut out = Vec::new();
-        render(report, &mut out).expect("renders");
+        render(report, &RenderOptions::default(), &mut out).expect("renders");
         String::from_utf8(out).expect("UTF-8")
     }
 

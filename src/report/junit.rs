@@ -9,11 +9,10 @@
 //! untrusted string goes through one function, [`xml`], tested on its own. A writer
 //! crate would add a dependency without removing that escaping decision.
 
-use super::escape::xml;
-use super::findings::Finding;
-use super::options::RenderOptions;
-use super::{Location, Report};
-use crate::model::Severity;
+use super::RenderOptions;
+use crate::analysis::report::Report;
+use crate::escape::xml;
+use crate::model::{Finding, Location, Severity};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
@@ -155,7 +154,7 @@ fn place(location: &Location) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::options::samples;
+    use crate::report::samples;
 
     fn rendered(report: &Report, options: &RenderOptions) -> String {
         samples::rendered(render, report, options)
@@ -198,6 +197,7 @@ mod tests {
             &report,
             &RenderOptions {
                 fail_on: Some(Severity::Critical),
+                ..RenderOptions::default()
             },
         );
         assert!(critical.contains(r#"failures="0""#), "{critical}");
@@ -216,6 +216,7 @@ mod tests {
         assert_eq!(text.matches("<failure ").count(), 0);
         let strict = RenderOptions {
             fail_on: Some(Severity::Low),
+            ..RenderOptions::default()
         };
         let text = rendered(&report, &strict);
         assert_eq!(text.matches("<failure ").count(), 3);

@@ -7,10 +7,10 @@
 //! [`MAX_BYTES`] adds up the worst case (every character escaped to an 8-byte escape),
 //! checked at compile time. The full list is what `--format json` or `ndjson` is for.
 
-use super::escape::{MARKDOWN_BYTES_PER_CHAR, markdown_cell, truncate};
-use super::findings::Finding;
-use super::options::RenderOptions;
-use super::{Report, SeverityCounts};
+use super::RenderOptions;
+use crate::analysis::report::{Report, SeverityCounts};
+use crate::escape::{MARKDOWN_BYTES_PER_CHAR, markdown_cell, truncate};
+use crate::model::Finding;
 use std::io::{self, Write};
 
 /// Findings in the table, most severe first.
@@ -192,9 +192,9 @@ fn not_shown(total: usize, shown: usize, what: &str, out: &mut dyn Write) -> io:
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::report::CodeSummary;
     use crate::model::Severity;
-    use crate::report::CodeSummary;
-    use crate::report::options::samples;
+    use crate::report::samples;
 
     fn rendered(report: &Report, options: &RenderOptions) -> String {
         samples::rendered(render, report, options)
@@ -205,6 +205,7 @@ mod tests {
         let report = samples::analyze("fixtures/shapes/PT1H.json");
         let options = RenderOptions {
             fail_on: Some(Severity::High),
+            ..RenderOptions::default()
         };
         insta::assert_snapshot!(rendered(&report, &options));
     }
@@ -261,6 +262,7 @@ mod tests {
             &report,
             &RenderOptions {
                 fail_on: Some(Severity::Info),
+                ..RenderOptions::default()
             },
         );
         assert!(text.len() <= MAX_BYTES, "{} bytes", text.len());

@@ -1,438 +1,170 @@
-//! The report: what the analysis found, as plain data with stable field names, and one
-//! renderer per output format, each a pure function over a writer.
+//! The renderers: one per output format, each a pure function of the analysis's
+//! [`Report`] over a writer, all with one signature and listed once in [`FORMATS`],
+//! from which the command line's choices are built.
 
 pub mod codes;
 pub mod csv;
-pub mod escape;
-pub mod findings;
 pub mod github;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod ndjson;
-pub mod options;
 pub mod sarif;
 pub mod table;
 pub mod timeline;
 
-use crate::analysis::diagnosis::{Curve, Insight};
+#[cfg(test)]
+pub(crate) mod samples;
+
+use crate::analysis::Timeline;
+use crate::analysis::report::Report;
 use crate::model::Severity;
-use chrono::{DateTime, SecondsFormat, Utc};
-use serde::{Serialize, Serializer};
+use std::io::{self, Write};
+pub use table::Style;
 
-/// The whole result of `analyze`.
-#[derive(Debug, Clone, Serialize)]
-pub struct Report {
-    pub schema_version: u32,
-    pub summary: Summary,
-    pub inputs: Vec<InputReport>,
-    /// Fleet-level insights (hub incidents), in time order.
-    pub insights: Vec<Insight>,
-    /// The reconstructed "Connected devices" metric.
-    pub connected_devices: Curve,
-    /// Where the fleet's drops fall: per hour, SDK version, protocol, identity.
-    pub breakdown: Breakdown,
-    pub devices: Vec<DeviceReport>,
-    /// Groups of identities sharing an attribute that have a problem far more often than
-    /// the rest, least likely by luck first.
-    pub cohorts: Vec<Cohort>,
-    /// Everything to look at, flattened: most severe first (see [`findings::findings`]).
-    pub findings: Vec<findings::Finding>,
-    pub problems: Vec<Problem>,
-    pub warnings: Vec<Warning>,
+/// How a renderer should treat the report, decided once by the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderOptions {
+    /// The CI gate (`--fail-on`): findings at or above this severity fail. `None` when
+    /// no gate was given; formats that must still decide pass or fail (JUnit) document
+    /// their own default.
+    pub fail_on: Option<Severity>,
+    /// Width, colour and length of the terminal tables.
+    pub style: Style,
+    /// How the report was made, for the formats that say so ([`Format::page`]).
+    pub footer: html::Footer,
 }
 
-impl Report {
-    pub const SCHEMA_VERSION: u32 = 1;
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Summary {
-    /// Always `records_skipped + records_filtered + records_analyzed`.
-    pub records_read: u64,
-    pub records_skipped: u64,
-    pub records_filtered: u64,
-    pub records_analyzed: u64,
-    /// What the analyzed records cover, all inputs together.
-    pub coverage: CoverageReport,
-    /// Identities (devices and modules) analyzed.
-    pub devices: u64,
-    /// Identities listed under `devices`: all of them, unless `--code` or `--level`
-    /// chose the ones with such records.
-    pub devices_shown: u64,
-    /// Of the identities shown, those with a record carrying an error code or level.
-    pub devices_with_errors: u64,
-    /// Identities shown, by their worst finding; those without a finding are not counted.
-    pub devices_by_severity: SeverityCounts,
-    #[serde(serialize_with = "rfc3339_opt")]
-    pub first_event: Option<DateTime<Utc>>,
-    #[serde(serialize_with = "rfc3339_opt")]
-    pub last_event: Option<DateTime<Utc>>,
-    pub codes: Vec<CodeSummary>,
-    /// Why records were filtered, most frequent first.
-    pub filtered: Vec<FilterCount>,
-    /// Problems counted in `records_skipped` but not listed in `problems`.
-    pub problems_omitted: u64,
-}
-
-/// Where the fleet's drops fall.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Breakdown {
-    /// Lost connections nothing benign explains, all identities.
-    pub drops: u64,
-    /// Chronological, hours with drops only.
-    pub per_hour: Vec<HourDrops>,
-    /// The SDK version without its platform part; most drops first, at most 10.
-    pub by_sdk_version: Vec<GroupDrops>,
-    pub by_protocol: Vec<GroupDrops>,
-    /// The identities with the most drops, at most 10.
-    pub most_drops: Vec<IdentityDrops>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct HourDrops {
-    #[serde(serialize_with = "rfc3339")]
-    pub hour: DateTime<Utc>,
-    pub drops: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct GroupDrops {
-    pub value: String,
-    pub drops: u64,
-    pub identities: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct IdentityDrops {
-    pub identity: String,
-    pub drops: u64,
-}
-
-/// A group of identities sharing an attribute value, and how often it has a problem
-/// kind compared with the rest of the fleet.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Cohort {
-    pub kind: crate::analysis::diagnosis::InsightKind,
-    /// `sdk_version`, `sdk`, `protocol`, `address_range`, `module` or `id_prefix`.
-    pub attribute: &'static str,
-    pub value: String,
-    /// Identities in the cohort, and of those with the kind.
-    pub devices: u64,
-    pub with_kind: u64,
-    /// Identities outside the cohort, and of those with the kind.
-    pub others: u64,
-    pub others_with_kind: u64,
-    /// One-sided Fisher's exact test: the chance of at least `with_kind` by luck.
-    pub p_value: f64,
-}
-
-/// How many devices have each worst severity.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct SeverityCounts {
-    pub critical: u64,
-    pub high: u64,
-    pub medium: u64,
-    pub low: u64,
-    pub info: u64,
-}
-
-impl SeverityCounts {
-    pub fn add(&mut self, severity: Severity) {
-        let slot = match severity {
-            Severity::Critical => &mut self.critical,
-            Severity::High => &mut self.high,
-            Severity::Medium => &mut self.medium,
-            Severity::Low => &mut self.low,
-            Severity::Info => &mut self.info,
-        };
-        *slot += 1;
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct CodeSummary {
-    pub code: String,
-    pub name: String,
-    pub known: bool,
-    pub count: u64,
-    pub devices: u64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct FilterCount {
-    pub reason: String,
-    pub count: u64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct InputReport {
-    pub source: String,
-    pub shape: String,
-    pub records_read: u64,
-    pub records_analyzed: u64,
-    pub records_filtered: u64,
-    pub records_skipped: u64,
-    pub coverage: CoverageReport,
-}
-
-/// Which kinds of record the analyzed ones are, and what follows for the diagnosis.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct CoverageReport {
-    /// `all` (successful connects are there), `errors_only` (nothing but errors: an
-    /// export filtered on the level), `no_connects` (no successful connect, other
-    /// records than errors), `state_events` (connection-state events only: Event Grid
-    /// or routed, sampled about once a minute, no codes) or `none`.
-    pub records: &'static str,
-    pub successful_connects: u64,
-    /// Records without an error level or code, other than connects.
-    pub information_records: u64,
-    pub error_records: u64,
-    /// Connection-state events (Event Grid, routed): counted apart from the log
-    /// records; absent when there are none.
-    #[serde(skip_serializing_if = "is_zero")]
-    pub state_events: u64,
-    /// `not_in_source` when the records are all connection-state events, which carry
-    /// no codes; absent otherwise.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub codes: Option<&'static str>,
-    /// `known` when a device's state (connected or not) can be told from the records,
-    /// `unknown` without successful connects.
-    pub device_state: &'static str,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LastState {
-    Connected,
-    Disconnected,
-    /// The export holds no successful connects: it cannot show the state.
-    Unknown,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct DeviceReport {
-    pub device_id: String,
-    /// The module of a module identity (IoT Edge, module clients); `null` for a device.
-    pub module_id: Option<String>,
-    /// The worst finding not explained away (token renewal, hub incident, side effect);
-    /// `null` when there is nothing to report.
-    pub severity: Option<Severity>,
-    pub events: u64,
-    pub connects: u64,
-    pub disconnects: u64,
-    /// Records carrying an error code or an error level.
-    pub error_events: u64,
-    #[serde(serialize_with = "rfc3339")]
-    pub first_seen: DateTime<Utc>,
-    #[serde(serialize_with = "rfc3339")]
-    pub last_seen: DateTime<Utc>,
-    pub last_state: LastState,
-    pub protocol: Option<String>,
-    pub sdk_version: Option<String>,
-    pub ip_addresses: Vec<String>,
-    /// What the device's timeline says, most severe first.
-    pub insights: Vec<Insight>,
-    /// Where the device's earliest record is.
-    pub location: Option<Location>,
-    /// Indexes into the report's fleet `insights` of the hub incidents this device was hit by.
-    pub incidents: Vec<usize>,
-    /// Where the device's story is incomplete (events missing from the log).
-    pub gaps: Vec<String>,
-    pub codes: Vec<DeviceCode>,
-}
-
-impl DeviceReport {
-    /// `device` or `device/module`.
-    pub fn identity(&self) -> String {
-        match &self.module_id {
-            Some(module) => format!("{}/{}", self.device_id, module),
-            None => self.device_id.clone(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
-/// The texts come from the code table: static, not copied per device.
-pub struct DeviceCode {
-    pub code: String,
-    pub name: &'static str,
-    pub class: Option<&'static str>,
-    pub severity: Option<Severity>,
-    /// False when the code is not in the table and was classified by its HTTP family.
-    pub known: bool,
-    pub count: u64,
-    /// Of `count`: records explained as SAS token renewal (benign).
-    pub expected: u64,
-    /// Of `count`: records explained by a fleet-wide hub incident.
-    pub in_incident: u64,
-    /// Of `count`: 409002 records that are side effects of another error.
-    pub side_effect: u64,
-    /// Of `count`: records another insight of the device explains (flapping, a takeover,
-    /// a duplicate identity, a credential failure, offline).
-    pub in_insights: u64,
-    /// The severity of the finding the records nothing explains make: `low` when they
-    /// are isolated, `medium` when they recur (three episodes or more), never above the
-    /// code's own severity; `null` when everything is explained.
-    pub finding_severity: Option<Severity>,
-    #[serde(serialize_with = "rfc3339")]
-    pub first_seen: DateTime<Utc>,
-    #[serde(serialize_with = "rfc3339")]
-    pub last_seen: DateTime<Utc>,
-    /// Where the earliest record with this code that nothing explains is (the earliest
-    /// record with it when all are explained).
-    pub location: Location,
-    pub root_cause: &'static str,
-    pub resolution: &'static str,
-    pub doc: &'static str,
-}
-
-/// Where a record is: the input's name and the line or record number in it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Location {
-    pub source: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub line: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub record: Option<u64>,
-}
-
-impl Location {
-    /// Resolves a position against the names of the inputs.
-    pub fn new(sources: &[String], position: &crate::model::Position) -> Location {
-        Location {
-            source: sources.get(position.input).cloned().unwrap_or_default(),
-            line: position.line,
-            record: position.record,
-        }
-    }
-}
-
-/// A record that was skipped, and where it was.
-#[derive(Debug, Clone, Serialize)]
-pub struct Problem {
-    pub source: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub line: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub record: Option<u64>,
-    pub message: String,
-}
-
-impl Problem {
-    /// `file:line` or `file: record N`, for messages.
-    pub fn place(&self) -> String {
-        match (self.line, self.record) {
-            (Some(line), Some(record)) => format!("{}:{line} (record {record})", self.source),
-            (Some(line), None) => format!("{}:{line}", self.source),
-            (None, Some(record)) => format!("{}: record {record}", self.source),
-            (None, None) => self.source.clone(),
-        }
-    }
-}
-
-/// Something about an input as a whole that the reader should know.
-#[derive(Debug, Clone, Serialize)]
-pub struct Warning {
-    pub source: String,
-    pub message: String,
-}
-
-/// Times are written as RFC 3339 UTC with `Z`, fractions only when present.
-pub fn format_time(time: &DateTime<Utc>) -> String {
-    time.to_rfc3339_opts(SecondsFormat::AutoSi, true)
-}
-
-pub fn rfc3339<S: Serializer>(time: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(&format_time(time))
-}
-
-pub fn rfc3339_opt<S: Serializer>(
-    time: &Option<DateTime<Utc>>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    match time {
-        Some(time) => rfc3339(time, serializer),
-        None => serializer.serialize_none(),
-    }
-}
-
-impl Report {
-    /// A report of findings computed elsewhere (a KQL query's result read back): no
-    /// records, devices or curve, only the findings, most severe first as `analyze`
-    /// orders them. Each input is named with the shape `findings`.
-    pub fn from_findings(sources: Vec<String>, mut findings: Vec<findings::Finding>) -> Report {
-        findings.sort_by(|a, b| {
-            b.severity
-                .cmp(&a.severity)
-                .then_with(|| a.device.cmp(&b.device))
-                .then_with(|| a.rule.cmp(&b.rule))
-        });
-        let none = CoverageReport {
-            records: "none",
-            successful_connects: 0,
-            information_records: 0,
-            error_records: 0,
-            state_events: 0,
-            codes: None,
-            device_state: "unknown",
-        };
-        let mut by_severity = SeverityCounts::default();
-        let mut worst: std::collections::BTreeMap<&str, Severity> = Default::default();
-        for finding in &findings {
-            if let Some(device) = &finding.device {
-                let slot = worst.entry(device).or_insert(finding.severity);
-                *slot = (*slot).max(finding.severity);
-            }
-        }
-        for severity in worst.values() {
-            by_severity.add(*severity);
-        }
-        let devices = worst.len() as u64;
-        Report {
-            schema_version: Report::SCHEMA_VERSION,
-            summary: Summary {
-                records_read: 0,
-                records_skipped: 0,
-                records_filtered: 0,
-                records_analyzed: 0,
-                coverage: none,
-                devices,
-                devices_shown: devices,
-                devices_with_errors: 0,
-                devices_by_severity: by_severity,
-                first_event: None,
-                last_event: None,
-                codes: Vec::new(),
-                filtered: Vec::new(),
-                problems_omitted: 0,
+impl Default for RenderOptions {
+    fn default() -> RenderOptions {
+        RenderOptions {
+            fail_on: None,
+            style: Style {
+                width: 120,
+                color: false,
+                top: 0,
             },
-            inputs: sources
-                .into_iter()
-                .map(|source| InputReport {
-                    source,
-                    shape: "findings".to_string(),
-                    records_read: 0,
-                    records_analyzed: 0,
-                    records_filtered: 0,
-                    records_skipped: 0,
-                    coverage: none,
-                })
-                .collect(),
-            insights: Vec::new(),
-            connected_devices: Curve::default(),
-            breakdown: Breakdown::default(),
-            devices: Vec::new(),
-            cohorts: Vec::new(),
-            findings,
-            problems: Vec::new(),
-            warnings: Vec::new(),
+            footer: html::Footer::default(),
         }
     }
 }
 
-/// For counts left out of the JSON when there are none.
-#[allow(clippy::trivially_copy_pass_by_ref, reason = "serde hands a reference")]
-fn is_zero(count: &u64) -> bool {
-    *count == 0
+/// Writes a report in one format.
+pub type Render = fn(&Report, &RenderOptions, &mut dyn Write) -> io::Result<()>;
+
+/// Writes one identity's timeline in one format.
+pub type RenderTimeline = fn(&Timeline, &RenderOptions, &mut dyn Write) -> io::Result<()>;
+
+/// An output format: its name on the command line, what it is for, and its renderers.
+#[derive(Debug)]
+pub struct Format {
+    pub name: &'static str,
+    pub help: &'static str,
+    pub render: Render,
+    /// How `timeline` writes it; `None` when `timeline` does not offer it.
+    pub timeline: Option<RenderTimeline>,
+    /// A page to share: it shows the worst identities' timelines (the report then
+    /// carries them) and how the report was made.
+    pub page: bool,
+}
+
+impl PartialEq for Format {
+    fn eq(&self, other: &Format) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for Format {}
+
+/// Every output format, sorted by name.
+pub const FORMATS: &[Format] = &[
+    Format {
+        name: "csv",
+        help: "One row per device and code",
+        render: csv::render,
+        timeline: None,
+        page: false,
+    },
+    Format {
+        name: "github",
+        help: "GitHub Actions annotations for the top 10 findings",
+        render: github::render,
+        timeline: None,
+        page: false,
+    },
+    Format {
+        name: "html",
+        help: "One self-contained page to share: charts, the devices worst first, timelines",
+        render: html::render,
+        timeline: None,
+        page: true,
+    },
+    Format {
+        name: "json",
+        help: "One JSON document, every field",
+        render: json::render,
+        timeline: Some(timeline::render_json),
+        page: false,
+    },
+    Format {
+        name: "junit",
+        help: "JUnit XML: one test case per device",
+        render: junit::render,
+        timeline: None,
+        page: false,
+    },
+    Format {
+        name: "markdown",
+        help: "A compact summary for $GITHUB_STEP_SUMMARY",
+        render: markdown::render,
+        timeline: None,
+        page: false,
+    },
+    Format {
+        name: "ndjson",
+        help: "One finding per line, then a summary line, for jq",
+        render: ndjson::render,
+        timeline: None,
+        page: false,
+    },
+    Format {
+        name: "sarif",
+        help: "SARIF 2.1.0 for code scanning",
+        render: sarif::render,
+        timeline: None,
+        page: false,
+    },
+    Format {
+        name: "table",
+        help: "Tables for a terminal",
+        render: table::render,
+        timeline: Some(timeline::render_table),
+        page: false,
+    },
+];
+
+/// The format named `name` (any case).
+pub fn format(name: &str) -> Option<&'static Format> {
+    FORMATS
+        .iter()
+        .find(|format| format.name.eq_ignore_ascii_case(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_are_sorted_unique_and_found_by_name() {
+        let names: Vec<&str> = FORMATS.iter().map(|format| format.name).collect();
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(names, sorted);
+        for format in FORMATS {
+            assert_eq!(super::format(&format.name.to_uppercase()), Some(format));
+        }
+        assert_eq!(super::format("xml"), None);
+    }
 }

@@ -3,9 +3,9 @@
 //! consumer can tell findings from the summary without counting lines; the findings keep
 //! the report's order (most severe first), so the output is the same from run to run.
 
-use super::options::RenderOptions;
-use super::{Report, findings::Finding};
-use crate::model::Severity;
+use super::RenderOptions;
+use crate::analysis::report::Report;
+use crate::model::{Finding, Severity};
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -66,7 +66,7 @@ pub fn render(report: &Report, options: &RenderOptions, out: &mut dyn Write) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::options::samples;
+    use crate::report::samples;
     use serde_json::Value;
 
     fn rendered(report: &Report, options: &RenderOptions) -> String {
@@ -84,6 +84,7 @@ mod tests {
         let report = samples::analyze("fixtures/shapes/PT1H.json");
         let options = RenderOptions {
             fail_on: Some(Severity::High),
+            ..RenderOptions::default()
         };
         let text = rendered(&report, &options);
         let lines: Vec<Value> = text
@@ -93,7 +94,7 @@ mod tests {
         assert_eq!(lines.len(), report.findings.len() + 1);
         for (line, finding) in lines.iter().zip(&report.findings) {
             assert_eq!(line["type"], "finding");
-            assert_eq!(line["rule"], finding.rule.as_str());
+            assert_eq!(line["rule"], finding.rule.to_string());
             assert_eq!(line["fingerprint"], finding.fingerprint.as_str());
         }
         let summary = &lines[lines.len() - 1];

@@ -11,12 +11,10 @@
 //! Fleet findings have no location of their own, but code scanning rejects results
 //! without one, so they point at the first input, without a region.
 
-use super::escape::uri_path;
-use super::findings::Finding;
-use super::options::RenderOptions;
-use super::{Location, Report};
-use crate::analysis::diagnosis::InsightKind;
-use crate::model::Severity;
+use super::RenderOptions;
+use crate::analysis::report::Report;
+use crate::escape::uri_path;
+use crate::model::{Finding, Location, Rule, Severity};
 use crate::rules;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
@@ -37,9 +35,9 @@ pub fn render(report: &Report, _options: &RenderOptions, out: &mut dyn Write) ->
 
 fn sarif(report: &Report) -> Value {
     let shown = capped(&report.findings);
-    let mut rule_ids: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut rule_ids: BTreeMap<&Rule, usize> = BTreeMap::new();
     for finding in shown {
-        rule_ids.insert(finding.rule.as_str(), 0);
+        rule_ids.insert(&finding.rule, 0);
     }
     for (index, slot) in rule_ids.values_mut().enumerate() {
         *slot = index;
@@ -49,7 +47,7 @@ fn sarif(report: &Report) -> Value {
     let results: Vec<Value> = shown
         .iter()
         .map(|finding| {
-            let index = rule_ids.get(finding.rule.as_str()).copied().unwrap_or(0);
+            let index = rule_ids.get(&finding.rule).copied().unwrap_or(0);
             result(finding, index, fallback)
         })
         .collect();
@@ -91,98 +89,40 @@ fn level(severity: Severity) -> &'static str {
     }
 }
 
-/// A rule's description: from the code table for `code/…`, from [`insight_text`] for
-/// `insight/…`, and the bare id for anything else.
-fn rule(id: &str) -> Value {
-    if let Some(code) = id.strip_prefix("code/")
-        && let Some(explained) = rules::explain(code)
-    {
-        let info = explained.info;
-        let mut rule = json!({
-            "id": id,
-            "name": info.name,
-            "shortDescription": { "text": format!("{code} {}", info.name) },
-            "fullDescription": { "text": info.root_cause },
-            "help": { "text": info.resolution },
-            "defaultConfiguration": { "level": level(info.severity) },
-            "properties": { "tags": ["iot-hub", info.class.as_str()] },
-        });
-        if !info.doc.is_empty() {
-            rule["helpUri"] = json!(info.doc);
+/// A rule's description: from the code table for a code (the bare id for a code it does
+/// not know), from the kind's texts for an insight.
+fn rule(rule: &Rule) -> Value {
+    let id = rule.to_string();
+    match rule {
+        Rule::Code(code) => match rules::explain(code) {
+            Some(explained) => {
+                let info = explained.info;
+                let mut described = json!({
+                    "id": id,
+                    "name": info.name,
+                    "shortDescription": { "text": format!("{code} {}", info.name) },
+                    "fullDescription": { "text": info.root_cause },
+                    "help": { "text": info.resolution },
+                    "defaultConfiguration": { "level": level(info.severity) },
+                    "properties": { "tags": ["iot-hub", info.class.as_str()] },
+                });
+                if !info.doc.is_empty() {
+                    described["helpUri"] = json!(info.doc);
+                }
+                described
+            }
+            None => json!({ "id": id, "shortDescription": { "text": id } }),
+        },
+        Rule::Insight(kind) => {
+            let text = kind.text();
+            json!({
+                "id": id,
+                "name": text.name,
+                "shortDescription": { "text": text.title },
+                "help": { "text": text.help },
+                "properties": { "tags": ["iot-hub", "insight"] },
+            })
         }
-        return rule;
-    }
-    if let Some((kind, short, help)) = id
-        .strip_prefix("insight/")
-        .and_then(|name| InsightKind::ALL.iter().find(|kind| kind.as_str() == name))
-        .map(|&kind| {
-            let (short, help) = insight_text(kind);
-            (kind, short, help)
-        })
-    {
-        return json!({
-            "id": id,
-            "name": kind.as_str(),
-            "shortDescription": { "text": short },
-            "help": { "text": help },
-            "properties": { "tags": ["iot-hub", "insight"] },
-        });
-    }
-    json!({ "id": id, "shortDescription": { "text": id } })
-}
-
-/// What each insight kind means and what to do, in general; each result's message has
-/// the specifics. The match is exhaustive so a new kind cannot go without a text.
-fn insight_text(kind: InsightKind) -> (&'static str, &'static str) {
-    match kind {
-        InsightKind::TokenRenewal => (
-            "SAS token renewal: the SDK reconnects to renew its token",
-            "Expected behaviour, no action needed. A longer token lifetime makes the reconnects rarer.",
-        ),
-        InsightKind::Flapping => (
-            "Flapping: the device loses its connection again and again",
-            "Look at the dominant code: 404104 points to keep-alive or the network, 401003 to credentials, 400027 or 409002 to a second client using the identity.",
-        ),
-        InsightKind::DuplicateIdentity => (
-            "Duplicate identity: two clients share one device or module identity",
-            "Give every client its own identity: stop duplicate processes or containers and re-provision cloned images.",
-        ),
-        InsightKind::CredentialFailure => (
-            "Credential failure: repeated authentication failures since the last connect",
-            "Check the device's SAS token, key or certificate and its clock.",
-        ),
-        InsightKind::Offline => (
-            "Offline: the device disconnected and never came back",
-            "Check the device's power, network and logs around the disconnect, and that it retries with back-off.",
-        ),
-        InsightKind::Takeover => (
-            "Takeover: a newer connection of the same identity closed the older one",
-            "None if rare: close the client before opening a new connection; if it recurs, look for a second client using the identity.",
-        ),
-        InsightKind::PeriodicDrop => (
-            "Periodic drop: the connection ends after about the same time, again and again",
-            "Something on the path closes idle or long connections on a timer: a NAT, firewall or proxy idle timeout shorter than the MQTT keep-alive (lower the keep-alive below it), or edgeHub's one-hour idle timeout for module connections.",
-        ),
-        InsightKind::MassDisconnect => (
-            "Mass disconnect: many identities dropped together",
-            "Look at what the dropped devices share (address ranges, site, network, firmware or SDK rollout) at that time; devices should reconnect with exponential back-off and jitter.",
-        ),
-        InsightKind::Throttling => (
-            "Throttling: the hub refused operations over its quota or rate limits",
-            "Compare the traffic with the tier's limits; spread the load, add units or upgrade the tier; retries need exponential back-off with jitter.",
-        ),
-        InsightKind::Cohort => (
-            "Cohort: one group of devices has a problem far more often than the rest",
-            "Look at what the cohort shares (SDK version, firmware, protocol, network) and compare it with the devices that do not have the problem.",
-        ),
-        InsightKind::SideEffect => (
-            "Side effect: 409002 caused by another error of the device",
-            "Fix the preceding error; the 409002s follow from the immediate reconnect.",
-        ),
-        InsightKind::HubIncident => (
-            "Hub incident: many devices got server errors together",
-            "Server-side: check Azure Resource Health and Azure status for the hub; devices need no change.",
-        ),
     }
 }
 
@@ -240,7 +180,7 @@ fn physical(location: &Location) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::options::samples;
+    use crate::report::samples;
 
     fn rendered(report: &Report) -> String {
         samples::rendered(render, report, &RenderOptions::default())
@@ -310,12 +250,12 @@ mod tests {
 
     #[test]
     fn every_insight_kind_and_table_code_gives_a_described_rule() {
-        for kind in InsightKind::ALL {
-            let rule = rule(&format!("insight/{}", kind.as_str()));
+        for kind in crate::model::InsightKind::ALL {
+            let rule = rule(&Rule::Insight(kind));
             assert_eq!(rule["name"], kind.as_str());
             assert!(rule["help"]["text"].is_string());
         }
-        let rule = rule("code/404104");
+        let rule = rule(&Rule::Code("404104".into()));
         assert_eq!(rule["name"], "DeviceConnectionClosedRemotely");
         assert!(
             rule["helpUri"]

@@ -2,10 +2,11 @@
 //! insights (fleet first, then per device), each device's codes, and what each code
 //! means, once. Width follows the terminal; colour only when asked.
 
-use super::escape::{table_cell, terminal};
-use super::{Breakdown, DeviceCode, DeviceReport, GroupDrops, HourDrops, Report, format_time};
+use super::RenderOptions;
 use crate::analysis::diagnosis::Curve;
-use crate::model::Severity;
+use crate::analysis::report::{Breakdown, DeviceCode, DeviceReport, GroupDrops, HourDrops, Report};
+use crate::escape::{table_cell, terminal};
+use crate::model::{Severity, format_time};
 use crate::rules;
 use chrono::{DateTime, Utc};
 use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table, presets};
@@ -25,7 +26,8 @@ const HEALTHY_NAMED: usize = 20;
 /// Characters of the connected-devices sparkline.
 const SPARK_WIDTH: usize = 48;
 
-pub fn render(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
+pub fn render(report: &Report, options: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
+    let style = options.style;
     if report.devices.is_empty() && !report.findings.is_empty() {
         return findings_only(report, style, out);
     }

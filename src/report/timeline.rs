@@ -1,18 +1,29 @@
 //! `timeline DEVICE`: one device's insights, sessions and events, as tables or JSON.
 
-use super::escape::{table_cell, terminal};
-use super::table::{Style, new_table, severity_cell, span};
-use super::{LastState, format_time};
+use super::RenderOptions;
+use super::table::{new_table, severity_cell, span};
 use crate::analysis::Timeline;
+use crate::analysis::report::LastState;
+use crate::escape::{table_cell, terminal};
+use crate::model::format_time;
 use comfy_table::Cell;
 use std::io::{self, Write};
 
-pub fn render_json(timeline: &Timeline, out: &mut dyn Write) -> io::Result<()> {
+pub fn render_json(
+    timeline: &Timeline,
+    _options: &RenderOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, timeline)?;
     writeln!(out)
 }
 
-pub fn render_table(timeline: &Timeline, style: Style, out: &mut dyn Write) -> io::Result<()> {
+pub fn render_table(
+    timeline: &Timeline,
+    options: &RenderOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let style = options.style;
     let device = &timeline.device;
     let state = match device.last_state {
         LastState::Connected => "connected",

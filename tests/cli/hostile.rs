@@ -3,56 +3,10 @@
 //! grow the work faster than the input), each run through the command line with its
 //! exact outcome asserted.
 
+use super::harness::run;
 use super::triage;
 use serde_json::Value;
 use std::process::Stdio;
-
-/// What one run gave.
-struct Run {
-    code: Option<i32>,
-    stdout: Vec<u8>,
-    stderr: String,
-}
-
-fn run(args: &[&str], stdin: &[u8]) -> Run {
-    let output = triage()
-        .args(args)
-        .write_stdin(stdin.to_vec())
-        .output()
-        .expect("runs");
-    Run {
-        code: output.status.code(),
-        stdout: output.stdout,
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
-impl Run {
-    fn exits(&self, code: i32) -> &Run {
-        assert_eq!(self.code, Some(code), "{}", self.stderr);
-        self
-    }
-
-    fn stdout(&self) -> String {
-        String::from_utf8_lossy(&self.stdout).into_owned()
-    }
-
-    /// The JSON report's counts: read, skipped, filtered, analyzed, after checking that
-    /// they reconcile.
-    fn counts(&self) -> [u64; 4] {
-        let report: Value = serde_json::from_slice(&self.stdout).expect("the report is JSON");
-        let summary = &report["summary"];
-        let count = |key: &str| summary[key].as_u64().expect(key);
-        let counts = [
-            count("records_read"),
-            count("records_skipped"),
-            count("records_filtered"),
-            count("records_analyzed"),
-        ];
-        assert_eq!(counts[0], counts[1] + counts[2] + counts[3], "{report}");
-        counts
-    }
-}
 
 /// One JSON Lines record of `device` with `code`, at `time`.
 fn record(time: &str, device: &str, code: &str) -> String {
@@ -176,10 +130,10 @@ fn times_that_convert_outside_the_years_0001_to_9999_are_skipped_with_the_reason
     table.exits(0);
     assert!(
         table
-            .stdout()
+            .stdout_text()
             .contains("Span:    0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z"),
         "{}",
-        table.stdout()
+        table.stdout_text()
     );
 }
 
@@ -216,10 +170,10 @@ fn escapes_in_codes_ids_and_names_reach_no_text_output() {
         let run = run(&["analyze", input, "--format", format], b"");
         run.exits(0);
         assert_eq!(
-            unsafe_characters(&run.stdout()),
+            unsafe_characters(&run.stdout_text()),
             [],
             "{format}: {}",
-            run.stdout()
+            run.stdout_text()
         );
         assert_eq!(
             unsafe_characters(&run.stderr),
@@ -228,13 +182,13 @@ fn escapes_in_codes_ids_and_names_reach_no_text_output() {
             run.stderr
         );
     }
-    let table = run(&["analyze", input], b"").stdout();
+    let table = run(&["analyze", input], b"").stdout_text();
     for shown in ["4\\u{1b}]0;own", "\\u{202e}\\u{200b}\\u{2028}"] {
         assert!(table.contains(shown), "{shown} in {table}");
     }
     let timeline = run(&["timeline", "pump-1", input], b"");
     timeline.exits(0);
-    assert_eq!(unsafe_characters(&timeline.stdout()), []);
+    assert_eq!(unsafe_characters(&timeline.stdout_text()), []);
 }
 
 /// The processor time (user and system) that `analyze` takes over `input`, from the
@@ -595,7 +549,7 @@ fn urls_and_addresses_from_the_logs_do_not_become_links_in_markdown() {
     .concat();
     let run = run(&["analyze", "--format", "markdown", "-"], lines.as_bytes());
     run.exits(0);
-    let markdown = run.stdout();
+    let markdown = run.stdout_text();
     for bare in ["https://evil", "www.evil", "ops@evil"] {
         assert!(!markdown.contains(bare), "{bare} in {markdown}");
     }

@@ -9,10 +9,10 @@
 //! Only an export that holds successful connects can show that none followed: on an
 //! errors-only export this is never a finding.
 
-use super::insight::{Evidence, Insight, InsightKind, code_counts, rfc3339, sample_times};
+use super::insight::{Evidence, Insight, code_counts, rfc3339, sample_times};
 use super::thresholds::Thresholds;
 use crate::analysis::event::Event;
-use crate::model::Severity;
+use crate::model::{InsightKind, Severity};
 
 const UNAUTHORIZED: u32 = 401_003;
 

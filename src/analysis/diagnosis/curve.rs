@@ -38,7 +38,7 @@ pub struct Curve {
 /// A fleet event over the curve's span.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CurveMark {
-    pub kind: super::InsightKind,
+    pub kind: crate::model::InsightKind,
     #[serde(serialize_with = "serialize_time")]
     pub start: DateTime<Utc>,
     #[serde(serialize_with = "serialize_time")]

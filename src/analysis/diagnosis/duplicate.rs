@@ -15,10 +15,10 @@
 //! A `409002` right after another error of the device is a side effect of a fast
 //! reconnect (see `side_effect`), not a conflict.
 
-use super::insight::{Evidence, Insight, InsightKind, code_counts, sample_times};
+use super::insight::{Evidence, Insight, code_counts, sample_times};
 use super::thresholds::Thresholds;
-use crate::analysis::event::{AddressId, Addresses, Event};
-use crate::model::Severity;
+use crate::analysis::event::{AddressId, Addresses, Event, most_in_window};
+use crate::model::{InsightKind, Severity};
 use chrono::{DateTime, TimeDelta, Utc};
 use std::collections::BTreeSet;
 
@@ -204,19 +204,6 @@ fn newer_from_same_address(events: &[Event], conflict: &Event) -> Option<bool> {
         .filter(|e| (e.time - conflict.time).abs() <= NEWER_CONNECT_WITHIN)
         .min_by_key(|e| (e.time - conflict.time).abs())?;
     Some(newer.address? == old)
-}
-
-/// The most times within any window of length `window` (half-open).
-fn most_in_window(times: &[DateTime<Utc>], window: TimeDelta) -> usize {
-    let mut most = 0;
-    let mut first = 0;
-    for (last, &time) in times.iter().enumerate() {
-        while times.get(first).is_some_and(|&f| time - f >= window) {
-            first += 1;
-        }
-        most = most.max(last + 1 - first);
-    }
-    most
 }
 
 /// The times of successful connects whose address differs from the previous successful

@@ -8,12 +8,10 @@
 //! seen, but every error disconnect ends a connection that was up: each is a drop, the
 //! records of one drop (closes a few seconds apart) counting once.
 
-use super::insight::{
-    Evidence, Insight, InsightKind, code_counts, duration_words, round1, sample_times,
-};
+use super::insight::{Evidence, Insight, code_counts, duration_words, round1, sample_times};
 use super::thresholds::Thresholds;
-use crate::analysis::event::{Event, elapsed};
-use crate::model::{Operation, Severity};
+use crate::analysis::event::{Event, elapsed, most_in_window};
+use crate::model::{InsightKind, Operation, Severity};
 use crate::rules;
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -171,22 +169,6 @@ fn error_drops(events: &[Event], explained: &[bool]) -> Vec<usize> {
 /// The hub refused the credential: 401xxx.
 fn is_refusal(code: Option<u32>) -> bool {
     code.is_some_and(|code| (401_000..402_000).contains(&code))
-}
-
-/// The most times within any half-open window `[time, time + window)`; `times` sorted.
-fn most_in_window(times: &[DateTime<Utc>], window: TimeDelta) -> usize {
-    let mut most = 0;
-    let mut first = 0;
-    for (last, &time) in times.iter().enumerate() {
-        while times
-            .get(first)
-            .is_some_and(|&f| elapsed(time, f) >= window)
-        {
-            first += 1;
-        }
-        most = most.max(last + 1 - first);
-    }
-    most
 }
 
 /// The dominant code in words, and what to do about it.

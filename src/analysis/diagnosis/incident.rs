@@ -9,10 +9,10 @@
 //! windows merge. Built for large fleets: hits are sorted once and swept with two
 //! pointers; devices are visited once per step with binary searches, never pairwise.
 
-use super::insight::{Evidence, Insight, InsightKind, code_counts, sample_times, span_words};
+use super::insight::{Evidence, Insight, code_counts, sample_times, span_words};
 use super::thresholds::Thresholds;
 use crate::analysis::event::Event;
-use crate::model::Severity;
+use crate::model::{InsightKind, Severity};
 use chrono::{DateTime, TimeDelta, Utc};
 use rayon::prelude::*;
 use std::ops::Range;

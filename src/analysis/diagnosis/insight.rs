@@ -2,8 +2,7 @@
 //! covers and the [`Evidence`] behind it. Shared by the per-device and fleet detectors,
 //! and serialized as is into the JSON report.
 
-use crate::model::Severity;
-use crate::report::Location;
+use crate::model::{InsightKind, Location, Severity};
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use serde::{Serialize, Serializer};
 use std::cmp::Reverse;
@@ -11,59 +10,6 @@ use std::collections::BTreeMap;
 
 /// At most this many sample times are kept in [`Evidence::times`].
 pub const SAMPLE_TIMES: usize = 10;
-
-/// The pattern an insight reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum InsightKind {
-    TokenRenewal,
-    Flapping,
-    DuplicateIdentity,
-    CredentialFailure,
-    Offline,
-    Takeover,
-    PeriodicDrop,
-    SideEffect,
-    HubIncident,
-    MassDisconnect,
-    Throttling,
-    Cohort,
-}
-
-impl InsightKind {
-    /// Every kind, in the order of the enum.
-    pub const ALL: [InsightKind; 12] = [
-        InsightKind::TokenRenewal,
-        InsightKind::Flapping,
-        InsightKind::DuplicateIdentity,
-        InsightKind::CredentialFailure,
-        InsightKind::Offline,
-        InsightKind::Takeover,
-        InsightKind::PeriodicDrop,
-        InsightKind::SideEffect,
-        InsightKind::HubIncident,
-        InsightKind::MassDisconnect,
-        InsightKind::Throttling,
-        InsightKind::Cohort,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            InsightKind::TokenRenewal => "token_renewal",
-            InsightKind::Flapping => "flapping",
-            InsightKind::DuplicateIdentity => "duplicate_identity",
-            InsightKind::CredentialFailure => "credential_failure",
-            InsightKind::Offline => "offline",
-            InsightKind::Takeover => "takeover",
-            InsightKind::PeriodicDrop => "periodic_drop",
-            InsightKind::MassDisconnect => "mass_disconnect",
-            InsightKind::Throttling => "throttling",
-            InsightKind::Cohort => "cohort",
-            InsightKind::SideEffect => "side_effect",
-            InsightKind::HubIncident => "hub_incident",
-        }
-    }
-}
 
 /// One diagnosis of a device (or of the hub).
 #[derive(Debug, Clone, PartialEq, Serialize)]

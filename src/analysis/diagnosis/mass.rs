@@ -14,12 +14,10 @@
 //! which never came back.
 
 use super::incident::{Hit, hit_windows, merge};
-use super::insight::{
-    Evidence, Insight, InsightKind, code_counts, duration_words, sample_times, span_words,
-};
+use super::insight::{Evidence, Insight, code_counts, duration_words, sample_times, span_words};
 use super::thresholds::Thresholds;
 use crate::analysis::event::{Addresses, Event, elapsed};
-use crate::model::Severity;
+use crate::model::{InsightKind, Severity};
 use chrono::{DateTime, TimeDelta, Utc};
 use std::collections::BTreeMap;
 

@@ -9,7 +9,7 @@
 
 mod credential;
 mod curve;
-mod device;
+mod diagnose;
 mod duplicate;
 mod flapping;
 mod gaps;
@@ -23,13 +23,37 @@ mod thresholds;
 mod throttling;
 mod token_renewal;
 
+use crate::model::InsightKind;
 pub use curve::{Curve, CurveDrop, CurveMark, CurvePoint, connected_curve};
-pub use device::{DeviceContext, DeviceDiagnosis, diagnose_device};
+pub use diagnose::{DeviceContext, DeviceDiagnosis, diagnose_device};
 pub use incident::{hub_incidents, in_incident};
-pub use insight::{CodeCount, Evidence, Insight, InsightKind};
+pub use insight::{CodeCount, Evidence, Insight};
 pub use mass::{Dropped, FleetDevice, drops, is_server_side, mass_disconnects};
-pub use thresholds::Thresholds;
+pub use thresholds::{Slot, THRESHOLDS, Threshold, Thresholds, parse_duration};
 pub use throttling::{is_throttling, throttling};
+
+/// The kinds [`diagnose_device`] finds on one identity's timeline, in the order it runs
+/// their detectors: each event is claimed by the first that explains it.
+/// A few conflicts are a [`InsightKind::Takeover`], more a duplicate identity.
+pub const DEVICE_KINDS: [InsightKind; 8] = [
+    InsightKind::TokenRenewal,
+    InsightKind::SideEffect,
+    InsightKind::DuplicateIdentity,
+    InsightKind::Takeover,
+    InsightKind::CredentialFailure,
+    InsightKind::Offline,
+    InsightKind::PeriodicDrop,
+    InsightKind::Flapping,
+];
+
+/// The kinds found over the whole fleet once every identity is diagnosed: [`hub_incidents`],
+/// [`mass_disconnects`], [`throttling`] and the cohorts.
+pub const FLEET_KINDS: [InsightKind; 4] = [
+    InsightKind::HubIncident,
+    InsightKind::MassDisconnect,
+    InsightKind::Throttling,
+    InsightKind::Cohort,
+];
 
 /// Builders for the unit tests of every detector: events on one fixed day.
 #[cfg(test)]
@@ -114,5 +138,22 @@ pub(crate) mod testing {
             events.extend(renewal_cycle(start + every * cycle));
         }
         timeline(events)
+    }
+}
+
+#[cfg(test)]
+mod registry {
+    use super::{DEVICE_KINDS, FLEET_KINDS};
+    use crate::model::InsightKind;
+
+    #[test]
+    fn every_kind_has_exactly_one_place_where_it_is_found() {
+        for kind in InsightKind::ALL {
+            let places = DEVICE_KINDS
+                .iter()
+                .chain(&FLEET_KINDS)
+                .filter(|k| **k == kind);
+            assert_eq!(places.count(), 1, "{kind:?}");
+        }
     }
 }

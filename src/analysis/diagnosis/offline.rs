@@ -8,11 +8,11 @@
 //! connects can show that none followed; on an errors-only export the state at the end
 //! is unknown and this is never a finding.
 
-use super::insight::{Evidence, Insight, InsightKind, rfc3339};
+use super::insight::{Evidence, Insight, rfc3339};
 use super::thresholds::Thresholds;
 use super::token_renewal::is_clean_disconnect;
 use crate::analysis::event::{Event, elapsed};
-use crate::model::{Level, Operation, Severity};
+use crate::model::{InsightKind, Level, Operation, Severity};
 use chrono::{DateTime, Utc};
 
 /// Records of one drop (`401003` then `404104`): closes this close together.

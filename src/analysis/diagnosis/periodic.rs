@@ -12,10 +12,10 @@
 //! The connection's length is measured from its connect to its drop; on an export without
 //! connects, from the previous drop (a reconnect follows a drop within seconds).
 
-use super::insight::{Evidence, Insight, InsightKind, code_counts, duration_words, sample_times};
+use super::insight::{Evidence, Insight, code_counts, duration_words, sample_times};
 use super::thresholds::Thresholds;
 use crate::analysis::event::{Event, elapsed};
-use crate::model::Severity;
+use crate::model::{InsightKind, Severity};
 use crate::rules::sdk::{self, HUB_IDLE_CLOSE_MAX_SECONDS};
 use chrono::{DateTime, TimeDelta, Utc};
 

@@ -3,10 +3,10 @@
 //! the preceding error, not at a second client; only the others stay "real" for the
 //! duplicate-identity detector.
 
-use super::insight::{Evidence, Insight, InsightKind, code_counts, sample_times};
+use super::insight::{Evidence, Insight, code_counts, sample_times};
 use super::thresholds::Thresholds;
 use crate::analysis::event::{Event, elapsed};
-use crate::model::Severity;
+use crate::model::{InsightKind, Severity};
 use chrono::{DateTime, Utc};
 
 const LINK_CREATION_CONFLICT: u32 = 409_002;

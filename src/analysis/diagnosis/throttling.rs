@@ -5,9 +5,9 @@
 //! disconnect and the devices retry within seconds, it is a reconnect storm.
 
 use super::incident::{Hit, code_hits};
-use super::insight::{Evidence, Insight, InsightKind, code_counts, sample_times, span_words};
+use super::insight::{Evidence, Insight, code_counts, sample_times, span_words};
 use super::mass::FleetDevice;
-use crate::model::Severity;
+use crate::model::{InsightKind, Severity};
 use chrono::{DateTime, TimeDelta, Utc};
 use rayon::prelude::*;
 use std::collections::BTreeSet;

@@ -23,10 +23,10 @@
 //! twice a day are restarts, not renewal. The device's SDK names the period to expect; it
 //! never decides.
 
-use super::insight::{Evidence, Insight, InsightKind, code_counts, round1, sample_times};
+use super::insight::{Evidence, Insight, code_counts, round1, sample_times};
 use super::thresholds::Thresholds;
 use crate::analysis::event::{Event, elapsed};
-use crate::model::{Operation, Severity};
+use crate::model::{InsightKind, Operation, Severity};
 use crate::rules::sdk;
 use chrono::{DateTime, TimeDelta, Utc};
 use std::ops::Range;

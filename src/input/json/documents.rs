@@ -103,10 +103,10 @@ impl Pipeline for Documents<'_, '_> {
             return false;
         }
         let base = self.records;
-        for (position, _) in &mut result.heard.outcomes {
+        for (position, _) in &mut result.recorded.outcomes {
             renumber(position, |record| base + record);
         }
-        if !self.fold.hand(std::mem::take(&mut result.heard)) {
+        if !self.fold.hand(std::mem::take(&mut result.recorded)) {
             return false;
         }
         self.records += result.records;
@@ -176,7 +176,7 @@ impl Newlines {
 
 /// What parsing one batch produced, records numbered from 1 within it.
 struct BatchResult {
-    heard: BlockResult,
+    recorded: BlockResult,
     records: u64,
     /// The first shape seen, and whether az CLI rows were seen at all.
     shape: Option<Shape>,
@@ -189,15 +189,15 @@ struct BatchResult {
 
 /// Parses the pieces of one batch, stopping at the first that fails.
 fn parse_batch(batch: &Batch, input: usize, lists: &Lists) -> BatchResult {
-    let mut heard = BlockResult {
+    let mut recorded = BlockResult {
         outcomes: lists.take(batch.pieces.len()),
         ..BlockResult::default()
     };
     let (mut records, mut shape, mut az_cli) = (0, None, false);
     let mut failed = None;
     for (index, piece) in batch.pieces.iter().enumerate() {
-        let (outcomes, warnings) = (heard.outcomes.len(), heard.warnings.len());
-        let mut walker = Walker::new(input, &mut heard);
+        let (outcomes, warnings) = (recorded.outcomes.len(), recorded.warnings.len());
+        let mut walker = Walker::new(input, &mut recorded);
         walker.numbered = true;
         walker.records = records;
         walker.shape = shape;
@@ -223,8 +223,8 @@ fn parse_batch(batch: &Batch, input: usize, lists: &Lists) -> BatchResult {
         };
         let after = (walker.records, walker.shape, walker.az_cli);
         if parsed.is_err() {
-            heard.outcomes.truncate(outcomes);
-            heard.warnings.truncate(warnings);
+            recorded.outcomes.truncate(outcomes);
+            recorded.warnings.truncate(warnings);
             failed = Some(index);
             break;
         }
@@ -232,7 +232,7 @@ fn parse_batch(batch: &Batch, input: usize, lists: &Lists) -> BatchResult {
         az_cli |= after.2;
     }
     BatchResult {
-        heard,
+        recorded,
         records,
         shape,
         az_cli,
@@ -278,28 +278,33 @@ pub(super) fn renumber(position: &mut Position, to: impl Fn(u64) -> u64) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::Heard;
+    use super::super::Recorded;
     use super::super::fallback::walk_documents;
     use super::*;
     use crate::input::Outcome;
     use crate::input::split::UNIT_LIMIT;
 
     /// The documents as serde alone walks them: the reference the splitter is held to.
-    fn serde_documents(text: &[u8]) -> (Shape, Heard) {
-        let mut heard = Heard::default();
-        let mut walker = Walker::new(0, &mut heard);
+    fn serde_documents(text: &[u8]) -> (Shape, Recorded) {
+        let mut recorded = Recorded::default();
+        let mut walker = Walker::new(0, &mut recorded);
         walker.numbered = true;
         walk_documents(&mut &text[..], &mut walker, &|line, column| (line, column)).expect("reads");
         let shape = walker.shape.unwrap_or(Shape::JsonArray);
-        (shape, heard)
+        (shape, recorded)
     }
 
-    fn documents(text: &[u8], workers: usize, block_size: usize, limit: usize) -> (Shape, Heard) {
-        let mut heard = Heard::default();
+    fn documents(
+        text: &[u8],
+        workers: usize,
+        block_size: usize,
+        limit: usize,
+    ) -> (Shape, Recorded) {
+        let mut recorded = Recorded::default();
         let shape =
-            read_documents_in_blocks(&mut &text[..], 0, &mut heard, workers, block_size, limit)
+            read_documents_in_blocks(&mut &text[..], 0, &mut recorded, workers, block_size, limit)
                 .expect("reads");
-        (shape, heard)
+        (shape, recorded)
     }
 
     /// The split reader hears what serde hears, whatever the blocks and threads.
@@ -309,11 +314,14 @@ mod tests {
             for &workers in workers {
                 let got = documents(text, workers, block_size, UNIT_LIMIT);
                 if got != expected {
-                    let (shape, heard) = &got;
+                    let (shape, recorded) = &got;
                     assert_eq!(*shape, expected.0, "{what}: shape");
-                    assert_eq!(heard.warnings, expected.1.warnings, "{what}: warnings");
-                    for (index, (got, want)) in
-                        heard.outcomes.iter().zip(&expected.1.outcomes).enumerate()
+                    assert_eq!(recorded.warnings, expected.1.warnings, "{what}: warnings");
+                    for (index, (got, want)) in recorded
+                        .outcomes
+                        .iter()
+                        .zip(&expected.1.outcomes)
+                        .enumerate()
                     {
                         assert_eq!(
                             got, want,
@@ -321,7 +329,7 @@ mod tests {
                         );
                     }
                     assert_eq!(
-                        heard.outcomes.len(),
+                        recorded.outcomes.len(),
                         expected.1.outcomes.len(),
                         "{what}: outcomes"
                     );
@@ -362,8 +370,8 @@ mod tests {
         ] {
             let mut text = Vec::new();
             let truth = write_fleet(&FleetSpec::new(3, 40, 6), shape, &mut text).expect("writes");
-            let (_, heard) = serde_documents(&text);
-            assert_eq!(heard.outcomes.len() as u64, truth.records, "{shape:?}");
+            let (_, recorded) = serde_documents(&text);
+            assert_eq!(recorded.outcomes.len() as u64, truth.records, "{shape:?}");
             same_as_serde(
                 &text,
                 &format!("{shape:?}"),
@@ -459,10 +467,10 @@ mod tests {
     #[test]
     fn a_break_is_reported_once_with_its_absolute_place_and_the_next_record_number() {
         let text = format!("[{RECORD},\n  {RECORD},\n  {{\"time\": tru}}]");
-        let (_, heard) = documents(text.as_bytes(), 2, 16, UNIT_LIMIT);
-        assert_eq!(heard, serde_documents(text.as_bytes()).1);
-        assert_eq!(heard.outcomes.len(), 3);
-        let (position, outcome) = &heard.outcomes[2];
+        let (_, recorded) = documents(text.as_bytes(), 2, 16, UNIT_LIMIT);
+        assert_eq!(recorded, serde_documents(text.as_bytes()).1);
+        assert_eq!(recorded.outcomes.len(), 3);
+        let (position, outcome) = &recorded.outcomes[2];
         assert_eq!(*position, Position::record(0, 3));
         assert_eq!(
             *outcome,

@@ -329,10 +329,10 @@ pub(super) fn read_line_with_serde(walker: &mut Walker<'_>, text: &[u8], number:
 
 #[cfg(test)]
 mod tests {
-    use super::super::Heard;
+    use super::super::Recorded;
     use super::*;
 
-    fn read(text: &[u8], workers: usize, block_size: usize) -> (Shape, Heard) {
+    fn read(text: &[u8], workers: usize, block_size: usize) -> (Shape, Recorded) {
         read_limited(&mut &text[..], workers, block_size, u64::MAX)
     }
 
@@ -341,16 +341,16 @@ mod tests {
         workers: usize,
         block_size: usize,
         limit: u64,
-    ) -> (Shape, Heard) {
-        let mut heard = Heard::default();
-        let shape =
-            read_lines_in_blocks(reader, 0, &mut heard, workers, block_size, limit).expect("reads");
-        (shape, heard)
+    ) -> (Shape, Recorded) {
+        let mut recorded = Recorded::default();
+        let shape = read_lines_in_blocks(reader, 0, &mut recorded, workers, block_size, limit)
+            .expect("reads");
+        (shape, recorded)
     }
 
     /// The line and the reason of each skip, in order.
-    fn skips(heard: &Heard) -> Vec<(Option<u64>, &str)> {
-        heard
+    fn skips(recorded: &Recorded) -> Vec<(Option<u64>, &str)> {
+        recorded
             .outcomes
             .iter()
             .filter_map(|(position, outcome)| match outcome {
@@ -384,8 +384,8 @@ mod tests {
     #[test]
     fn line_numbers_carry_across_blocks_and_blank_lines() {
         let text = b"\n\n{oops\n\n{also broken}\n";
-        let (_, heard) = read(text, 2, 4);
-        let lines: Vec<Option<u64>> = heard.outcomes.iter().map(|(p, _)| p.line).collect();
+        let (_, recorded) = read(text, 2, 4);
+        let lines: Vec<Option<u64>> = recorded.outcomes.iter().map(|(p, _)| p.line).collect();
         assert_eq!(lines, [Some(3), Some(5)]);
     }
 
@@ -423,25 +423,25 @@ mod tests {
     fn a_line_of_exactly_the_limit_is_read_and_one_byte_more_is_skipped() {
         let text = format!("{RECORD}\n{RECORD} \n");
         let limit = RECORD.len() as u64;
-        let (_, heard) = read_limited(&mut text.as_bytes(), 1, 16, limit);
-        assert_eq!(heard.outcomes.len(), 2);
+        let (_, recorded) = read_limited(&mut text.as_bytes(), 1, 16, limit);
+        assert_eq!(recorded.outcomes.len(), 2);
         let expected = format!(
             "line is {} bytes, longer than --max-record-size ({limit} bytes)",
             limit + 1
         );
-        assert_eq!(skips(&heard), [(Some(2), expected.as_str())]);
+        assert_eq!(skips(&recorded), [(Some(2), expected.as_str())]);
     }
 
     #[test]
     fn a_blank_line_longer_than_the_limit_is_no_record() {
         let text = format!("{}\n{RECORD}\n", " ".repeat(500));
-        let (shape, heard) = read_limited(&mut text.as_bytes(), 1, 64, 100);
+        let (shape, recorded) = read_limited(&mut text.as_bytes(), 1, 64, 100);
         assert_eq!(shape, Shape::JsonLines);
-        assert_eq!(heard.outcomes.len(), 1);
-        assert_eq!(heard.outcomes[0].0.line, Some(2));
-        let (shape, heard) = read_limited(&mut " ".repeat(500).as_bytes(), 1, 64, 100);
+        assert_eq!(recorded.outcomes.len(), 1);
+        assert_eq!(recorded.outcomes[0].0.line, Some(2));
+        let (shape, recorded) = read_limited(&mut " ".repeat(500).as_bytes(), 1, 64, 100);
         assert_eq!(shape, Shape::Empty);
-        assert!(heard.outcomes.is_empty());
+        assert!(recorded.outcomes.is_empty());
     }
 
     #[test]

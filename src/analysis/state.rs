@@ -2,11 +2,11 @@
 
 use super::Fleet;
 use super::coverage::Kind;
-use super::diagnosis::{self, DeviceContext, DeviceDiagnosis, Insight, InsightKind};
-use super::event::{self, AddressId, CodeText, Event, LabelId, MANY_CODE_TEXTS};
+use super::diagnosis::{self, DeviceContext, DeviceDiagnosis, Insight};
+use super::event::{self, AddressId, CodeTextIndex, Event, LabelId, MANY_CODE_TEXTS};
+use crate::analysis::report::{DeviceCode, DeviceReport, LastState};
 use crate::memory;
-use crate::model::{Level, Operation, Position, Record, Severity};
-use crate::report::{DeviceCode, DeviceReport, LastState, Location};
+use crate::model::{InsightKind, Level, Location, Operation, Position, Record, Severity};
 use crate::rules;
 use chrono::{DateTime, TimeDelta, Utc};
 use compact_str::CompactString;
@@ -181,7 +181,12 @@ impl DeviceState {
     }
 
     /// Counts `code` and returns its text's place among the device's codes.
-    fn tally_code(&mut self, code: &CompactString, time: DateTime<Utc>, at: &Position) -> CodeText {
+    fn tally_code(
+        &mut self,
+        code: &CompactString,
+        time: DateTime<Utc>,
+        at: &Position,
+    ) -> CodeTextIndex {
         let found = match &self.code_index {
             Some(index) => index.get(code).copied(),
             None => self.codes.iter().position(|(known, _)| known == code),
@@ -224,7 +229,7 @@ impl DeviceState {
                 place
             }
         };
-        CodeText::try_from(place + 1).unwrap_or(MANY_CODE_TEXTS)
+        CodeTextIndex::try_from(place + 1).unwrap_or(MANY_CODE_TEXTS)
     }
 
     /// Ends reading: puts the events in time order (arrival breaks ties), as the

@@ -5,10 +5,11 @@
 //! insight, so that one problem makes one finding: the codes an insight explains do not
 //! add findings of their own.
 
-use super::insight::{Insight, InsightKind, sort_insights};
+use super::insight::{Insight, sort_insights};
 use super::thresholds::Thresholds;
 use super::{credential, duplicate, flapping, gaps, offline, periodic, side_effect, token_renewal};
 use crate::analysis::event::{Addresses, Event};
+use crate::model::InsightKind;
 use chrono::{DateTime, Utc};
 
 /// What one device's timeline says.
@@ -149,9 +150,8 @@ pub fn diagnose_device(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::diagnosis::InsightKind;
     use crate::analysis::diagnosis::testing::*;
-    use crate::model::Severity;
+    use crate::model::{InsightKind, Severity};
 
     fn context(addresses: &Addresses, log_end: DateTime<Utc>) -> DeviceContext<'_> {
         DeviceContext {

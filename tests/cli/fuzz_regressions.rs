@@ -3,79 +3,7 @@
 //! where records are read, counts that reconcile. Inputs of more than a line live in
 //! `fixtures/broken/fuzz/`.
 
-use assert_cmd::Command;
-use serde_json::Value;
-
-/// The binary, with a fixed environment so output does not depend on the caller's shell.
-fn triage() -> Command {
-    let mut command = Command::cargo_bin("iothub-triage").expect("binary is built");
-    command.env_remove("COLUMNS").env_remove("NO_COLOR");
-    command
-}
-
-/// What one run gave.
-struct Run {
-    code: Option<i32>,
-    stdout: Vec<u8>,
-    stderr: String,
-}
-
-fn run(args: &[&str], stdin: &[u8]) -> Run {
-    let output = triage()
-        .args(args)
-        .write_stdin(stdin.to_vec())
-        .output()
-        .expect("runs");
-    Run {
-        code: output.status.code(),
-        stdout: output.stdout,
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
-impl Run {
-    fn exits(&self, code: i32) -> &Run {
-        assert_eq!(self.code, Some(code), "{}", self.stderr);
-        self
-    }
-
-    /// Stderr is exactly these lines.
-    fn stderr_is(&self, lines: &[&str]) -> &Run {
-        let found: Vec<&str> = self.stderr.lines().collect();
-        assert_eq!(found, lines);
-        self
-    }
-
-    /// The JSON report's counts: read, skipped, filtered, analyzed, after checking that
-    /// they reconcile in total and per input.
-    fn counts(&self) -> [u64; 4] {
-        let report: Value = serde_json::from_slice(&self.stdout).expect("the report is JSON");
-        let count = |value: &Value, key: &str| value[key].as_u64().expect(key);
-        let four = |value: &Value| {
-            [
-                count(value, "records_read"),
-                count(value, "records_skipped"),
-                count(value, "records_filtered"),
-                count(value, "records_analyzed"),
-            ]
-        };
-        let total = four(&report["summary"]);
-        assert_eq!(total[0], total[1] + total[2] + total[3], "{report}");
-        let inputs = report["inputs"].as_array().expect("inputs");
-        for input in inputs {
-            let [read, skipped, filtered, analyzed] = four(input);
-            assert_eq!(read, skipped + filtered + analyzed, "{input}");
-        }
-        let summed = inputs.iter().map(four).fold([0; 4], |mut sum, counts| {
-            for (sum, count) in sum.iter_mut().zip(counts) {
-                *sum += count;
-            }
-            sum
-        });
-        assert_eq!(summed, total, "{report}");
-        total
-    }
-}
+use super::harness::{Ran, run};
 
 const ONE_ROW: &[u8] = b"TimeGenerated,OperationName,Category,DeviceId\n2026-03-02T08:00:05Z,deviceConnect,Connections,d1\n";
 
@@ -125,7 +53,7 @@ fn a_csv_time_header_with_a_valid_offset_still_reads() {
     assert_eq!(run.counts(), [1, 0, 0, 1]);
 }
 
-fn analyze_fixture(file: &str) -> Run {
+fn analyze_fixture(file: &str) -> Ran {
     run(
         &[
             "analyze",

@@ -177,6 +177,46 @@ pub fn xml(text: &str) -> String {
     out
 }
 
+/// Text for HTML character data and attribute values (quoted either way): `&`, `<`,
+/// `>`, `"` and `'` become entities, and control characters (newlines too: an id stays
+/// on one line) and the invisible characters [`terminal`] escapes are shown as escapes
+/// (`\u{1b}`), so a hostile id can neither start markup nor change how the page reads.
+pub fn html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\u{FFFE}' | '\u{FFFF}' => out.extend(c.escape_unicode()),
+            c if is_unsafe(c) => push_shown(&mut out, c),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// JSON for the inside of a `<script type="application/json">` element: `<`, `>` and
+/// `&` become `\u003c`, `\u003e` and `\u0026`, which JSON reads back as the same
+/// characters, so no text in it can close the element (`</script>`) or open a comment
+/// (`<!--`); U+2028 and U+2029 are escaped too, for scripts that would `eval` it.
+pub fn script_json(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// XML 1.0 `Char`, less what Rust's `char` already rules out (surrogates).
 fn is_xml_char(c: char) -> bool {
     matches!(c, '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
@@ -333,6 +373,37 @@ mod tests {
         );
         assert_eq!(xml("tab\tnl\ncr\r"), "tab\tnl\ncr&#13;");
         assert_eq!(xml("\u{FFFE}\u{FFFF}é😀"), "\\u{fffe}\\u{ffff}é😀");
+    }
+
+    #[test]
+    fn html_escapes_markup_and_shows_invisible_characters() {
+        for (text, expected) in [
+            ("pump-0042", "pump-0042"),
+            (
+                "<script>alert('x')</script>",
+                "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;",
+            ),
+            ("a\"b&c", "a&quot;b&amp;c"),
+            ("line\nbreak\ttab", "line\\nbreak\\ttab"),
+            ("a\u{202E}b\u{200B}", "a\\u{202e}b\\u{200b}"),
+            ("\u{0}\u{1b}[2J", "\\0\\u{1b}[2J"),
+            ("\u{FFFF}é😀", "\\u{ffff}é😀"),
+        ] {
+            assert_eq!(html(text), expected, "{text:?}");
+        }
+        // A device id built to break every output format (the renderers' tests use it).
+        let escaped = html("=cmd|' /C calc'!A0<script>&\"\n::error::x|*_[a](b)");
+        assert!(!escaped.contains(['<', '>', '"', '\'', '\n']), "{escaped}");
+    }
+
+    #[test]
+    fn json_in_a_script_element_cannot_close_it_and_reads_back_the_same() {
+        let hostile = "</script><script>alert(1)</script><!-- & \u{2028}";
+        let json = serde_json::to_string(&serde_json::json!({ "id": hostile })).unwrap();
+        let inside = script_json(&json);
+        assert!(!inside.contains(['<', '>', '&', '\u{2028}']), "{inside}");
+        let back: serde_json::Value = serde_json::from_str(&inside).unwrap();
+        assert_eq!(back["id"], hostile);
     }
 
     #[test]

@@ -3,89 +3,23 @@
 //! lines and the counts of the JSON summary. The files already covered by `tests/cli.rs`
 //! are not tested again here.
 
-use assert_cmd::Command;
+use super::harness::{Ran, Triage};
 use serde_json::Value;
 use std::io::Write;
 
 /// The warning for a file of error records only.
 const ERRORS_ONLY: &str = "iothub-triage: warning: the input holds only error records (exported with Level == \"Error\"?): offline devices and credential failures cannot be told from it and device states are unknown (renewal, flapping, duplicates and incidents are still found); export every level for a full diagnosis: AzureDiagnostics | where ResourceType == \"IOTHUBS\" and Category == \"Connections\"";
 
-/// The binary, with a fixed environment so output does not depend on the caller's shell.
-fn triage() -> Command {
-    let mut command = Command::cargo_bin("iothub-triage").expect("binary is built");
-    command.env_remove("COLUMNS").env_remove("NO_COLOR");
-    command
-}
-
-/// What one `analyze --format json` run gave.
-struct Run {
-    name: String,
-    code: Option<i32>,
-    stderr: String,
-    stdout: Vec<u8>,
-}
-
 /// Runs `analyze --format json` on a fixture of `fixtures/broken/` with extra flags.
-fn analyze(file: &str, flags: &[&str]) -> Run {
+fn analyze(file: &str, flags: &[&str]) -> Ran {
     analyze_path(&format!("fixtures/broken/{file}"), flags)
 }
 
-fn analyze_path(path: &str, flags: &[&str]) -> Run {
-    let output = triage()
+fn analyze_path(path: &str, flags: &[&str]) -> Ran {
+    Triage::new()
         .args(["analyze", path, "--format", "json"])
         .args(flags)
-        .output()
-        .expect("runs");
-    Run {
-        name: path.to_string(),
-        code: output.status.code(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        stdout: output.stdout,
-    }
-}
-
-impl Run {
-    fn exits(&self, code: i32) -> &Run {
-        assert_eq!(self.code, Some(code), "{}: {}", self.name, self.stderr);
-        self
-    }
-
-    /// Stderr is exactly these lines.
-    fn stderr_is(&self, lines: &[&str]) -> &Run {
-        let found: Vec<&str> = self.stderr.lines().collect();
-        assert_eq!(found, lines, "{}", self.name);
-        self
-    }
-
-    fn report(&self) -> Value {
-        serde_json::from_slice(&self.stdout).expect("the report is JSON")
-    }
-
-    /// Records read, skipped, filtered and analyzed; read is always the sum of the others.
-    fn counts(&self, read: u64, skipped: u64, filtered: u64, analyzed: u64) -> &Run {
-        let summary = self.report()["summary"].clone();
-        let count = |key: &str| summary[key].as_u64().expect("a count");
-        let found = [
-            count("records_read"),
-            count("records_skipped"),
-            count("records_filtered"),
-            count("records_analyzed"),
-        ];
-        assert_eq!(found, [read, skipped, filtered, analyzed], "{}", self.name);
-        assert_eq!(found[0], found[1] + found[2] + found[3], "{}", self.name);
-        self
-    }
-
-    fn shape(&self, shape: &str) -> &Run {
-        assert_eq!(self.report()["inputs"][0]["shape"], shape, "{}", self.name);
-        self
-    }
-
-    /// Refused as a whole: nothing on stdout.
-    fn no_report(&self) -> &Run {
-        assert!(self.stdout.is_empty(), "{}", self.name);
-        self
-    }
+        .run()
 }
 
 /// The first and last event of each device, sorted by device id.
@@ -147,7 +81,7 @@ fn whitespace_only_warns_that_the_input_is_empty_and_reports_nothing() {
         .stderr_is(&[
             "iothub-triage: warning: fixtures/broken/whitespace-only.json: the input is empty: no records",
         ])
-        .counts(0, 0, 0, 0)
+        .counts_are([0, 0, 0, 0])
         .shape("empty");
 }
 
@@ -156,9 +90,9 @@ fn a_utf8_bom_before_json_lines_is_dropped_and_every_line_read() {
     let run = analyze("bom-json-lines.json", &[]);
     run.exits(0)
         .stderr_is(&[])
-        .counts(3, 0, 0, 3)
+        .counts_are([3, 0, 0, 3])
         .shape("json-lines");
-    three_records(&run.report());
+    three_records(&run.json());
 }
 
 #[test]
@@ -182,9 +116,9 @@ fn invalid_utf8_in_a_value_skips_its_line_unless_the_value_is_one_never_read() {
             "  fixtures/broken/invalid-utf8.json:2: invalid JSON: invalid unicode code point at column 252",
             "  fixtures/broken/invalid-utf8.json:3: invalid JSON: invalid unicode code point at column 322",
         ])
-        .counts(5, 2, 0, 3);
+        .counts_are([5, 2, 0, 3]);
     assert_eq!(
-        codes(&run.report()),
+        codes(&run.json()),
         owned(&[("meter-9", "500008", 1)]),
         "the record with a bad byte in location is analyzed"
     );
@@ -198,8 +132,8 @@ fn a_last_line_cut_off_mid_record_is_skipped_and_the_lines_before_it_kept() {
             "iothub-triage: skipped 1 malformed record:",
             "  fixtures/broken/truncated-last-line.json:3: invalid JSON: EOF while parsing a string at column 120",
         ])
-        .counts(3, 1, 0, 2);
-    assert_eq!(codes(&run.report()), owned(&[("pump-0042", "404104", 1)]));
+        .counts_are([3, 1, 0, 2]);
+    assert_eq!(codes(&run.json()), owned(&[("pump-0042", "404104", 1)]));
 }
 
 #[test]
@@ -207,9 +141,9 @@ fn crlf_line_ends_in_json_lines_read_like_lf() {
     let run = analyze("crlf-json-lines.json", &[]);
     run.exits(0)
         .stderr_is(&[])
-        .counts(3, 0, 0, 3)
+        .counts_are([3, 0, 0, 3])
         .shape("json-lines");
-    three_records(&run.report());
+    three_records(&run.json());
 }
 
 #[test]
@@ -223,7 +157,7 @@ fn ten_thousand_open_brackets_end_the_input_with_a_reason_not_a_crash() {
             "  fixtures/broken/deeply-nested.json: record 1: an array is not a record object",
             "  fixtures/broken/deeply-nested.json: record 2: invalid JSON, the rest of the input is unreadable: EOF while parsing a list at line 1 column 10000",
         ])
-        .counts(2, 2, 0, 0)
+        .counts_are([2, 2, 0, 0])
         .shape("json-array");
 }
 
@@ -236,8 +170,8 @@ fn deep_nesting_in_a_line_is_skipped_where_read_and_passed_over_where_ignored() 
             "iothub-triage: skipped 1 malformed record:",
             "  fixtures/broken/deeply-nested-line.json:3: invalid JSON: recursion limit exceeded at column 395",
         ])
-        .counts(4, 1, 0, 3);
-    three_records(&run.report());
+        .counts_are([4, 1, 0, 3]);
+    three_records(&run.json());
 }
 
 #[test]
@@ -253,16 +187,18 @@ fn properties_that_are_not_a_json_object_skip_the_record_with_the_reason() {
             "  fixtures/broken/properties-not-json.json:4: properties is not a JSON object",
             "  fixtures/broken/properties-not-json.json:5: properties is not a JSON object",
         ])
-        .counts(6, 5, 0, 1);
+        .counts_are([6, 5, 0, 1]);
     // An object instead of a string of JSON is read as well.
-    assert_eq!(codes(&run.report()), owned(&[("pump-0042", "404104", 1)]));
+    assert_eq!(codes(&run.json()), owned(&[("pump-0042", "404104", 1)]));
 }
 
 #[test]
 fn a_result_type_written_as_a_number_is_read_as_its_code() {
     let run = analyze("result-type-number.json", &[]);
-    run.exits(0).stderr_is(&[ERRORS_ONLY]).counts(4, 0, 0, 4);
-    let report = run.report();
+    run.exits(0)
+        .stderr_is(&[ERRORS_ONLY])
+        .counts_are([4, 0, 0, 4]);
+    let report = run.json();
     assert_eq!(
         codes(&report),
         owned(&[
@@ -296,7 +232,7 @@ fn records_without_a_device_id_are_skipped_with_the_reason() {
             "  fixtures/broken/missing-device-id.json:4: no deviceId (neither in properties nor in a column)",
             "  fixtures/broken/missing-device-id.json:5: no deviceId (neither in properties nor in a column)",
         ])
-        .counts(5, 4, 0, 1);
+        .counts_are([5, 4, 0, 1]);
 }
 
 #[test]
@@ -312,8 +248,8 @@ fn missing_and_unreadable_times_skip_the_record_with_the_value() {
             "  fixtures/broken/bad-times.json:6: unreadable time \"2026-03-02T25:05:00Z\"",
             "  ... and 1 more (all listed under \"problems\" with --format json)",
         ])
-        .counts(7, 6, 0, 1);
-    let report = run.report();
+        .counts_are([7, 6, 0, 1]);
+    let report = run.json();
     assert_eq!(report["problems"][5]["line"], 7);
     assert_eq!(
         report["problems"][5]["message"], "unreadable time \"1772442300\"",
@@ -324,7 +260,7 @@ fn missing_and_unreadable_times_skip_the_record_with_the_value() {
 #[test]
 fn times_with_0_to_7_fraction_digits_and_any_offset_are_read_as_utc() {
     let run = analyze("time-formats.json", &[]);
-    run.exits(0).stderr_is(&[]).counts(12, 0, 0, 12);
+    run.exits(0).stderr_is(&[]).counts_are([12, 0, 0, 12]);
     let expected = [
         ("t-0", "2026-03-02T08:00:05Z"),
         ("t-1", "2026-03-02T08:00:06.100Z"),
@@ -343,14 +279,14 @@ fn times_with_0_to_7_fraction_digits_and_any_offset_are_read_as_utc() {
         .iter()
         .map(|(id, time)| ((*id).to_string(), (*time).to_string(), (*time).to_string()))
         .collect();
-    assert_eq!(spans(&run.report()), expected);
+    assert_eq!(spans(&run.json()), expected);
 }
 
 #[test]
 fn exact_duplicate_records_are_analyzed_once_and_the_repeats_filtered() {
     let run = analyze("duplicates.json", &[]);
-    run.exits(0).stderr_is(&[]).counts(6, 0, 3, 3);
-    let report = run.report();
+    run.exits(0).stderr_is(&[]).counts_are([6, 0, 3, 3]);
+    let report = run.json();
     assert_eq!(
         report["summary"]["filtered"],
         serde_json::json!([{
@@ -359,15 +295,18 @@ fn exact_duplicate_records_are_analyzed_once_and_the_repeats_filtered() {
         }])
     );
     three_records(&report);
-    analyze("duplicates.json", &["--keep-duplicates"]).counts(6, 0, 0, 6);
+    analyze("duplicates.json", &["--keep-duplicates"]).counts_are([6, 0, 0, 6]);
 }
 
 #[test]
 fn csv_columns_are_found_by_name_in_any_order() {
     let run = analyze("csv-column-order.csv", &[]);
-    run.exits(0).stderr_is(&[]).counts(4, 0, 0, 4).shape("csv");
+    run.exits(0)
+        .stderr_is(&[])
+        .counts_are([4, 0, 0, 4])
+        .shape("csv");
     assert_eq!(
-        codes(&run.report()),
+        codes(&run.json()),
         owned(&[("meter-9", "500008", 1), ("pump-0042", "404104", 1)])
     );
 }
@@ -384,7 +323,7 @@ fn a_csv_without_device_columns_skips_every_row_with_the_reason() {
             "  fixtures/broken/csv-missing-columns.csv:4: no deviceId (neither in properties nor in a column)",
             "  fixtures/broken/csv-missing-columns.csv:5: no deviceId (neither in properties nor in a column)",
         ])
-        .counts(4, 4, 0, 0)
+        .counts_are([4, 4, 0, 0])
         .shape("csv");
 }
 
@@ -393,10 +332,10 @@ fn a_records_body_followed_by_json_lines_reads_both() {
     let run = analyze("records-then-lines.json", &[]);
     run.exits(0)
         .stderr_is(&[])
-        .counts(4, 0, 0, 4)
+        .counts_are([4, 0, 0, 4])
         .shape("records");
     assert_eq!(
-        codes(&run.report()),
+        codes(&run.json()),
         owned(&[("meter-9", "500008", 1), ("pump-0042", "404104", 1)])
     );
 }
@@ -411,9 +350,9 @@ fn csv_after_json_lines_is_skipped_line_by_line_and_the_json_kept() {
             "  fixtures/broken/lines-then-csv.json:4: not a JSON record: the line starts with \"TimeGenerated [UTC],Oper\"",
             "  fixtures/broken/lines-then-csv.json:5: not a JSON record: the line starts with \"2026-03-02T09:31:55Z,dev\"",
         ])
-        .counts(5, 2, 0, 3)
+        .counts_are([5, 2, 0, 3])
         .shape("json-lines");
-    three_records(&run.report());
+    three_records(&run.json());
 }
 
 #[test]
@@ -475,8 +414,8 @@ fn a_line_longer_than_max_record_size_is_skipped_with_its_length_and_reading_goe
                 "  {name}:2: line is 52428800 bytes, longer than --max-record-size (1048576 bytes)"
             ),
         ])
-        .counts(3, 1, 0, 2);
-    assert_eq!(run.report()["problems"][0]["line"], 2);
+        .counts_are([3, 1, 0, 2]);
+    assert_eq!(run.json()["problems"][0]["line"], 2);
     analyze_path(&name, &["--max-record-size", "1MiB", "--strict"])
         .exits(2)
         .no_report()

@@ -8,11 +8,11 @@
 //! `expand`, `read`, the `Analyzer`. Valid records have distinct times, so that none is
 //! filtered as an exact duplicate.
 
-use super::{InputFormat, Options, Outcome, Shape, Sink, Source};
-use crate::analysis::diagnosis::Thresholds;
-use crate::analysis::{Analyzer, Filter};
-use crate::model::Position;
-use crate::report::Report;
+use iothub_triage::analysis::diagnosis::Thresholds;
+use iothub_triage::analysis::report::Report;
+use iothub_triage::analysis::{Analyzer, Filter};
+use iothub_triage::input::{self, InputFormat, Options, Outcome, Shape, Sink, Source};
+use iothub_triage::model::Position;
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
 use proptest::test_runner::TestCaseError;
@@ -745,7 +745,7 @@ fn read_file(
     };
     let mut analyzer = Analyzer::new(Thresholds::default(), Filter::default());
     let sources = [Source::Path(path.to_path_buf())];
-    let units = super::expand(&sources, &options.limits, &mut |m| analyzer.warn(m))?;
+    let units = input::expand(&sources, &options.limits, &mut |m| analyzer.warn(m))?;
     anyhow::ensure!(
         units.len() == 1,
         "one file expands to {} inputs",
@@ -757,7 +757,7 @@ fn read_file(
         analyzer: &mut analyzer,
         heard: &mut heard,
     };
-    let shape = super::read(&units[0], index, &options, &mut sink)?;
+    let shape = input::read(&units[0], index, &options, &mut sink)?;
     analyzer.end_input(index, shape);
     Ok((shape, analyzer.finish(), heard))
 }

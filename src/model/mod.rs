@@ -1,6 +1,12 @@
 //! The typed record every input shape is turned into, and the small value types the
 //! analysis and the reports share. Nothing here knows about JSON or CSV.
 
+mod finding;
+mod insight;
+
+pub use finding::{Finding, Location, Rule, fingerprint, format_time, rfc3339, rfc3339_opt};
+pub use insight::{InsightKind, KindText};
+
 use chrono::{DateTime, Utc};
 use compact_str::CompactString;
 use serde::Serialize;

@@ -4,7 +4,7 @@
 //! reads the table's own memory rather than a string elsewhere.
 
 use super::DeviceKey;
-use super::device::DeviceState;
+use super::state::DeviceState;
 use crate::memory;
 use compact_str::CompactString;
 use hashbrown::HashTable;
