@@ -20,7 +20,7 @@ seconds=${1:-60}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(detect json_lines quick_reader records array tables az_cli csv properties timestamps pipeline render zip)
+  targets=(detect json_lines quick_reader records array tables az_cli csv properties timestamps pipeline render zip avro state_events)
 fi
 
 if ! cargo fuzz --version >/dev/null 2>&1; then

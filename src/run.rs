@@ -87,9 +87,18 @@ fn analyze(config: &AnalyzeConfig, out: &mut dyn Write, err: &mut dyn Write) -> 
     let page = config.targets.iter().any(|(format, _)| format.page);
     let report = match findings_input(&mut units, config, err)? {
         Some(report) => report,
-        None if page => read_units(config, units, warnings, err)?
-            .finish_with_stories(report::html::DEVICES_DETAILED),
-        None => read_units(config, units, warnings, err)?.finish(),
+        None => {
+            let analyzer = read_units(config, units, warnings, err)?;
+            let told = analyzer.warnings().len();
+            let report = if page {
+                analyzer.finish_with_stories(report::html::DEVICES_DETAILED)
+            } else {
+                analyzer.finish()
+            };
+            // What only the finished analysis can say (the metric against the logs).
+            tell_warnings(report.warnings.get(told..).unwrap_or_default(), err)?;
+            report
+        }
     };
     // What the analysis worked with goes back before rendering allocates the report's text.
     memory::release_freed();
@@ -459,9 +468,12 @@ fn empty_window(
     ))
 }
 
-/// Skips and warnings go to stderr, so stdout stays the report alone.
-fn tell_problems(analyzer: &Analyzer, err: &mut dyn Write) -> std::io::Result<()> {
-    for warning in analyzer.warnings() {
+/// Warnings go to stderr, so stdout stays the report alone.
+fn tell_warnings(
+    warnings: &[crate::analysis::report::Warning],
+    err: &mut dyn Write,
+) -> std::io::Result<()> {
+    for warning in warnings {
         let message = terminal(&warning.message);
         match warning.source.as_str() {
             "" => writeln!(err, "iothub-triage: warning: {message}")?,
@@ -472,6 +484,12 @@ fn tell_problems(analyzer: &Analyzer, err: &mut dyn Write) -> std::io::Result<()
             )?,
         }
     }
+    Ok(())
+}
+
+/// Skips and warnings go to stderr, so stdout stays the report alone.
+fn tell_problems(analyzer: &Analyzer, err: &mut dyn Write) -> std::io::Result<()> {
+    tell_warnings(analyzer.warnings(), err)?;
     let skipped = analyzer.records_skipped();
     if skipped == 0 {
         return Ok(());

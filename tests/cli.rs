@@ -27,6 +27,8 @@ mod kql_results;
 mod layers;
 #[path = "cli/properties.rs"]
 mod properties;
+#[path = "cli/sources.rs"]
+mod sources;
 #[path = "cli/storage.rs"]
 mod storage;
 

@@ -15,6 +15,10 @@ fuzz_target!(|prefix: &[u8]| {
         Ok(Reader::JsonDocuments) => assert!(matches!(start.first(), Some(b'[' | b'{'))),
         Ok(Reader::JsonLines) => assert_eq!(start.first(), Some(&b'{')),
         Ok(Reader::Csv) => assert!(!start.contains(&0), "binary content read as CSV"),
+        Ok(Reader::Avro) => assert!(prefix.starts_with(b"Obj\x01"), "Avro without its magic"),
+        Ok(Reader::StateEvents | Reader::Metrics) => {
+            assert!(matches!(start.first(), Some(b'[' | b'{')));
+        }
         Ok(Reader::Report(what)) => assert!(
             matches!(start.first(), Some(b'{' | b'd')),
             "{what} found in content that starts with neither"

@@ -141,8 +141,9 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(input.records_skipped, handed.skipped);
         assert!(input.records_filtered >= handed.filtered);
     }
-    let total =
-        |count: fn(&report::InputReport) -> u64| report.inputs.iter().map(count).sum::<u64>();
+    let total = |count: fn(&iothub_triage::analysis::report::InputReport) -> u64| {
+        report.inputs.iter().map(count).sum::<u64>()
+    };
     assert_eq!(summary.records_read, total(|i| i.records_read));
     assert_eq!(summary.records_skipped, total(|i| i.records_skipped));
     assert_eq!(summary.records_filtered, total(|i| i.records_filtered));
@@ -157,5 +158,6 @@ fuzz_target!(|data: &[u8]| {
         "a skipped record neither listed nor counted as omitted"
     );
     let mut json = Vec::new();
-    report::json::render(&report, &mut json).expect("the report renders");
+    report::json::render(&report, &report::RenderOptions::default(), &mut json)
+        .expect("the report renders");
 });

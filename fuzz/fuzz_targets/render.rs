@@ -41,6 +41,7 @@ fn record(at: &str, device: &str, code: Option<&str>, sdk: &str) -> Record {
         protocol: Some("Mqtt".into()),
         masked_ip: None,
         sdk_version: (!sdk.is_empty()).then(|| sdk.into()),
+        state_event: false,
     }
 }
 

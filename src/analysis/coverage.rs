@@ -15,10 +15,16 @@ pub enum Kind {
     Information,
     /// A record with an error level or a code.
     Error,
+    /// A connection-state event (Event Grid, routed): a connect or a disconnect seen by a
+    /// poll about once a minute, without a code.
+    StateEvent,
 }
 
 impl Kind {
     pub fn of_record(record: &Record) -> Kind {
+        if record.state_event {
+            return Kind::StateEvent;
+        }
         Kind::of(record.operation, record.level, record.code.is_some())
     }
 
@@ -39,6 +45,7 @@ pub struct Coverage {
     pub connects: u64,
     pub information: u64,
     pub errors: u64,
+    pub state_events: u64,
 }
 
 impl Coverage {
@@ -46,8 +53,14 @@ impl Coverage {
         *self.slot(kind) += 1;
     }
 
-    /// Takes back a record found to repeat another.
+    /// Takes back a record found to repeat another. A repeat is known by its event,
+    /// which does not say whether it was a state event: a connect or other record is
+    /// taken from the log records when the input has any, else from its state events.
     pub fn remove(&mut self, kind: Kind) {
+        let kind = match kind {
+            Kind::Connect | Kind::Information if *self.slot(kind) == 0 => Kind::StateEvent,
+            other => other,
+        };
         let slot = self.slot(kind);
         *slot = slot.saturating_sub(1);
     }
@@ -57,6 +70,7 @@ impl Coverage {
             Kind::Connect => &mut self.connects,
             Kind::Information => &mut self.information,
             Kind::Error => &mut self.errors,
+            Kind::StateEvent => &mut self.state_events,
         }
     }
 
@@ -64,11 +78,18 @@ impl Coverage {
         self.connects += other.connects;
         self.information += other.information;
         self.errors += other.errors;
+        self.state_events += other.state_events;
     }
 
     /// Successful connects are in the evidence, so a device without one never got in.
+    /// Connection-state events show every state the hub saw, connects included.
     pub fn connects_logged(&self) -> bool {
-        self.connects > 0
+        self.connects > 0 || self.state_events > 0
+    }
+
+    /// Nothing but connection-state events: no codes, no changes within a minute.
+    pub fn state_events_only(&self) -> bool {
+        self.state_events > 0 && self.connects + self.information + self.errors == 0
     }
 
     /// Errors and nothing else: an export filtered on the level, most likely.
@@ -79,7 +100,9 @@ impl Coverage {
     pub fn report(&self) -> CoverageReport {
         let records = if self.errors_only() {
             "errors_only"
-        } else if self.connects + self.information + self.errors == 0 {
+        } else if self.state_events_only() {
+            "state_events"
+        } else if self.connects + self.information + self.errors + self.state_events == 0 {
             "none"
         } else if self.connects_logged() {
             "all"
@@ -91,6 +114,8 @@ impl Coverage {
             successful_connects: self.connects,
             information_records: self.information,
             error_records: self.errors,
+            state_events: self.state_events,
+            codes: self.state_events_only().then_some("not_in_source"),
             device_state: if self.connects_logged() {
                 "known"
             } else {
@@ -141,6 +166,41 @@ pub fn warning(inputs: &[(&str, Coverage)]) -> Option<String> {
     ))
 }
 
+/// The warning for inputs holding connection-state events, or `None` when none does:
+/// what a poll about once a minute cannot show, and what is found all the same.
+pub fn state_events_warning(inputs: &[(&str, Coverage)]) -> Option<String> {
+    let holding: Vec<&str> = inputs
+        .iter()
+        .filter(|(_, c)| c.state_events > 0)
+        .map(|(name, _)| *name)
+        .collect();
+    if holding.is_empty() {
+        return None;
+    }
+    let which = if holding.len() == inputs.len() {
+        "the input holds".to_string()
+    } else {
+        let mut names: Vec<&str> = holding.iter().copied().take(3).collect();
+        if holding.len() > 3 {
+            names.push("...");
+        }
+        format!(
+            "{} of {} inputs ({}) hold",
+            holding.len(),
+            inputs.len(),
+            names.join(", ")
+        )
+    };
+    Some(format!(
+        "{which} connection-state events (Event Grid or routed): the hub looks at each \
+         device about once a minute and reports only a change, so a connection lost and \
+         back within a minute may not show and flapping faster than that cannot be told; \
+         error codes, protocols, SDKs and addresses are not in this source. Sessions, \
+         offline devices and drops a minute or more apart are found; the Connections \
+         resource logs give the codes: {FULL_QUERY}"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,7 +210,52 @@ mod tests {
             connects,
             information,
             errors,
+            state_events: 0,
         }
+    }
+
+    #[test]
+    fn state_events_alone_show_states_but_no_codes() {
+        let events = Coverage {
+            state_events: 4,
+            ..Coverage::default()
+        };
+        let report = events.report();
+        assert_eq!(report.records, "state_events");
+        assert_eq!(report.device_state, "known");
+        assert_eq!(report.codes, Some("not_in_source"));
+        let mixed = Coverage {
+            state_events: 4,
+            ..coverage(1, 0, 2)
+        };
+        assert_eq!(mixed.report().records, "all");
+        assert_eq!(mixed.report().codes, None);
+        assert_eq!(warning(&[("grid.json", events)]), None);
+        let said = state_events_warning(&[("grid.json", events), ("PT1H.json", coverage(1, 0, 0))])
+            .expect("a warning");
+        assert!(
+            said.starts_with("1 of 2 inputs (grid.json) hold connection-state events"),
+            "{said}"
+        );
+        assert!(said.contains("within a minute"), "{said}");
+        assert!(said.contains("not in this source"), "{said}");
+        assert_eq!(
+            state_events_warning(&[("PT1H.json", coverage(1, 0, 0))]),
+            None
+        );
+    }
+
+    #[test]
+    fn a_repeated_state_event_is_taken_back_from_the_state_events() {
+        let mut events = Coverage {
+            state_events: 2,
+            ..Coverage::default()
+        };
+        events.remove(Kind::Connect);
+        assert_eq!(events.state_events, 1);
+        let mut logs = coverage(2, 0, 0);
+        logs.remove(Kind::Connect);
+        assert_eq!(logs.connects, 1);
     }
 
     #[test]

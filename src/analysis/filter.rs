@@ -82,6 +82,7 @@ mod tests {
             protocol: None,
             masked_ip: None,
             sdk_version: None,
+            state_event: false,
         }
     }
 

@@ -9,6 +9,7 @@ pub mod event;
 mod filter;
 mod findings;
 mod identities;
+pub mod metric;
 mod places;
 pub mod report;
 mod state;
@@ -84,6 +85,8 @@ pub struct Analyzer {
     read_span: Option<(DateTime<Utc>, DateTime<Utc>)>,
     /// Where each analyzed record is, by arrival number: findings point at their evidence.
     places: Places,
+    /// The `connectedDeviceCount` metric's points, from metrics inputs.
+    metric: Vec<crate::input::MetricPoint>,
 }
 
 #[derive(Debug, Default)]
@@ -175,7 +178,11 @@ impl Analyzer {
             .iter()
             .map(|tally| (tally.name.as_str(), tally.coverage))
             .collect();
-        if let Some(message) = coverage::warning(&inputs) {
+        let messages = [
+            coverage::warning(&inputs),
+            coverage::state_events_warning(&inputs),
+        ];
+        for message in messages.into_iter().flatten() {
             self.warn(message);
         }
     }
@@ -237,7 +244,17 @@ impl Analyzer {
         let with_connects = self.inputs_with_connects();
         let fleet = self.fleet(log_end, &sources, &with_connects);
         let devices_analyzed = states.len() as u64;
-        let (devices, insights, connected_devices, cohorts, breakdown) = diagnose(states, &fleet);
+        let (devices, insights, mut connected_devices, cohorts, breakdown) =
+            diagnose(states, &fleet);
+        if !self.metric.is_empty() {
+            self.metric.sort_by_key(|a| a.time);
+            let metric = metric::compare(&self.metric, &connected_devices);
+            let logs_tell = with_connects.contains(&true);
+            for message in metric::warnings(&metric, logs_tell) {
+                self.warn(message);
+            }
+            connected_devices.metric = Some(metric);
+        }
         let codes = code_summary(&devices);
         let mut devices_by_severity = SeverityCounts::default();
         for severity in devices.iter().filter_map(|d| d.severity) {
@@ -625,6 +642,10 @@ impl Sink for Analyzer {
         let source = self.source_name(input);
         self.warnings.push(Warning { source, message });
     }
+
+    fn metric(&mut self, _: usize, point: crate::input::MetricPoint) {
+        self.metric.push(point);
+    }
 }
 
 #[cfg(test)]
@@ -656,6 +677,7 @@ mod tests {
             protocol: Some("Mqtt".into()),
             masked_ip: Some("203.0.113.XXX".into()),
             sdk_version: None,
+            state_event: false,
         }
     }
 

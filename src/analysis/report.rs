@@ -173,12 +173,21 @@ pub struct InputReport {
 pub struct CoverageReport {
     /// `all` (successful connects are there), `errors_only` (nothing but errors: an
     /// export filtered on the level), `no_connects` (no successful connect, other
-    /// records than errors) or `none`.
+    /// records than errors), `state_events` (connection-state events only: Event Grid
+    /// or routed, sampled about once a minute, no codes) or `none`.
     pub records: &'static str,
     pub successful_connects: u64,
     /// Records without an error level or code, other than connects.
     pub information_records: u64,
     pub error_records: u64,
+    /// Connection-state events (Event Grid, routed): counted apart from the log
+    /// records; absent when there are none.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub state_events: u64,
+    /// `not_in_source` when the records are all connection-state events, which carry
+    /// no codes; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub codes: Option<&'static str>,
     /// `known` when a device's state (connected or not) can be told from the records,
     /// `unknown` without successful connects.
     pub device_state: &'static str,
@@ -316,6 +325,8 @@ impl Report {
             successful_connects: 0,
             information_records: 0,
             error_records: 0,
+            state_events: 0,
+            codes: None,
             device_state: "unknown",
         };
         let mut by_severity = SeverityCounts::default();
@@ -371,4 +382,10 @@ impl Report {
             stories: Stories::default(),
         }
     }
+}
+
+/// For counts left out of the JSON when there are none.
+#[allow(clippy::trivially_copy_pass_by_ref, reason = "serde hands a reference")]
+fn is_zero(count: &u64) -> bool {
+    *count == 0
 }

@@ -534,6 +534,7 @@ mod tests {
             protocol: Some("Mqtt".into()),
             masked_ip: None,
             sdk_version: None,
+            state_event: false,
         };
         (Position::line(0, line), record)
     }

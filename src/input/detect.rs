@@ -2,6 +2,7 @@
 //! the file name.
 
 use super::Shape;
+use super::carriers::Carrier;
 use serde::de::IgnoredAny;
 
 /// The parser a detected shape goes to.
@@ -10,6 +11,12 @@ pub enum Reader {
     JsonLines,
     JsonDocuments,
     Csv,
+    /// Event Hubs Capture or routing Avro (`Obj\x01`).
+    Avro,
+    /// Connection-state events (Event Grid, CloudEvents, routed, `monitor-events`).
+    StateEvents,
+    /// A `connectedDeviceCount` metrics response.
+    Metrics,
     /// Nothing but whitespace.
     Empty,
     /// A report this tool writes (what it is, in words): reading it back as a log would
@@ -30,15 +37,12 @@ pub fn detect(prefix: &[u8]) -> Result<Reader, NotAnExport> {
     if prefix.starts_with(&[0xFF, 0xFE]) || prefix.starts_with(&[0xFE, 0xFF]) {
         return Err(NotAnExport("the file is UTF-16 encoded; convert it to UTF-8 (for example with iconv -f UTF-16 -t UTF-8)".into()));
     }
-    if prefix.starts_with(AVRO_MAGIC) {
-        return Err(NotAnExport("it is an Avro file (as Event Hubs Capture writes), which this tool does not read; convert it to JSON Lines (for example `avro-tools tojson FILE`), or read the logs from the storage account or Log Analytics".into()));
+    if prefix.starts_with(super::avro::MAGIC) {
+        return Ok(Reader::Avro);
     }
     let start = prefix.trim_ascii_start();
     if start.is_empty() {
         return Ok(Reader::Empty);
-    }
-    if let Some(events) = event_grid(start) {
-        return Err(events);
     }
     if start.contains(&0) {
         return Err(NotAnExport("it holds binary data, not a log export".into()));
@@ -46,36 +50,16 @@ pub fn detect(prefix: &[u8]) -> Result<Reader, NotAnExport> {
     if let Some(report) = report(start) {
         return Ok(Reader::Report(report));
     }
+    let carrier = || match super::carriers::carrier(start) {
+        Some(Carrier::StateEvents) => Some(Reader::StateEvents),
+        Some(Carrier::Metrics) => Some(Reader::Metrics),
+        None => None,
+    };
     match start[0] {
-        b'[' => Ok(Reader::JsonDocuments),
-        b'{' => Ok(object_reader(start)),
+        b'[' => Ok(carrier().unwrap_or(Reader::JsonDocuments)),
+        b'{' => Ok(carrier().unwrap_or_else(|| object_reader(start))),
         _ => csv_header(start),
     }
-}
-
-/// The first bytes of an Avro object container file.
-const AVRO_MAGIC: &[u8] = b"Obj\x01";
-
-/// Event Grid events (`Microsoft.Devices.DeviceConnected`, ...), in the Event Grid or the
-/// CloudEvents schema: a record of these has no `time`, `operationName` or `properties`,
-/// so reading them as logs would skip every one for want of a time.
-fn event_grid(start: &[u8]) -> Option<NotAnExport> {
-    if !matches!(start[0], b'[' | b'{') {
-        return None;
-    }
-    let window = &start[..start.len().min(4096)];
-    let has = |needle: &[u8]| window.windows(needle.len()).any(|w| w == needle);
-    let event_grid = has(b"\"eventType\"") && has(b"\"eventTime\"");
-    let cloud_events = has(b"\"specversion\"") && has(b"\"Microsoft.Devices.");
-    (event_grid || cloud_events).then(|| {
-        NotAnExport(
-            "these are Event Grid events (Microsoft.Devices.DeviceConnected, DeviceDisconnected, \
-             ...), which this tool does not read yet: it reads the hub's diagnostic logs; export \
-             the Connections resource logs (a diagnostic setting to storage, Event Hubs or Log \
-             Analytics) instead"
-                .into(),
-        )
-    })
 }
 
 /// The reports `analyze` writes that could be taken for a log by their names (`.json`,
@@ -238,6 +222,9 @@ impl Shape {
             Shape::Tables => "tables",
             Shape::AzCli => "az-cli",
             Shape::Csv => "csv",
+            Shape::Avro => "avro",
+            Shape::StateEvents => "state-events",
+            Shape::Metrics => "metrics",
             Shape::Empty => "empty",
             Shape::Report => "report",
             Shape::Skipped => "skipped",
@@ -280,12 +267,15 @@ mod tests {
     }
 
     #[test]
-    fn event_grid_events_and_avro_files_are_named_as_such() {
+    fn event_grid_events_and_avro_files_go_to_their_readers() {
         let event = br#"[{"id":"1","subject":"devices/pump-1","eventType":"Microsoft.Devices.DeviceConnected","eventTime":"2026-03-02T08:00:05Z","data":{}}]"#;
-        assert!(refusal(event).starts_with("these are Event Grid events"));
+        assert_eq!(detect(event), Ok(Reader::StateEvents));
         let cloud = br#"{"specversion":"1.0","type":"Microsoft.Devices.DeviceDisconnected","source":"/x","id":"1","data":{}}"#;
-        assert!(refusal(cloud).starts_with("these are Event Grid events"));
-        assert!(refusal(b"Obj\x01\x04\x14avro.codec\x08null").starts_with("it is an Avro file"));
+        assert_eq!(detect(cloud), Ok(Reader::StateEvents));
+        assert_eq!(
+            detect(b"Obj\x01\x04\x14avro.codec\x08null"),
+            Ok(Reader::Avro)
+        );
         // A diagnostic record carrying such words inside its properties string is a log.
         let record = br#"{"time":"2026-03-02T08:00:05Z","properties":"{\"eventType\":\"x\",\"eventTime\":\"y\"}"}"#;
         assert_eq!(detect(record), Ok(Reader::JsonLines));
@@ -334,6 +324,42 @@ mod tests {
                 String::from_utf8_lossy(content)
             );
         }
+    }
+
+    #[test]
+    fn avro_state_events_and_metrics_are_told_apart_by_content() {
+        let cases: [(&[u8], Reader); 6] = [
+            (b"Obj\x01\x04\x14avro.codec\x08null\0\0", Reader::Avro),
+            (
+                b"[\n  {\n    \"id\": \"3b0f\",\n    \"eventType\": \"Microsoft.Devices.DeviceConnected\",",
+                Reader::StateEvents,
+            ),
+            (
+                b"{\"id\":\"1\",\"source\":\"/x\",\"type\":\"Microsoft.Devices.DeviceDisconnected\"",
+                Reader::StateEvents,
+            ),
+            (b"{\n  \"event\": {\n    \"origin\": \"meter-9\",", Reader::StateEvents),
+            (
+                b"{\n  \"cost\": 59,\n  \"interval\": \"0:01:00\",",
+                Reader::Metrics,
+            ),
+            // A resource log that happens to hold such words stays a log.
+            (
+                b"{\"time\":\"2026-03-02T08:00:05Z\",\"operationName\":\"deviceConnect\",\"eventType\":\"x\"}\n",
+                Reader::JsonLines,
+            ),
+        ];
+        for (content, reader) in cases {
+            assert_eq!(
+                detect(content),
+                Ok(reader),
+                "{}",
+                String::from_utf8_lossy(content)
+            );
+        }
+        assert_eq!(Shape::Avro.name(), "avro");
+        assert_eq!(Shape::StateEvents.name(), "state-events");
+        assert_eq!(Shape::Metrics.name(), "metrics");
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! and stream every record to a [`Sink`] as analyzed, filtered or skipped, so that the
 //! counts always reconcile.
 
+mod avro;
 mod bundle;
+mod carriers;
 mod csv;
 mod csv_rows;
 mod detect;
@@ -11,14 +13,17 @@ pub mod findings;
 #[doc(hidden)]
 pub mod fuzzing;
 mod json;
+mod metrics;
 mod pipeline;
 mod raw;
 mod split;
+mod state_events;
 pub mod storage;
 mod time;
 
 pub use bundle::{Limits, Unit, expand};
 pub use fields::parse_offset;
+pub use metrics::MetricPoint;
 pub use raw::Outcome;
 pub use time::{DateOrder, parse_rfc3339};
 
@@ -40,6 +45,12 @@ pub enum Shape {
     Tables,
     AzCli,
     Csv,
+    /// Event Hubs Capture or message-routing Avro files.
+    Avro,
+    /// Connection-state events: Event Grid, CloudEvents, routed, `monitor-events`.
+    StateEvents,
+    /// A `connectedDeviceCount` metrics response: points, no records.
+    Metrics,
     Empty,
     /// A report this tool wrote, found among the inputs: not read.
     Report,
@@ -104,6 +115,11 @@ impl Options {
 pub trait Sink: Send {
     fn outcome(&mut self, position: Position, outcome: Outcome);
     fn warning(&mut self, input: usize, message: String);
+
+    /// A point of the `connectedDeviceCount` metric, from a metrics input.
+    fn metric(&mut self, input: usize, point: MetricPoint) {
+        let _ = (input, point);
+    }
 
     /// Takes a block's outcomes in order and leaves the list empty, its memory kept for
     /// the next block. A sink that can read them where they are spares a copy of each.
@@ -252,6 +268,7 @@ fn read_small<S: Sink>(
             // Too large to hold: read at its turn, the usual way.
             held.outcomes = Vec::new();
             held.warnings = Vec::new();
+            held.metrics = Vec::new();
             None
         } else {
             read
@@ -294,6 +311,9 @@ impl<S: Sink> pipeline::Pipeline for SmallInputs<'_, S> {
         for message in held.warnings {
             self.sink.warning(index, message);
         }
+        for point in held.metrics {
+            self.sink.metric(index, point);
+        }
         let shape = match (held.shape, self.units.get(at)) {
             (Some(shape), _) => shape,
             (None, Some(unit)) => read(unit, index, self.options, &mut *self.sink),
@@ -316,6 +336,7 @@ impl<S: Sink> pipeline::Pipeline for SmallInputs<'_, S> {
 struct HeldBack {
     outcomes: Vec<(Position, Outcome)>,
     warnings: Vec<String>,
+    metrics: Vec<MetricPoint>,
     shape: Option<Result<Shape>>,
 }
 
@@ -349,6 +370,10 @@ impl Sink for HeldBack {
 
     fn warning(&mut self, _: usize, message: String) {
         self.warnings.push(message);
+    }
+
+    fn metric(&mut self, _: usize, point: MetricPoint) {
+        self.metrics.push(point);
     }
 }
 
@@ -478,6 +503,9 @@ fn read_chosen(
         }
         Reader::JsonDocuments => json::read_documents(reader, input, sink, workers)?,
         Reader::Csv => csv::read(reader, input, options, sink)?,
+        Reader::Avro => avro::read(reader, input, options, sink)?,
+        Reader::StateEvents => state_events::read(reader, input, sink, options.max_record_size)?,
+        Reader::Metrics => metrics::read(reader, input, sink, options.max_record_size)?,
         Reader::Report(what) => {
             sink.warning(
                 input,

@@ -258,6 +258,7 @@ impl<'a> RawRecord<'a> {
             protocol: text(self.protocol.take()),
             masked_ip: text(self.masked_ip.take()),
             sdk_version: text(self.sdk_version.take()),
+            state_event: false,
         })
     }
 

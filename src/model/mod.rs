@@ -153,6 +153,9 @@ pub struct Record {
     pub protocol: Option<CompactString>,
     pub masked_ip: Option<CompactString>,
     pub sdk_version: Option<CompactString>,
+    /// From a connection-state event (Event Grid, a routed `deviceConnectionStateEvents`
+    /// message) rather than a resource log: sampled about once a minute, without codes.
+    pub state_event: bool,
 }
 
 impl Record {

@@ -39,6 +39,13 @@ const _: () = assert!(MAX_BYTES < 1 << 20, "a step summary must stay under 1 MiB
 pub fn render(report: &Report, options: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "## iothub-triage\n")?;
     counts(report, options, out)?;
+    if let Some(metric) = &report.connected_devices.metric {
+        writeln!(
+            out,
+            "\nHub metric: {}.",
+            crate::analysis::metric::summary(metric)
+        )?;
+    }
     fleet(report, out)?;
     findings(&report.findings, out)?;
     codes(report, out)

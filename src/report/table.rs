@@ -49,6 +49,13 @@ pub fn render(report: &Report, options: &RenderOptions, out: &mut dyn Write) -> 
     } else {
         curve(&report.connected_devices, style, out)?;
     }
+    if let Some(metric) = &report.connected_devices.metric {
+        writeln!(
+            out,
+            "Hub metric: {}",
+            crate::analysis::metric::summary(metric)
+        )?;
+    }
 
     let mut advice = Advice::default();
     if !report.insights.is_empty() {

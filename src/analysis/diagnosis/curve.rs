@@ -30,6 +30,9 @@ pub struct Curve {
     /// The fleet's hub incidents and mass disconnects, to mark on the curve;
     /// chronological.
     pub marks: Vec<CurveMark>,
+    /// The hub's own `connectedDeviceCount` metric, when it was given as an input.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metric: Option<crate::analysis::metric::Metric>,
 }
 
 /// A fleet event over the curve's span.
@@ -147,6 +150,7 @@ pub fn connected_curve(devices: &[&[Event]], buckets: usize) -> Curve {
         points,
         drops,
         marks: Vec::new(),
+        metric: None,
     }
 }
 

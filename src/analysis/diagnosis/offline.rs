@@ -12,7 +12,7 @@ use super::insight::{Evidence, Insight, rfc3339};
 use super::thresholds::Thresholds;
 use super::token_renewal::is_clean_disconnect;
 use crate::analysis::event::{Event, elapsed};
-use crate::model::{InsightKind, Operation, Severity};
+use crate::model::{InsightKind, Level, Operation, Severity};
 use chrono::{DateTime, Utc};
 
 /// Records of one drop (`401003` then `404104`): closes this close together.
@@ -89,11 +89,18 @@ pub fn detect(
         (n, None) => format!(", {n} refused connects since"),
     };
     let (severity, summary, action) = if is_clean_disconnect(first) && refused == 0 {
+        // Without a level (connection-state events, projected exports) the record says
+        // the device went, not how.
+        let how = if first.level == Level::Unknown {
+            ""
+        } else {
+            " cleanly"
+        };
         (
             Severity::Low,
             format!(
-                "Disconnected cleanly at {at} ({minutes} min before the end of the log) and \
-                 not back"
+                "Disconnected{how} at {at} ({minutes} min before the end of the log) and not \
+                 back"
             ),
             "The device closed its connection itself and did not come back: check whether it \
              was shut down or its application stopped on purpose"

@@ -86,8 +86,8 @@ enum UnitKind {
 }
 
 /// File names taken from directories and archives; a file named explicitly is always read.
-const LOG_EXTENSIONS: [&str; 8] = [
-    ".csv", ".gz", ".json", ".jsonl", ".log", ".ndjson", ".txt", ".zip",
+const LOG_EXTENSIONS: [&str; 9] = [
+    ".avro", ".csv", ".gz", ".json", ".jsonl", ".log", ".ndjson", ".txt", ".zip",
 ];
 
 const STDIN: &str = "<stdin>";
@@ -460,13 +460,22 @@ fn walk(
                 path.display(),
                 special_file(file_type)
             ));
-        } else if has_log_extension(&file_name) {
+        } else if has_log_extension(&file_name) || is_avro(&path) {
             files.push(path);
         } else {
             skipped.add(|| path.display().to_string());
         }
     }
     Ok(())
+}
+
+/// Whether a file starts like an Avro container (Event Hubs Capture and routing files
+/// named without `.avro`): taken by its content, not passed over for its name.
+fn is_avro(path: &Path) -> bool {
+    let mut head = [0; 4];
+    File::open(path)
+        .and_then(|mut file| read_head(&mut file, &mut head))
+        .is_ok_and(|filled| head[..filled] == *super::avro::MAGIC)
 }
 
 /// What a directory entry that is neither a file, a directory nor a link is.
