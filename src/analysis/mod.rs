@@ -3,6 +3,7 @@
 
 mod breakdown;
 mod cohort;
+pub use cohort::KEPT as COHORTS_KEPT;
 mod coverage;
 mod device;
 mod devices;

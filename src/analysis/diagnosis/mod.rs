@@ -28,8 +28,13 @@ pub use device::{DeviceContext, DeviceDiagnosis, diagnose_device};
 pub use incident::{hub_incidents, in_incident};
 pub use insight::{CodeCount, Evidence, Insight, InsightKind};
 pub use mass::{Dropped, FleetDevice, drops, is_server_side, mass_disconnects};
+pub use periodic::{
+    EDGE_IDLE_SECONDS, SHORTEST as PERIODIC_SHORTEST, STEADY_PERCENT as PERIODIC_STEADY_PERCENT,
+};
 pub use thresholds::Thresholds;
-pub use throttling::{is_throttling, throttling};
+pub use throttling::{
+    DAILY_QUOTA, EPISODE_GAP as THROTTLING_EPISODE_GAP, is_throttling, throttling,
+};
 
 /// Builders for the unit tests of every detector: events on one fixed day.
 #[cfg(test)]
