@@ -198,12 +198,15 @@ fn macro_argument<'a>(line: &'a str, name: &str) -> Option<&'a str> {
 /// the previous drop), `PrevDropTime` and `FirstAfter` (the first connect after the
 /// previous drop). The portable tier numbers the instants by sorting each identity's list
 /// of them (`make_list`, `array_sort_asc`, `mv-expand with_itemindex`); `--full` uses
-/// `sort` and `prev()`.
+/// `sort` and `prev()`. An instant's key is its microsecond since 2000 (twice, plus D)
+/// over 10^15: keys of the years 2000 to 2126 have the same number of digits, sort alike
+/// as numbers and as text, and stay below 2^53, exact where an engine passes them
+/// through doubles.
 fn sequence(name: &str, full: bool) -> String {
     let keys = format!(
         "let {name}Keys = {name}Input\n\
          | summarize by Identity, Time, D\n\
-         | extend Key = tolong((Time - datetime(2000-01-01)) / 1microsecond) * 2 + D;\n"
+         | extend Key = 1000000000000000 + tolong((Time - datetime(2000-01-01)) / 1microsecond) * 2 + D;\n"
     );
     let order = if full {
         format!(
@@ -224,11 +227,12 @@ fn sequence(name: &str, full: bool) -> String {
              | mv-expand with_itemindex = I Key = array_sort_asc(Keys) to typeof(long)\n\
              | project Identity, I, Key\n\
              | join kind=inner {name}Keys on Identity, Key\n\
-             | project Identity, I, Time, D;\n\
-             let {name}DropOrder = {name}Order\n\
+             | project Identity, I, Key, Time, D;\n\
+             let {name}DropOrder = {name}Keys\n\
              | where D == 1\n\
-             | summarize Is = make_list(I) by Identity\n\
-             | mv-expand with_itemindex = J I = array_sort_asc(Is) to typeof(long)\n\
+             | summarize Keys = make_list(Key) by Identity\n\
+             | mv-expand with_itemindex = J Key = array_sort_asc(Keys) to typeof(long)\n\
+             | join kind=inner ({name}Order | project Identity, I, Key) on Identity, Key\n\
              | project Identity, J, I;\n"
         )
     };
