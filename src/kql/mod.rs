@@ -6,8 +6,9 @@
 //!
 //! The portable tier keeps to what open-source KQL engines run (no `serialize`,
 //! `prev`/`next`, `row_window_session`, `make-series`, `scan`, `partition`,
-//! `top-nested` or `dcount`); `--full` uses `row_window_session` where it makes a
-//! pattern exact.
+//! `top-nested` or `dcount`): it puts each identity's connects and drops in order by
+//! sorting a list of them per identity. `--full` orders them with `sort` and `prev()`,
+//! which an engine runs without building those lists.
 
 mod codes;
 mod literal;
@@ -74,6 +75,11 @@ pub struct KqlOptions {
 
 const BODY: &str = include_str!("portable.kql");
 
+/// Added to the numbers of a list before it is sorted, and taken off after: numbers of
+/// one width sort alike as numbers and as text (some engines sort lists as text), and
+/// stay below 2^53, exact where an engine passes them through doubles.
+const WIDE: &str = "1000000000000000";
+
 /// The query (or function definition) for these options.
 pub fn query(options: &KqlOptions) -> String {
     let mut out = String::new();
@@ -116,6 +122,8 @@ fn parameters(t: &Thresholds) -> String {
     let lines = [
         ("RenewalWindow", timespan(t.renewal_window)),
         ("RenewalPeriodMin", timespan(t.renewal_period_min)),
+        ("RenewalPeriodMax", timespan(t.renewal_period_max)),
+        ("RenewalJitter", timespan(t.renewal_jitter)),
         ("FlapRapidDrops", t.flapping_rapid_drops.to_string()),
         ("FlapRapidWindow", timespan(t.flapping_rapid_window)),
         ("FlapChronicDrops", t.flapping_chronic_drops.to_string()),
@@ -143,6 +151,14 @@ fn parameters(t: &Thresholds) -> String {
         ("CohortMinLift", format!("{:?}", t.cohort_min_lift)),
         ("CohortMaxP", format!("{:?}", t.cohort_max_p)),
         // What the analysis fixes rather than takes as a flag.
+        (
+            "CleanPeriodMin",
+            format!("{:?}", diagnosis::CLEAN_RENEWAL_MINUTES.start()),
+        ),
+        (
+            "CleanPeriodMax",
+            format!("{:?}", diagnosis::CLEAN_RENEWAL_MINUTES.end()),
+        ),
         ("PeriodicShortest", timespan(diagnosis::PERIODIC_SHORTEST)),
         (
             "PeriodicSteadyPercent",
@@ -184,6 +200,7 @@ fn body(full: bool) -> String {
         .collect();
     out.replace("THROTTLING_CODES", &throttling.join(", "))
         .replace("COHORTS_KEPT", &COHORTS_KEPT.to_string())
+        .replace("WIDE", WIDE)
 }
 
 /// The argument of a template line `NAME(argument)`.
@@ -198,15 +215,13 @@ fn macro_argument<'a>(line: &'a str, name: &str) -> Option<&'a str> {
 /// the previous drop), `PrevDropTime` and `FirstAfter` (the first connect after the
 /// previous drop). The portable tier numbers the instants by sorting each identity's list
 /// of them (`make_list`, `array_sort_asc`, `mv-expand with_itemindex`); `--full` uses
-/// `sort` and `prev()`. An instant's key is its microsecond since 2000 (twice, plus D)
-/// over 10^15: keys of the years 2000 to 2126 have the same number of digits, sort alike
-/// as numbers and as text, and stay below 2^53, exact where an engine passes them
-/// through doubles.
+/// `sort` and `prev()`. An instant's key is its microsecond since 2000, twice, plus D,
+/// made [`WIDE`] (one width for the years 2000 to 2126).
 fn sequence(name: &str, full: bool) -> String {
     let keys = format!(
         "let {name}Keys = {name}Input\n\
          | summarize by Identity, Time, D\n\
-         | extend Key = 1000000000000000 + tolong((Time - datetime(2000-01-01)) / 1microsecond) * 2 + D;\n"
+         | extend Key = WIDE + tolong((Time - datetime(2000-01-01)) / 1microsecond) * 2 + D;\n"
     );
     let order = if full {
         format!(
@@ -438,7 +453,7 @@ mod tests {
             full: true,
             ..options()
         });
-        assert!(code_only(&full).contains("row_window_session"));
+        assert!(code_only(&full).contains("prev("));
     }
 
     #[test]
@@ -455,6 +470,9 @@ mod tests {
         assert!(query.contains("let FlapRapidDrops = 7;"));
         assert!(query.contains("let OfflineAfter = 1800s;"));
         assert!(query.contains("let IncidentMinShare = 0.1;"));
+        assert!(query.contains("let MassWindow = 120s;"));
+        assert!(query.contains("let CohortMaxP = 0.001;"));
+        assert!(query.contains("let ThrottleGap = 1800s;"));
     }
 
     #[test]

@@ -142,6 +142,18 @@ const VARIANTS: &[(&str, &[&str])] = &[
             "10m",
             "--incident-min-share",
             "0.25",
+            "--mass-window",
+            "5m",
+            "--mass-min-share",
+            "0.2",
+            "--periodic-min-drops",
+            "6",
+            "--cohort-min-devices",
+            "8",
+            "--cohort-min-lift",
+            "2.5",
+            "--cohort-max-p",
+            "0.01",
         ],
     ),
 ];
@@ -269,6 +281,11 @@ const FIXTURES: &[&str] = &[
     "fixtures/field/restarts.json",
     "fixtures/field/takeovers.json",
     "fixtures/kql/throttled.json",
+    "fixtures/fleet/periodic-drops.json",
+    "fixtures/fleet/reconnect-storm.json",
+    "fixtures/fleet/sdk-cohort.json",
+    "fixtures/fleet/site-outage.json",
+    "fixtures/fleet/spread-drops.json",
 ];
 
 /// A generated fleet: every scenario of the default mix, incidents included.
@@ -277,32 +294,34 @@ const FLEET: &[&str] = &["--devices", "60", "--hours", "6", "--seed", "11"];
 /// Where the query and `analyze` knowingly differ (README, "When one machine is not
 /// enough"): findings only `analyze` makes, then findings only the query makes. Token
 /// renewal in KQL is a 401003 followed by a reconnect; `analyze` also knows renewals by
-/// an informational disconnect and checks the cadence.
-/// Code rules of the hub's limits, which `analyze` explains by its throttling finding.
-const THROTTLING_CODES: [&str; 6] = [
-    "code/429001",
-    "code/429002",
-    "code/429003",
-    "code/403002",
-    "code/403005",
-    "code/503008",
-];
-
-/// Insights `analyze` finds that the query does not compute yet.
-const NOT_IN_THE_QUERY: [&str; 4] = [
-    "insight/mass_disconnect",
-    "insight/throttling",
-    "insight/periodic_drop",
-    "insight/cohort",
-];
-
+/// an informational disconnect and checks the cadence. So node-7's hourly informational
+/// disconnects are a periodic drop to the query, and the 401003s of a device that renews
+/// at no steady period are renewal to it.
 const ONLY_ANALYZE: &[(&str, &str, &str)] = &[
     ("node-7", "insight/token_renewal", "info"),
     ("irregular", "code/401003", "medium"),
 ];
 const ONLY_QUERY: &[(&str, &str, &str)] = &[
+    ("node-7", "insight/periodic_drop", "medium"),
     ("irregular", "insight/token_renewal", "info"),
     ("refused-then-in", "insight/token_renewal", "info"),
+];
+
+/// The fleet insights, which each fixture of `fixtures/fleet/` and the throttled one
+/// must find in the query's result as in `analyze`'s.
+const FLEET_INSIGHTS: &[(&str, &str)] = &[
+    ("fixtures/kql/throttled.json", "insight/throttling"),
+    (
+        "fixtures/fleet/periodic-drops.json",
+        "insight/periodic_drop",
+    ),
+    (
+        "fixtures/fleet/reconnect-storm.json",
+        "insight/mass_disconnect",
+    ),
+    ("fixtures/fleet/reconnect-storm.json", "insight/throttling"),
+    ("fixtures/fleet/sdk-cohort.json", "insight/cohort"),
+    ("fixtures/fleet/site-outage.json", "insight/mass_disconnect"),
 ];
 
 type Key = (String, String, String);
@@ -355,14 +374,11 @@ fn the_portable_tier_run_on_duckdb_finds_what_analyze_finds() {
             .collect();
         assert_eq!(queried, counts, "{fixture}: code counts");
 
-        // Findings: the query's info code rows are counts, not findings of analyze. The
-        // fleet insights the query does not compute yet (README: known differences) are
-        // left out.
+        // Findings: the query's info code rows are counts, not findings of analyze.
         let analyzed: BTreeMap<Key, String> = report["findings"]
             .as_array()
             .expect("findings")
             .iter()
-            .filter(|f| !NOT_IN_THE_QUERY.contains(&text(f, "rule").as_str()))
             .map(|f| {
                 let key = (text(f, "device"), text(f, "rule"), text(f, "severity"));
                 (key, text(f, "fingerprint"))
@@ -376,13 +392,19 @@ fn the_portable_tier_run_on_duckdb_finds_what_analyze_finds() {
             .expect("findings")
             .iter()
             .filter(|f| !(text(f, "rule").starts_with("code/") && text(f, "severity") == "info"))
-            // The hub's limits: `analyze` tells them as one fleet throttling finding.
-            .filter(|f| !THROTTLING_CODES.contains(&text(f, "rule").as_str()))
             .map(|f| {
                 let key = (text(f, "device"), text(f, "rule"), text(f, "severity"));
                 (key, text(f, "fingerprint"))
             })
             .collect();
+        for (_, rule) in FLEET_INSIGHTS.iter().filter(|(f, _)| f == fixture) {
+            for findings in [&analyzed, &found] {
+                assert!(
+                    findings.keys().any(|(_, r, _)| r == rule),
+                    "{fixture}: no {rule}"
+                );
+            }
+        }
         for (key, fingerprint) in &analyzed {
             match found.get(key) {
                 Some(same) => assert_eq!(same, fingerprint, "{fixture}: {key:?} fingerprint"),

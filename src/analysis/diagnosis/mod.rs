@@ -35,6 +35,7 @@ pub use thresholds::Thresholds;
 pub use throttling::{
     DAILY_QUOTA, EPISODE_GAP as THROTTLING_EPISODE_GAP, is_throttling, throttling,
 };
+pub use token_renewal::CLEAN_PERIOD_MINUTES as CLEAN_RENEWAL_MINUTES;
 
 /// Builders for the unit tests of every detector: events on one fixed day.
 #[cfg(test)]
