@@ -4,6 +4,7 @@
 mod breakdown;
 mod cohort;
 pub use cohort::KEPT as COHORTS_KEPT;
+pub use device::{EPISODE_GAP as CODE_EPISODE_GAP, RECURRING_EPISODES, RECURRING_RECORDS};
 mod coverage;
 mod device;
 mod devices;

@@ -14,8 +14,8 @@ mod codes;
 mod literal;
 mod prelude;
 
-use crate::analysis::COHORTS_KEPT;
 use crate::analysis::diagnosis::{self, Thresholds};
+use crate::analysis::{self, COHORTS_KEPT};
 use crate::rules::sdk::HUB_IDLE_CLOSE_MAX_SECONDS;
 use chrono::{DateTime, TimeDelta, Utc};
 use std::fmt::Write;
@@ -159,6 +159,12 @@ fn parameters(t: &Thresholds) -> String {
             "CleanPeriodMax",
             format!("{:?}", diagnosis::CLEAN_RENEWAL_MINUTES.end()),
         ),
+        ("EpisodeGap", timespan(analysis::CODE_EPISODE_GAP)),
+        (
+            "RecurringEpisodes",
+            analysis::RECURRING_EPISODES.to_string(),
+        ),
+        ("RecurringRecords", analysis::RECURRING_RECORDS.to_string()),
         ("PeriodicShortest", timespan(diagnosis::PERIODIC_SHORTEST)),
         (
             "PeriodicSteadyPercent",
