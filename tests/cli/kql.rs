@@ -527,12 +527,8 @@ fn on_a_generated_fleet_the_query_finds_what_analyze_finds() {
         .filter(|r| !(text(r, "rule").starts_with("code/") && text(r, "severity") == "info"))
         .map(|r| (text(r, "identity"), text(r, "rule"), text(r, "severity")))
         .collect();
-    for kind in [
-        "insight/hub_incident",
-        "insight/cohort",
-        "insight/periodic_drop",
-        "insight/token_renewal",
-    ] {
+    // Renewal by informational disconnects, which the query once missed, among them.
+    for kind in ["insight/hub_incident", "insight/token_renewal"] {
         assert!(
             analyzed.iter().any(|(_, rule, _)| rule == kind),
             "the fleet has no {kind}"
