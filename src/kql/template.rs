@@ -152,3 +152,46 @@ fn ln_factorial(n: &str) -> String {
          + 1.0 / (12.0 * {x}) - 1.0 / (360.0 * {x} * {x} * {x}))"
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_macro_and_placeholder_is_written_out_in_both_tiers() {
+        for full in [false, true] {
+            let body = body(full);
+            for line in body.lines() {
+                assert!(
+                    !line.starts_with("SEQUENCE(") && !line.starts_with("FISHER("),
+                    "{line} (full: {full})"
+                );
+            }
+            for left in ["WIDE", "THROTTLING_CODES", "COHORTS_KEPT"] {
+                assert!(!body.contains(left), "{left} (full: {full})");
+            }
+            for made in [
+                "let RenewalSeq =",
+                "let MassSeq =",
+                "let RetestInputTerms",
+                "let Retested =",
+            ] {
+                assert!(body.contains(made), "{made} (full: {full})");
+            }
+        }
+    }
+
+    #[test]
+    fn the_throttling_codes_are_those_the_analysis_counts() {
+        let body = body(false);
+        assert!(body.contains(
+            "Code in (\"403002\", \"403005\", \"429001\", \"429002\", \"429003\", \"503008\")"
+        ));
+    }
+
+    #[test]
+    fn ln_factorial_switches_to_stirling_at_170() {
+        let text = ln_factorial("Size - J");
+        assert!(text.starts_with("iff((Size - J) < 170, log(gamma((todouble(Size - J) + 1.0)))"));
+    }
+}
