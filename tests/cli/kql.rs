@@ -281,6 +281,7 @@ const FIXTURES: &[&str] = &[
     "fixtures/field/restarts.json",
     "fixtures/field/takeovers.json",
     "fixtures/kql/throttled.json",
+    "fixtures/kql/renewal-errors-only.json",
     "fixtures/fleet/periodic-drops.json",
     "fixtures/fleet/reconnect-storm.json",
     "fixtures/fleet/sdk-cohort.json",
@@ -291,10 +292,15 @@ const FIXTURES: &[&str] = &[
 /// A generated fleet: every scenario of the default mix, incidents included.
 const FLEET: &[&str] = &["--devices", "60", "--hours", "6", "--seed", "11"];
 
-/// The fleet insights, which each fixture of `fixtures/fleet/` and the throttled one
-/// must find in the query's result as in `analyze`'s.
-const FLEET_INSIGHTS: &[(&str, &str)] = &[
+/// Insights each of these fixtures must show, in the query's result as in `analyze`'s:
+/// the fleet insights of `fixtures/fleet/` and the throttled one, and renewal known
+/// without connects.
+const EXPECTED_INSIGHTS: &[(&str, &str)] = &[
     ("fixtures/kql/throttled.json", "insight/throttling"),
+    (
+        "fixtures/kql/renewal-errors-only.json",
+        "insight/token_renewal",
+    ),
     (
         "fixtures/fleet/periodic-drops.json",
         "insight/periodic_drop",
@@ -381,7 +387,7 @@ fn the_portable_tier_run_on_duckdb_finds_what_analyze_finds() {
                 (key, text(f, "fingerprint"))
             })
             .collect();
-        for (_, rule) in FLEET_INSIGHTS.iter().filter(|(f, _)| f == fixture) {
+        for (_, rule) in EXPECTED_INSIGHTS.iter().filter(|(f, _)| f == fixture) {
             for findings in [&analyzed, &found] {
                 assert!(
                     findings.keys().any(|(_, r, _)| r == rule),
