@@ -18,7 +18,7 @@ use statrs::distribution::{DiscreteCDF, Hypergeometric};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// At most this many cohorts are reported, the least likely by luck first.
-const KEPT: usize = 10;
+pub const KEPT: usize = 10;
 
 /// The problem kinds a cohort can share.
 const KINDS: [InsightKind; 6] = [

@@ -3,6 +3,8 @@
 
 mod breakdown;
 mod cohort;
+pub use cohort::KEPT as COHORTS_KEPT;
+pub use state::{EPISODE_GAP as CODE_EPISODE_GAP, RECURRING_EPISODES, RECURRING_RECORDS};
 mod coverage;
 pub mod diagnosis;
 pub mod event;

@@ -437,13 +437,13 @@ struct Explained {
 }
 
 /// Records of a code further apart than this are separate episodes of trouble.
-const EPISODE_GAP: TimeDelta = TimeDelta::minutes(10);
+pub const EPISODE_GAP: TimeDelta = TimeDelta::minutes(10);
 
 /// Episodes from this many on make trouble that recurs.
-const RECURRING_EPISODES: usize = 3;
+pub const RECURRING_EPISODES: usize = 3;
 
 /// Records from this many on are more than a few, whatever their episodes.
-const RECURRING_RECORDS: usize = 10;
+pub const RECURRING_RECORDS: usize = 10;
 
 impl Explained {
     /// Isolated errors are low; errors in three episodes or more, or ten records or more,

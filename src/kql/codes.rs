@@ -2,7 +2,7 @@
 //! query and the tool never disagree about a code's name, class, severity or advice.
 
 use super::literal::string;
-use crate::rules::{self, CodeInfo};
+use crate::rules::{self, CodeInfo, sdk};
 
 /// `let Codes = datatable(...) [...];`: one row per code of the tool's table.
 pub fn datatable() -> String {
@@ -11,6 +11,32 @@ pub fn datatable() -> String {
          Cause:string, Resolution:string, Link:string) [\n",
     );
     let rows: Vec<String> = rules::CODES.iter().map(row).collect();
+    out.push_str(&rows.join(",\n"));
+    out.push_str("\n];\n");
+    out
+}
+
+/// `let SdkFamilies = datatable(...) [...];`: each SDK family's version prefixes and
+/// default keep-alive, generated from [`sdk::FAMILIES`]; `Rank` is the order they are
+/// tried in.
+pub fn families() -> String {
+    let mut out = String::from(
+        "let SdkFamilies = datatable(Family:string, Prefix:string, KeepAlive:long, Rank:long) [\n",
+    );
+    let rows: Vec<String> = sdk::FAMILIES
+        .iter()
+        .enumerate()
+        .flat_map(|(rank, family)| {
+            family.prefixes.iter().map(move |prefix| {
+                format!(
+                    "  {}, {}, {}, {rank}",
+                    string(family.name),
+                    string(prefix),
+                    family.keep_alive_seconds
+                )
+            })
+        })
+        .collect();
     out.push_str(&rows.join(",\n"));
     out.push_str("\n];\n");
     out

@@ -6,14 +6,18 @@
 //!
 //! The portable tier keeps to what open-source KQL engines run (no `serialize`,
 //! `prev`/`next`, `row_window_session`, `make-series`, `scan`, `partition`,
-//! `top-nested` or `dcount`); `--full` uses `row_window_session` where it makes a
-//! pattern exact.
+//! `top-nested` or `dcount`): it puts each identity's connects and drops in order by
+//! sorting a list of them per identity. `--full` orders them with `sort` and `prev()`,
+//! which an engine runs without building those lists.
 
 mod codes;
 mod literal;
 mod prelude;
+mod template;
 
-use crate::analysis::diagnosis::Thresholds;
+use crate::analysis;
+use crate::analysis::diagnosis::{self, Thresholds};
+use crate::rules::sdk::HUB_IDLE_CLOSE_MAX_SECONDS;
 use chrono::{DateTime, TimeDelta, Utc};
 use std::fmt::Write;
 
@@ -70,39 +74,22 @@ pub struct KqlOptions {
     pub function: Option<String>,
 }
 
-const BODY: &str = include_str!("portable.kql");
-
-/// Drops counted once per 5-second slot: the records of one drop close together.
-const DROPS_PORTABLE: &str = "let Drops = DropEvents
-| summarize by Identity, T = bin(Time, 5s);";
-
-/// Drops counted once per chain of records less than 5 seconds apart, as `analyze` does.
-const DROPS_FULL: &str = "let Drops = DropEvents
-| sort by Identity asc, Time asc
-| extend T = row_window_session(Time, 1d, 5s, Identity != prev(Identity))
-| summarize by Identity, T;";
-
 /// The query (or function definition) for these options.
 pub fn query(options: &KqlOptions) -> String {
     let mut out = String::new();
     out.push_str("// iothub-triage: the Connections triage as KQL. One row per finding.\n");
     out.push_str(&parameters(&options.thresholds));
     out.push_str(&codes::datatable());
+    out.push_str(&codes::families());
     out.push_str(&prelude::conn(&options.source));
     out.push_str(&time_filter(options));
     out.push_str(
         "\n| summarize Level = max(Level), SdkVersion = max(SdkVersion), \
          Protocol = max(Protocol) by Time, Operation, Code, DeviceId, ModuleId, Identity;\n",
     );
-    let drops = if options.full {
-        DROPS_FULL
-    } else {
-        DROPS_PORTABLE
-    };
-    let body = BODY
-        .replace("DROPS\n", &format!("{drops}\n"))
-        .replace("DEVICES", &device_filter(&options.devices));
-    out.push_str(&body);
+    out.push_str(
+        &template::body(options.full).replace("DEVICES", &device_filter(&options.devices)),
+    );
     match &options.function {
         None => out,
         Some(name) => function(name, &out),
@@ -131,6 +118,8 @@ fn parameters(t: &Thresholds) -> String {
     let lines = [
         ("RenewalWindow", timespan(t.renewal_window)),
         ("RenewalPeriodMin", timespan(t.renewal_period_min)),
+        ("RenewalPeriodMax", timespan(t.renewal_period_max)),
+        ("RenewalJitter", timespan(t.renewal_jitter)),
         ("FlapRapidDrops", t.flapping_rapid_drops.to_string()),
         ("FlapRapidWindow", timespan(t.flapping_rapid_window)),
         ("FlapChronicDrops", t.flapping_chronic_drops.to_string()),
@@ -147,6 +136,43 @@ fn parameters(t: &Thresholds) -> String {
         ("IncidentMinutes", incident_minutes.max(1).to_string()),
         ("IncidentMinDevices", t.incident_min_devices.to_string()),
         ("IncidentMinShare", format!("{:?}", t.incident_min_share)),
+        (
+            "MassWindow",
+            timespan(t.mass_window.max(TimeDelta::seconds(1))),
+        ),
+        ("MassMinDevices", t.mass_min_devices.to_string()),
+        ("MassMinShare", format!("{:?}", t.mass_min_share)),
+        ("PeriodicMinDrops", t.periodic_min_drops.to_string()),
+        ("CohortMinDevices", t.cohort_min_devices.to_string()),
+        ("CohortMinLift", format!("{:?}", t.cohort_min_lift)),
+        ("CohortMaxP", format!("{:?}", t.cohort_max_p)),
+        // What the analysis fixes rather than takes as a flag.
+        (
+            "CleanPeriodMin",
+            format!("{:?}", diagnosis::CLEAN_RENEWAL_MINUTES.start()),
+        ),
+        (
+            "CleanPeriodMax",
+            format!("{:?}", diagnosis::CLEAN_RENEWAL_MINUTES.end()),
+        ),
+        ("EpisodeGap", timespan(analysis::CODE_EPISODE_GAP)),
+        (
+            "RecurringEpisodes",
+            analysis::RECURRING_EPISODES.to_string(),
+        ),
+        ("RecurringRecords", analysis::RECURRING_RECORDS.to_string()),
+        ("PeriodicShortest", timespan(diagnosis::PERIODIC_SHORTEST)),
+        (
+            "PeriodicSteadyPercent",
+            diagnosis::PERIODIC_STEADY_PERCENT.to_string(),
+        ),
+        ("EdgeIdleSeconds", diagnosis::EDGE_IDLE_SECONDS.to_string()),
+        ("HubIdleCloseMax", HUB_IDLE_CLOSE_MAX_SECONDS.to_string()),
+        ("ThrottleGap", timespan(diagnosis::THROTTLING_EPISODE_GAP)),
+        (
+            "DailyQuota",
+            literal::string(&diagnosis::DAILY_QUOTA.to_string()),
+        ),
     ];
     let mut out = String::new();
     for (name, value) in lines {
@@ -289,7 +315,7 @@ mod tests {
             full: true,
             ..options()
         });
-        assert!(code_only(&full).contains("row_window_session"));
+        assert!(code_only(&full).contains("prev("));
     }
 
     #[test]
@@ -306,6 +332,9 @@ mod tests {
         assert!(query.contains("let FlapRapidDrops = 7;"));
         assert!(query.contains("let OfflineAfter = 1800s;"));
         assert!(query.contains("let IncidentMinShare = 0.1;"));
+        assert!(query.contains("let MassWindow = 120s;"));
+        assert!(query.contains("let CohortMaxP = 0.001;"));
+        assert!(query.contains("let ThrottleGap = 1800s;"));
     }
 
     #[test]

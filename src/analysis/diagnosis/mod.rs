@@ -29,8 +29,14 @@ pub use diagnose::{DeviceContext, DeviceDiagnosis, diagnose_device};
 pub use incident::{hub_incidents, in_incident};
 pub use insight::{CodeCount, Evidence, Insight};
 pub use mass::{Dropped, FleetDevice, drops, is_server_side, mass_disconnects};
+pub use periodic::{
+    EDGE_IDLE_SECONDS, SHORTEST as PERIODIC_SHORTEST, STEADY_PERCENT as PERIODIC_STEADY_PERCENT,
+};
 pub use thresholds::{Slot, THRESHOLDS, Threshold, Thresholds, parse_duration};
-pub use throttling::{is_throttling, throttling};
+pub use throttling::{
+    DAILY_QUOTA, EPISODE_GAP as THROTTLING_EPISODE_GAP, is_throttling, throttling,
+};
+pub use token_renewal::CLEAN_PERIOD_MINUTES as CLEAN_RENEWAL_MINUTES;
 
 /// The kinds [`diagnose_device`] finds on one identity's timeline, in the order it runs
 /// their detectors: each event is claimed by the first that explains it.

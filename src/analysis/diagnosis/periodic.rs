@@ -20,13 +20,13 @@ use crate::rules::sdk::{self, HUB_IDLE_CLOSE_MAX_SECONDS};
 use chrono::{DateTime, TimeDelta, Utc};
 
 /// edgeHub's default idle timeout for module connections to the cloud.
-const EDGE_IDLE_SECONDS: i64 = 3600;
+pub const EDGE_IDLE_SECONDS: i64 = 3600;
 
 /// Most connections must last about the median: this share of them, in per cent.
-const STEADY_PERCENT: usize = 75;
+pub const STEADY_PERCENT: usize = 75;
 
 /// Shorter connections are flapping, not a timer.
-const SHORTEST: TimeDelta = TimeDelta::seconds(30);
+pub const SHORTEST: TimeDelta = TimeDelta::seconds(30);
 
 /// What a device's diagnosis tells this detector.
 #[derive(Debug, Clone, Copy)]

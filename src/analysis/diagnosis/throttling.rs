@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use std::collections::BTreeSet;
 
 /// Throttling records further apart than this make separate episodes.
-const EPISODE_GAP: TimeDelta = TimeDelta::minutes(30);
+pub const EPISODE_GAP: TimeDelta = TimeDelta::minutes(30);
 
 /// A mass disconnect this soon before throttling starts may have caused it.
 const STORM_AFTER: TimeDelta = TimeDelta::minutes(15);
@@ -24,7 +24,7 @@ const STORM_RETRY: TimeDelta = TimeDelta::seconds(10);
 /// At most this many identities are named.
 const IDS_KEPT: usize = 20;
 
-const DAILY_QUOTA: u32 = 403_002;
+pub const DAILY_QUOTA: u32 = 403_002;
 
 /// The codes of the hub's limits.
 pub fn is_throttling(code: u32) -> bool {

@@ -36,7 +36,7 @@ const CLOSED_REMOTELY: u32 = 404_104;
 
 /// Informational disconnect/reconnect pairs are renewal only at a period in this band:
 /// the Node.js SDK's default hour, with room for its jitter.
-const CLEAN_PERIOD_MINUTES: std::ops::RangeInclusive<f64> = 40.0..=100.0;
+pub const CLEAN_PERIOD_MINUTES: std::ops::RangeInclusive<f64> = 40.0..=100.0;
 
 /// The renewal cycles of one device.
 #[derive(Debug)]
