@@ -5,9 +5,10 @@ use crate::analysis::diagnosis::Thresholds;
 use crate::analysis::{DeviceKey, Filter};
 use crate::gate::Gate;
 use crate::input::{self, Source};
+use crate::model::Shape;
 use crate::report::Format;
 use crate::report::html::Footer;
-use crate::synth::{FleetSpec, OutputShape};
+use crate::synth::FleetSpec;
 use chrono::{DateTime, TimeDelta, Utc};
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
@@ -72,7 +73,7 @@ pub enum Command {
     },
     Generate {
         spec: FleetSpec,
-        shape: OutputShape,
+        shape: Shape,
         truth: Option<PathBuf>,
     },
     Codes {

@@ -10,9 +10,10 @@ use crate::escape::terminal;
 use crate::gate;
 use crate::input::{self, Source, Unit};
 use crate::memory;
+use crate::model::Shape;
 use crate::report::{self, Format, RenderOptions, Style};
 use crate::rules;
-use crate::synth::{self, FleetSpec, OutputShape};
+use crate::synth::{self, FleetSpec};
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
 use std::fs::File;
@@ -54,7 +55,7 @@ pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> Result
 
 fn generate(
     spec: &FleetSpec,
-    shape: OutputShape,
+    shape: Shape,
     truth_file: Option<&Path>,
     out: &mut dyn Write,
 ) -> Result<()> {

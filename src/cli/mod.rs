@@ -12,12 +12,13 @@ pub use analyze::{AnalyzeArgs, FilterArgs, GateArgs, InputArgs, TimeArgs};
 pub use footer::{html_footer, kql_equivalent};
 pub use kql::KqlArgs;
 pub use thresholds::ThresholdArgs;
-pub use values::{ColorArg, ListFormat, MixArg, ShapeArg};
+pub use values::{ColorArg, ListFormat, MixArg};
 
 use crate::analysis::DeviceKey;
 use crate::config::{self, Command};
+use crate::model::Shape;
 use crate::report::Format;
-use crate::synth::{FleetSpec, Mix, OutputShape, Scenario};
+use crate::synth::{FleetSpec, Mix, Scenario};
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use clap_complete::Shell;
 use std::path::PathBuf;
@@ -121,8 +122,8 @@ pub struct GenerateArgs {
     #[arg(long, default_value_t = 24)]
     pub hours: u32,
     /// Export shape to write.
-    #[arg(long, value_enum, default_value_t = ShapeArg::JsonLines)]
-    pub shape: ShapeArg,
+    #[arg(long, default_value = "json-lines", value_parser = values::shape_parser())]
+    pub shape: Shape,
     /// Also write the truth (each device's scenario, the incidents, site outages and
     /// reconnect storms) as JSON to this file.
     #[arg(long, value_name = "FILE")]
@@ -205,14 +206,7 @@ impl Cli {
             },
             CliCommand::Generate(args) => Command::Generate {
                 spec: args.spec(),
-                shape: match args.shape {
-                    ShapeArg::JsonLines => OutputShape::JsonLines,
-                    ShapeArg::Records => OutputShape::Records,
-                    ShapeArg::JsonArray => OutputShape::JsonArray,
-                    ShapeArg::Tables => OutputShape::Tables,
-                    ShapeArg::AzCli => OutputShape::AzCli,
-                    ShapeArg::Csv => OutputShape::Csv,
-                },
+                shape: args.shape,
                 truth: args.truth,
             },
             CliCommand::Completions { shell } => Command::Completions {

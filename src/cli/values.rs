@@ -3,7 +3,7 @@
 
 pub use crate::analysis::diagnosis::parse_duration;
 use crate::input::{parse_offset, parse_rfc3339};
-use crate::model::{Level, Severity};
+use crate::model::{Level, Severity, Shape};
 use crate::report::{self, Format};
 use crate::synth::Scenario;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -107,16 +107,6 @@ impl LevelArg {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ShapeArg {
-    JsonLines,
-    Records,
-    JsonArray,
-    Tables,
-    AzCli,
-    Csv,
-}
-
 /// Which preset share of scenarios a generated fleet is dealt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum MixArg {
@@ -131,6 +121,13 @@ pub enum MixArg {
 }
 
 /// The scenario names of `generate --scenario`, listed in its help.
+/// `--shape` of `generate`: the export shapes it writes, by their names in reports.
+pub fn shape_parser() -> impl TypedValueParser<Value = Shape> {
+    PossibleValuesParser::new(Shape::WRITTEN.map(Shape::name))
+        // The parser above only lets known names through, so the fallback is never used.
+        .map(|name: String| Shape::from_name(&name).unwrap_or(Shape::JsonLines))
+}
+
 pub fn scenario_parser() -> impl TypedValueParser<Value = Scenario> {
     PossibleValuesParser::new(Scenario::ALL.map(Scenario::name))
         // The parser above only lets known names through, so the fallback is never used.

@@ -1,7 +1,6 @@
 //! Which export shape is this? Decided from the first bytes of the content, never from
 //! the file name.
 
-use super::Shape;
 use super::carriers::Carrier;
 use serde::de::IgnoredAny;
 
@@ -212,26 +211,6 @@ fn csv_header(start: &[u8]) -> Result<Reader, NotAnExport> {
     )))
 }
 
-impl Shape {
-    /// Stable name used in reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            Shape::JsonLines => "json-lines",
-            Shape::Records => "records",
-            Shape::JsonArray => "json-array",
-            Shape::Tables => "tables",
-            Shape::AzCli => "az-cli",
-            Shape::Csv => "csv",
-            Shape::Avro => "avro",
-            Shape::StateEvents => "state-events",
-            Shape::Metrics => "metrics",
-            Shape::Empty => "empty",
-            Shape::Report => "report",
-            Shape::Skipped => "skipped",
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -357,6 +336,7 @@ mod tests {
                 String::from_utf8_lossy(content)
             );
         }
+        use crate::model::Shape;
         assert_eq!(Shape::Avro.name(), "avro");
         assert_eq!(Shape::StateEvents.name(), "state-events");
         assert_eq!(Shape::Metrics.name(), "metrics");

@@ -36,28 +36,7 @@ use std::io::{self, BufRead, BufReader, Read};
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
-/// The export shapes we recognise, as reported per input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Shape {
-    JsonLines,
-    Records,
-    JsonArray,
-    Tables,
-    AzCli,
-    Csv,
-    /// Event Hubs Capture or message-routing Avro files.
-    Avro,
-    /// Connection-state events: Event Grid, CloudEvents, routed, `monitor-events`.
-    StateEvents,
-    /// A `connectedDeviceCount` metrics response: points, no records.
-    Metrics,
-    Empty,
-    /// A report this tool wrote, found among the inputs: not read.
-    Report,
-    /// Found in a directory or an archive, and not a log that can be read (notes, a
-    /// damaged archive): passed over with a warning.
-    Skipped,
-}
+pub use crate::model::Shape;
 
 /// Which parser to use; `Auto` detects from the content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -3,9 +3,11 @@
 
 mod finding;
 mod insight;
+mod shape;
 
 pub use finding::{Finding, Location, Rule, fingerprint, format_time, rfc3339, rfc3339_opt};
 pub use insight::{InsightKind, KindText};
+pub use shape::Shape;
 
 use chrono::{DateTime, Utc};
 use compact_str::CompactString;

@@ -24,9 +24,9 @@ mod shapes;
 mod spec;
 
 pub use mix::Mix;
-pub use shapes::OutputShape;
 pub use spec::{FleetSpec, Scenario, default_start};
 
+use crate::model::Shape;
 use chrono::{DateTime, TimeDelta, Utc};
 use device::Profile;
 use hub::{HOUR, Hub};
@@ -85,7 +85,7 @@ pub struct StormTruth {
 }
 
 /// Writes the fleet `spec` describes to `out` in `shape`, and says what it wrote.
-pub fn write_fleet(spec: &FleetSpec, shape: OutputShape, out: &mut dyn Write) -> io::Result<Truth> {
+pub fn write_fleet(spec: &FleetSpec, shape: Shape, out: &mut dyn Write) -> io::Result<Truth> {
     let mut fleet = Fleet::new(spec)?;
     let mut out = BufWriter::with_capacity(1 << 16, out);
     let records = shapes::write(shape, &mut |sink| fleet.run(sink), &mut out)?;
@@ -227,7 +227,7 @@ impl Fleet {
 mod tests {
     use super::*;
 
-    fn written(spec: &FleetSpec, shape: OutputShape) -> (Vec<u8>, Truth) {
+    fn written(spec: &FleetSpec, shape: Shape) -> (Vec<u8>, Truth) {
         let mut out = Vec::new();
         match write_fleet(spec, shape, &mut out) {
             Ok(truth) => (out, truth),
@@ -253,25 +253,25 @@ mod tests {
         let cases = [
             (
                 FleetSpec::new(7, 300, 24),
-                OutputShape::JsonLines,
+                Shape::JsonLines,
                 8_036_832,
                 0x6221_a6f6_2223_8a1d,
             ),
             (
                 FleetSpec::new(9, 25, 3),
-                OutputShape::Csv,
+                Shape::Csv,
                 113_678,
                 0xbb0b_4c61_abef_20f5,
             ),
             (
                 FleetSpec::new(3, 60, 6),
-                OutputShape::AzCli,
+                Shape::AzCli,
                 864_181,
                 0xcde2_65c2_2200_5a94,
             ),
             (
                 FleetSpec::new(42, 1000, 2),
-                OutputShape::Records,
+                Shape::Records,
                 2_678_270,
                 0x2db3_d3f0_1f62_b8c6,
             ),
@@ -289,17 +289,17 @@ mod tests {
     #[test]
     fn the_same_spec_gives_the_same_bytes_and_another_seed_does_not() {
         let spec = FleetSpec::new(42, 40, 6);
-        let (first, _) = written(&spec, OutputShape::JsonLines);
-        let (second, _) = written(&spec, OutputShape::JsonLines);
+        let (first, _) = written(&spec, Shape::JsonLines);
+        let (second, _) = written(&spec, Shape::JsonLines);
         assert!(!first.is_empty());
         assert_eq!(first, second);
-        let (other, _) = written(&FleetSpec::new(43, 40, 6), OutputShape::JsonLines);
+        let (other, _) = written(&FleetSpec::new(43, 40, 6), Shape::JsonLines);
         assert_ne!(first, other);
     }
 
     #[test]
     fn a_sixty_device_day_has_every_scenario_of_the_mix_and_counts_its_lines() {
-        let (bytes, truth) = written(&FleetSpec::new(7, 60, 24), OutputShape::JsonLines);
+        let (bytes, truth) = written(&FleetSpec::new(7, 60, 24), Shape::JsonLines);
         let mix = Mix::default();
         for scenario in Scenario::ALL.into_iter().filter(|s| mix.share(*s) > 0) {
             assert!(
@@ -317,7 +317,7 @@ mod tests {
 
     #[test]
     fn lines_are_records_with_a_properties_document_in_time_order() {
-        let (bytes, _) = written(&FleetSpec::new(1, 30, 4), OutputShape::JsonLines);
+        let (bytes, _) = written(&FleetSpec::new(1, 30, 4), Shape::JsonLines);
         let mut last_time = String::new();
         for line in text(&bytes).lines() {
             let record: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
@@ -335,19 +335,19 @@ mod tests {
     #[test]
     fn every_shape_is_written_and_json_shapes_parse_whole() {
         let spec = FleetSpec::new(9, 25, 3);
-        let (lines, expected) = written(&spec, OutputShape::JsonLines);
+        let (lines, expected) = written(&spec, Shape::JsonLines);
         assert!(expected.records > 0);
         assert_eq!(text(&lines).lines().count() as u64, expected.records);
         for shape in [
-            OutputShape::Records,
-            OutputShape::JsonArray,
-            OutputShape::Tables,
-            OutputShape::AzCli,
+            Shape::Records,
+            Shape::JsonArray,
+            Shape::Tables,
+            Shape::AzCli,
         ] {
             let (bytes, truth) = written(&spec, shape);
             assert_eq!(truth, expected, "{shape:?}");
             let records = match shape {
-                OutputShape::Records => text(&bytes)
+                Shape::Records => text(&bytes)
                     .lines()
                     .map(|body| {
                         serde_json::from_str::<serde_json::Value>(body)
@@ -355,7 +355,7 @@ mod tests {
                     })
                     .map(|records| records.map(|r| r.as_array().map_or(0, Vec::len)))
                     .sum::<Result<usize, _>>(),
-                OutputShape::Tables => serde_json::from_slice::<serde_json::Value>(&bytes)
+                Shape::Tables => serde_json::from_slice::<serde_json::Value>(&bytes)
                     .map(|v| v["tables"][0]["rows"].as_array().map_or(0, Vec::len)),
                 _ => serde_json::from_slice::<Vec<serde_json::Value>>(&bytes).map(|v| v.len()),
             };
@@ -365,7 +365,7 @@ mod tests {
                 "{shape:?}"
             );
         }
-        let (bytes, _) = written(&spec, OutputShape::Csv);
+        let (bytes, _) = written(&spec, Shape::Csv);
         let mut reader =
             csv::Reader::from_reader(bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes));
         let header = reader
@@ -383,7 +383,7 @@ mod tests {
 
     #[test]
     fn az_cli_values_are_all_strings_and_table_name_comes_first() {
-        let (bytes, _) = written(&FleetSpec::new(2, 3, 2), OutputShape::AzCli);
+        let (bytes, _) = written(&FleetSpec::new(2, 3, 2), Shape::AzCli);
         let body = text(&bytes);
         assert!(
             body.starts_with("[\n  {\n    \"TableName\": \"PrimaryResult\",\n    \"TenantId\"")
@@ -400,11 +400,7 @@ mod tests {
 
     #[test]
     fn an_empty_fleet_still_writes_valid_documents() {
-        for shape in [
-            OutputShape::JsonArray,
-            OutputShape::Tables,
-            OutputShape::AzCli,
-        ] {
+        for shape in [Shape::JsonArray, Shape::Tables, Shape::AzCli] {
             let (bytes, truth) = written(&FleetSpec::new(1, 0, 24), shape);
             assert_eq!(truth.records, 0);
             assert!(

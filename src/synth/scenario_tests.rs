@@ -43,7 +43,7 @@ fn fleet(scenario: Scenario, devices: usize, hours: u32) -> (BTreeMap<String, Ve
 
 fn lines(spec: &FleetSpec) -> (Vec<u8>, Truth) {
     let mut out = Vec::new();
-    let truth = write_fleet(spec, OutputShape::JsonLines, &mut out);
+    let truth = write_fleet(spec, Shape::JsonLines, &mut out);
     (out, truth.unwrap_or_else(|err| panic!("{spec:?}: {err}")))
 }
 
@@ -385,11 +385,11 @@ fn errors_only_writes_exactly_the_error_records_of_the_full_log_in_every_shape()
     assert_eq!(truth.devices, all_truth.devices);
     assert_eq!(truth.incidents, all_truth.incidents);
     for shape in [
-        OutputShape::Records,
-        OutputShape::JsonArray,
-        OutputShape::Tables,
-        OutputShape::AzCli,
-        OutputShape::Csv,
+        Shape::Records,
+        Shape::JsonArray,
+        Shape::Tables,
+        Shape::AzCli,
+        Shape::Csv,
     ] {
         let mut bytes = Vec::new();
         let shaped = write_fleet(&errors, shape, &mut bytes).map_err(|e| e.to_string());

@@ -6,27 +6,11 @@ use super::record::{
     CATEGORY, Code, LOCATION, LogRecord, RESOURCE, RESOURCE_GROUP, RESOURCE_ID, RESOURCE_ID_LOWER,
     Row, SUBSCRIPTION_ID, TENANT_ID,
 };
+use crate::model::Shape;
 use chrono::{Datelike, Timelike};
 use serde::Serialize;
 use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 use std::io::{self, Write};
-
-/// Which export to imitate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum OutputShape {
-    /// Storage blob `PT1H.json`: one record per line.
-    JsonLines,
-    /// Event Hubs bodies: `{"records":[...]}` per line, 100 records each.
-    Records,
-    /// One JSON array of records.
-    JsonArray,
-    /// Log Analytics query API: `{"tables":[{"name":"PrimaryResult",...}]}`.
-    Tables,
-    /// `az monitor log-analytics query -o json`: objects of strings, `TableName` first.
-    AzCli,
-    /// Portal "Export to CSV - all columns", en-US, UTC.
-    Csv,
-}
 
 /// Records per Event Hubs body.
 const RECORDS_PER_BODY: u64 = 100;
@@ -83,18 +67,15 @@ fn cells<'a>(row: &'a Row<'a>, time: &'a str) -> [Option<&'a str>; 19] {
 pub(super) type Source<'s> =
     dyn FnMut(&mut dyn FnMut(&Row<'_>) -> io::Result<()>) -> io::Result<u64> + 's;
 
-/// Writes every row `source` produces to `out` in `shape`; returns the record count.
-pub(super) fn write(
-    shape: OutputShape,
-    source: &mut Source<'_>,
-    out: &mut dyn Write,
-) -> io::Result<u64> {
+/// Writes every row `source` produces to `out` in `shape`, one of [`Shape::WRITTEN`];
+/// returns the record count.
+pub(super) fn write(shape: Shape, source: &mut Source<'_>, out: &mut dyn Write) -> io::Result<u64> {
     match shape {
-        OutputShape::JsonLines => source(&mut |row| {
+        Shape::JsonLines => source(&mut |row| {
             serde_json::to_writer(&mut *out, &LogRecord::new(row))?;
             out.write_all(b"\n")
         }),
-        OutputShape::Records => {
+        Shape::Records => {
             let mut in_body = 0;
             let count = source(&mut |row| {
                 out.write_all(if in_body == 0 {
@@ -115,7 +96,7 @@ pub(super) fn write(
             }
             Ok(count)
         }
-        OutputShape::JsonArray => {
+        Shape::JsonArray => {
             out.write_all(b"[")?;
             let mut first = true;
             let count = source(&mut |row| {
@@ -126,9 +107,14 @@ pub(super) fn write(
             out.write_all(b"\n]\n")?;
             Ok(count)
         }
-        OutputShape::Tables => tables(source, out),
-        OutputShape::AzCli => az_cli(source, out),
-        OutputShape::Csv => csv(source, out),
+        Shape::Tables => tables(source, out),
+        Shape::AzCli => az_cli(source, out),
+        Shape::Csv => csv(source, out),
+        // The command line offers only `Shape::WRITTEN`.
+        other => Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            format!("generate does not write {}", other.name()),
+        )),
     }
 }
 

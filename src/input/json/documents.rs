@@ -361,12 +361,13 @@ mod tests {
 
     #[test]
     fn generated_fleets_split_in_blocks_give_what_serde_gives() {
-        use crate::synth::{FleetSpec, OutputShape, write_fleet};
+        use crate::model::Shape;
+        use crate::synth::{FleetSpec, write_fleet};
         for shape in [
-            OutputShape::Records,
-            OutputShape::JsonArray,
-            OutputShape::Tables,
-            OutputShape::AzCli,
+            Shape::Records,
+            Shape::JsonArray,
+            Shape::Tables,
+            Shape::AzCli,
         ] {
             let mut text = Vec::new();
             let truth = write_fleet(&FleetSpec::new(3, 40, 6), shape, &mut text).expect("writes");
