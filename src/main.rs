@@ -4,7 +4,7 @@
 
 use clap::Parser;
 use iothub_triage::cli::Cli;
-use iothub_triage::run::{Exit, is_broken_pipe, run};
+use iothub_triage::run;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
@@ -13,30 +13,15 @@ fn main() -> ExitCode {
         Ok(command) => command,
         Err(message) => return fail(&message),
     };
-    // The analysis and the renderers share rayon's pool, one thread a core unless the
-    // command asks for fewer or more; the parsers take their number from the options.
-    if let Some(threads) = command.threads()
-        && let Err(err) = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads.get())
-            .build_global()
-    {
-        return fail(&format!("cannot start {threads} threads: {err}"));
+    if let Err(message) = run::start_threads(&command) {
+        return fail(&message);
     }
     let mut out = io::BufWriter::new(io::stdout().lock());
-    let result = run(command, &mut out, &mut io::stderr());
-    // The gate's verdict stands whatever happened to stdout; a closed pipe otherwise ends
-    // quietly.
+    let result = run::run(command, &mut out, &mut io::stderr());
     let flushed = out.flush();
-    match result {
-        Ok(Exit::Gated) => ExitCode::from(1),
-        Ok(Exit::Closed) => ExitCode::SUCCESS,
-        Ok(Exit::Clean) => match flushed {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(err) if err.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-            Err(err) => fail(&format!("cannot write the report: {err}")),
-        },
-        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
-        Err(err) => fail(&format!("{err:#}")),
+    match run::exit_code(result, flushed) {
+        Ok(code) => ExitCode::from(code),
+        Err(message) => fail(&message),
     }
 }
 

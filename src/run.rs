@@ -38,6 +38,47 @@ pub enum Exit {
     Closed,
 }
 
+/// Starts rayon's pool, shared by the analysis and the renderers: one thread a core
+/// unless the command asks for fewer or more (the parsers take their number from the
+/// options).
+///
+/// # Errors
+///
+/// The system refused the threads.
+pub fn start_threads(command: &Command) -> std::result::Result<(), String> {
+    let Some(threads) = command.threads() else {
+        return Ok(());
+    };
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.get())
+        .build_global()
+        .map_err(|err| format!("cannot start {threads} threads: {err}"))
+}
+
+/// The exit code of a run, from how it ended and whether stdout took the report whole:
+/// 0 clean, 1 the gate failed (whatever happened to stdout), or the message of a run
+/// that could not finish (exit code 2). A closed stdout (`| head`) ends quietly.
+///
+/// # Errors
+///
+/// The run failed, or the report could not be written.
+pub fn exit_code(
+    result: Result<Exit>,
+    flushed: std::io::Result<()>,
+) -> std::result::Result<u8, String> {
+    match result {
+        Ok(Exit::Gated) => Ok(1),
+        Ok(Exit::Closed) => Ok(0),
+        Ok(Exit::Clean) => match flushed {
+            Ok(()) => Ok(0),
+            Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
+            Err(err) => Err(format!("cannot write the report: {err}")),
+        },
+        Err(err) if is_broken_pipe(&err) => Ok(0),
+        Err(err) => Err(format!("{err:#}")),
+    }
+}
+
 /// Made for a process that ends when it returns: the report of an analysis is not freed.
 pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> Result<Exit> {
     match command {
@@ -565,5 +606,32 @@ fn style(output: Output) -> Style {
         color: output.color,
         hyperlinks: output.hyperlinks,
         top: output.top,
+    }
+}
+
+#[cfg(test)]
+mod exit_tests {
+    use super::*;
+
+    fn closed() -> std::io::Result<()> {
+        Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe))
+    }
+
+    #[test]
+    fn the_gate_decides_whatever_happened_to_stdout() {
+        assert_eq!(exit_code(Ok(Exit::Clean), Ok(())), Ok(0));
+        assert_eq!(exit_code(Ok(Exit::Gated), closed()), Ok(1));
+        assert_eq!(exit_code(Ok(Exit::Closed), Ok(())), Ok(0));
+        assert_eq!(exit_code(Ok(Exit::Clean), closed()), Ok(0));
+        let full = Err(std::io::Error::other("no space left"));
+        assert_eq!(
+            exit_code(Ok(Exit::Clean), full),
+            Err("cannot write the report: no space left".to_string())
+        );
+        let failed = Err(anyhow::anyhow!("logs.json: cannot read"));
+        assert_eq!(
+            exit_code(failed, Ok(())),
+            Err("logs.json: cannot read".to_string())
+        );
     }
 }
