@@ -8,9 +8,8 @@
 //! them at each boundary keeps the peak near the data that is alive, not near the sum
 //! of the phases.
 
-/// Returns to the system the pages the allocator holds that nothing uses. A walk over
-/// the allocator's pages: a few milliseconds at most (0.1-2 ms measured after reading a
-/// gigabyte of 100,000 devices' logs).
+/// Returns to the system the pages the allocator holds that nothing uses: a walk over
+/// the allocator's pages, cheap even after the largest inputs (docs/performance.md).
 pub fn release_freed() {
     // SAFETY: `mi_collect` has no preconditions: it frees nothing in use, only returns
     // free pages, and may be called from any thread at any time.

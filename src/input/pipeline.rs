@@ -81,8 +81,7 @@ fn parallel<P: Pipeline>(
         }
         drop(done);
         // Four a worker: on a shared machine a thread can stall for a while, and the
-        // others go on with what is queued (with two a worker, a gigabyte of JSON Lines
-        // took 5 to 10 % longer).
+        // others go on with what is queued (docs/performance.md has the figures).
         let in_flight = workers * 4;
         let mut queued: Vec<P::Job> = started.into_iter().rev().collect();
         let mut pending: BTreeMap<usize, (P::Job, P::Done)> = BTreeMap::new();
