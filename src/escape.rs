@@ -263,12 +263,11 @@ pub fn uri_path(path: &str) -> String {
 
 /// At most `limit` characters of `text`, with `…` in place of what was cut.
 pub fn truncate(text: &str, limit: usize) -> Cow<'_, str> {
-    match text.char_indices().nth(limit) {
-        None => Cow::Borrowed(text),
-        Some(_) => {
-            let keep: String = text.chars().take(limit.saturating_sub(1)).collect();
-            Cow::Owned(format!("{keep}…"))
-        }
+    if text.char_indices().nth(limit).is_none() {
+        Cow::Borrowed(text)
+    } else {
+        let keep: String = text.chars().take(limit.saturating_sub(1)).collect();
+        Cow::Owned(format!("{keep}…"))
     }
 }
 

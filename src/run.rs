@@ -127,20 +127,19 @@ fn analyze(config: &AnalyzeConfig, out: &mut dyn Write, err: &mut dyn Write) -> 
     let (mut units, warnings) = expand(config)?;
     // A page to share shows the worst identities' timelines: the report keeps them.
     let page = config.targets.iter().any(|(format, _)| format.page);
-    let report = match findings_input(&mut units, config, err)? {
-        Some(report) => report,
-        None => {
-            let analyzer = read_units(config, units, warnings, err)?;
-            let told = analyzer.warnings().len();
-            let report = if page {
-                analyzer.finish_with_stories(report::html::DEVICES_DETAILED)
-            } else {
-                analyzer.finish()
-            };
-            // What only the finished analysis can say (the metric against the logs).
-            tell_warnings(report.warnings.get(told..).unwrap_or_default(), err)?;
-            report
-        }
+    let report = if let Some(report) = findings_input(&mut units, config, err)? {
+        report
+    } else {
+        let analyzer = read_units(config, &units, warnings, err)?;
+        let told = analyzer.warnings().len();
+        let report = if page {
+            analyzer.finish_with_stories(report::html::DEVICES_DETAILED)
+        } else {
+            analyzer.finish()
+        };
+        // What only the finished analysis can say (the metric against the logs).
+        tell_warnings(report.warnings.get(told..).unwrap_or_default(), err)?;
+        report
     };
     // What the analysis worked with goes back before rendering allocates the report's text.
     memory::release_freed();
@@ -217,7 +216,9 @@ fn write_report(path: &Path, render: impl FnOnce(&mut dyn Write) -> Result<()>) 
         .and_then(|file| {
             let mut writer = BufWriter::new(file);
             render(&mut writer)?;
-            let file = writer.into_inner().map_err(|err| err.into_error())?;
+            let file = writer
+                .into_inner()
+                .map_err(std::io::IntoInnerError::into_error)?;
             file.sync_all()?;
             Ok(())
         })
@@ -288,7 +289,7 @@ fn timeline(
 /// Reads every input into an analyzer and says on stderr what was skipped or odd.
 fn read_all(config: &AnalyzeConfig, err: &mut dyn Write) -> Result<Analyzer> {
     let (units, warnings) = expand(config)?;
-    read_units(config, units, warnings, err)
+    read_units(config, &units, warnings, err)
 }
 
 /// The inputs as readable units, in name order, and what was passed over.
@@ -298,7 +299,7 @@ fn expand(config: &AnalyzeConfig) -> Result<(Vec<Unit>, Vec<String>)> {
     }
     let mut warnings = Vec::new();
     let mut units = input::expand(&config.sources, &config.input.limits, &mut |message| {
-        warnings.push(message)
+        warnings.push(message);
     })?;
     // The same inputs give the same report whatever order they were named in.
     units.sort_by(|a, b| a.name.cmp(&b.name));
@@ -369,7 +370,7 @@ fn findings_input(
 /// Reads the units into an analyzer and says on stderr what was skipped or odd.
 fn read_units(
     config: &AnalyzeConfig,
-    units: Vec<Unit>,
+    units: &[Unit],
     warnings: Vec<String>,
     err: &mut dyn Write,
 ) -> Result<Analyzer> {
@@ -378,7 +379,7 @@ fn read_units(
     }
     let mut filter = config.filter.clone();
     if let Some(last) = config.last
-        && let Some(end) = log_end(config, &units)?
+        && let Some(end) = log_end(config, units)?
     {
         let since = end.checked_sub_signed(last).unwrap_or(end);
         filter.since = Some(since);
@@ -401,7 +402,7 @@ fn read_units(
         .collect();
     let mut passed_over = 0;
     input::read_in_order(
-        &units,
+        units,
         &indices,
         &config.input,
         &mut analyzer,

@@ -611,12 +611,11 @@ impl Analyzer {
         if self.filter.in_window(record) {
             self.log_end = self.log_end.max(Some(record.time));
         }
-        match self.filter.reason(record) {
-            Some(reason) => Fate::Filtered(reason),
-            None => {
-                self.record(record, at);
-                Fate::Analyzed
-            }
+        if let Some(reason) = self.filter.reason(record) {
+            Fate::Filtered(reason)
+        } else {
+            self.record(record, at);
+            Fate::Analyzed
         }
     }
 }

@@ -191,43 +191,40 @@ impl DeviceState {
             Some(index) => index.get(code).copied(),
             None => self.codes.iter().position(|(known, _)| known == code),
         };
-        let place = match found {
-            Some(index) => {
-                let tally = &mut self.codes[index].1;
-                tally.count += 1;
-                if time < tally.first {
-                    tally.first = time;
-                    tally.first_at = at.clone();
-                }
-                tally.last = tally.last.max(time);
-                index
+        let place = if let Some(index) = found {
+            let tally = &mut self.codes[index].1;
+            tally.count += 1;
+            if time < tally.first {
+                tally.first = time;
+                tally.first_at = at.clone();
             }
-            None => {
-                let tally = CodeTally {
-                    count: 1,
-                    first: time,
-                    last: time,
-                    first_at: at.clone(),
-                };
-                self.codes.push((code.clone(), tally));
-                let place = self.codes.len() - 1;
-                match &mut self.code_index {
-                    Some(index) => {
-                        index.insert(code.clone(), place);
-                    }
-                    None if self.codes.len() > CODES_SEARCHED => {
-                        let index = self
-                            .codes
-                            .iter()
-                            .enumerate()
-                            .map(|(place, (code, _))| (code.clone(), place))
-                            .collect();
-                        self.code_index = Some(Box::new(index));
-                    }
-                    None => {}
+            tally.last = tally.last.max(time);
+            index
+        } else {
+            let tally = CodeTally {
+                count: 1,
+                first: time,
+                last: time,
+                first_at: at.clone(),
+            };
+            self.codes.push((code.clone(), tally));
+            let place = self.codes.len() - 1;
+            match &mut self.code_index {
+                Some(index) => {
+                    index.insert(code.clone(), place);
                 }
-                place
+                None if self.codes.len() > CODES_SEARCHED => {
+                    let index = self
+                        .codes
+                        .iter()
+                        .enumerate()
+                        .map(|(place, (code, _))| (code.clone(), place))
+                        .collect();
+                    self.code_index = Some(Box::new(index));
+                }
+                None => {}
             }
+            place
         };
         CodeTextIndex::try_from(place + 1).unwrap_or(MANY_CODE_TEXTS)
     }

@@ -45,13 +45,17 @@ pub fn man(page: Option<&str>, dir: Option<&Path>, out: &mut dyn Write) -> Resul
     }
     let page = match page {
         None => command,
-        Some(name) => match command.find_subcommand(name) {
-            Some(sub) => sub.clone(),
-            None => {
-                let names: Vec<&str> = command.get_subcommands().map(|c| c.get_name()).collect();
+        Some(name) => {
+            if let Some(sub) = command.find_subcommand(name) {
+                sub.clone()
+            } else {
+                let names: Vec<&str> = command
+                    .get_subcommands()
+                    .map(clap::Command::get_name)
+                    .collect();
                 bail!("no man page {name:?}; the pages are {}", names.join(", "));
             }
-        },
+        }
     };
     clap_mangen::Man::new(page).render(out)?;
     Ok(())

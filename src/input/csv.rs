@@ -171,7 +171,7 @@ impl RowReader {
                     self.settle(implied, line)?;
                 }
                 if self.order.is_some() && self.pending.is_empty() {
-                    self.emit_locale(row, line, locale, sink);
+                    self.emit_locale(&row, line, locale, sink);
                 } else {
                     self.pending.push((row, line, locale));
                     if self.order.is_some() {
@@ -179,8 +179,8 @@ impl RowReader {
                     }
                 }
             }
-            RowTime::Zoned(time) => self.emit(row, line, time, sink),
-            RowTime::Naive(time) => self.emit(row, line, time.and_utc() - self.offset, sink),
+            RowTime::Zoned(time) => self.emit(&row, line, time, sink),
+            RowTime::Naive(time) => self.emit(&row, line, time.and_utc() - self.offset, sink),
         }
         Ok(())
     }
@@ -200,23 +200,22 @@ impl RowReader {
 
     fn flush(&mut self, sink: &mut dyn Sink) {
         for (row, line, locale) in std::mem::take(&mut self.pending) {
-            self.emit_locale(row, line, locale, sink);
+            self.emit_locale(&row, line, locale, sink);
         }
     }
 
-    fn emit_locale(&self, row: StringRecord, line: u64, locale: LocaleTime, sink: &mut dyn Sink) {
+    fn emit_locale(&self, row: &StringRecord, line: u64, locale: LocaleTime, sink: &mut dyn Sink) {
         let Some((order, _)) = self.order else { return };
-        match locale.resolve(order) {
-            Some(time) => self.emit(row, line, time.and_utc() - self.offset, sink),
-            None => {
-                let cell = row.get(self.time_column).unwrap_or("");
-                let message = format!("time {:?} is not a valid {} date", clip(cell), order.name());
-                sink.outcome(Position::line(self.input, line), Outcome::Skipped(message));
-            }
+        if let Some(time) = locale.resolve(order) {
+            self.emit(row, line, time.and_utc() - self.offset, sink);
+        } else {
+            let cell = row.get(self.time_column).unwrap_or("");
+            let message = format!("time {:?} is not a valid {} date", clip(cell), order.name());
+            sink.outcome(Position::line(self.input, line), Outcome::Skipped(message));
         }
     }
 
-    fn emit(&self, row: StringRecord, line: u64, time: DateTime<Utc>, sink: &mut dyn Sink) {
+    fn emit(&self, row: &StringRecord, line: u64, time: DateTime<Utc>, sink: &mut dyn Sink) {
         let mut raw = RawRecord {
             // The text too, for a message that quotes the cell.
             time: row.get(self.time_column).map(std::borrow::Cow::Borrowed),

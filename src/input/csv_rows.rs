@@ -221,7 +221,7 @@ fn cells_close(spanned: &[Line], last: &[u8], delimiter: u8) -> bool {
             {
                 State::CellStart
             }
-            (State::CellStart, b'"') | (State::QuoteInQuoted, b'"') => State::Quoted,
+            (State::CellStart | State::QuoteInQuoted, b'"') => State::Quoted,
             (State::CellStart | State::Unquoted, _) => State::Unquoted,
             (State::Quoted, b'"') => State::QuoteInQuoted,
             (State::Quoted, _) => State::Quoted,
@@ -239,17 +239,13 @@ fn skip_line(reader: &mut dyn BufRead) -> io::Result<u64> {
         if buffer.is_empty() {
             return Ok(skipped);
         }
-        match memchr::memchr(b'\n', buffer) {
-            Some(end) => {
-                reader.consume(end + 1);
-                return Ok(skipped + end as u64);
-            }
-            None => {
-                let length = buffer.len();
-                reader.consume(length);
-                skipped += length as u64;
-            }
+        if let Some(end) = memchr::memchr(b'\n', buffer) {
+            reader.consume(end + 1);
+            return Ok(skipped + end as u64);
         }
+        let length = buffer.len();
+        reader.consume(length);
+        skipped += length as u64;
     }
 }
 
@@ -277,6 +273,10 @@ mod tests {
         found
     }
 
+    #[allow(
+        clippy::unnecessary_wraps,
+        reason = "the shape of the row parser it stands for"
+    )]
     fn fields(cells: &[&str]) -> Result<Vec<String>, String> {
         Ok(cells.iter().map(|c| (*c).to_string()).collect())
     }

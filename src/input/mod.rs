@@ -329,15 +329,12 @@ struct Capped<'a, R> {
 impl<R: Read> Read for Capped<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let read = self.inner.read(buf)?;
-        match self.left.checked_sub(read as u64) {
-            Some(left) => {
-                self.left = left;
-                Ok(read)
-            }
-            None => {
-                self.over.set(true);
-                Err(io::Error::other("larger than an input read whole"))
-            }
+        if let Some(left) = self.left.checked_sub(read as u64) {
+            self.left = left;
+            Ok(read)
+        } else {
+            self.over.set(true);
+            Err(io::Error::other("larger than an input read whole"))
         }
     }
 }

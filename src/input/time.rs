@@ -217,7 +217,7 @@ mod tests {
             digits in 0usize..=9,
         ) {
             let time = DateTime::from_timestamp(seconds, nanoseconds).expect("in range");
-            let fraction = format!("{:09}", nanoseconds);
+            let fraction = format!("{nanoseconds:09}");
             let text = match digits {
                 0 => time.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
                 n => format!("{}.{}Z", time.format("%Y-%m-%dT%H:%M:%S"), &fraction[..n]),

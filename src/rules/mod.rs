@@ -78,6 +78,10 @@ pub struct CodeInfo {
     pub note: Option<&'static str>,
 }
 
+#[allow(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's serialize_with passes a reference"
+)]
 fn code_as_string<S: serde::Serializer>(code: &u32, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.collect_str(code)
 }

@@ -53,8 +53,7 @@ fn node() -> Option<Command> {
 
 fn python() -> Option<Command> {
     let interpreter = std::env::var_os("IOTHUB_TRIAGE_KQL_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| harness().join(".venv/bin/python"));
+        .map_or_else(|| harness().join(".venv/bin/python"), PathBuf::from);
     let works = Command::new(&interpreter)
         .args(["-c", "import duckdb_kql, duckdb"])
         .output()

@@ -170,16 +170,13 @@ fn state_changes(devices: &[&[Event]], mut visit: impl FnMut(DateTime<Utc>, u32,
             } else {
                 continue;
             };
-            let was = match connected {
-                Some(was) => was,
-                // A disconnect first: connected before the log. A refused connect first
-                // says the opposite, so only a disconnect counts from the start.
-                None => {
-                    let before = event.operation == Operation::Disconnect;
-                    initial += u64::from(before);
-                    before
-                }
-            };
+            // A disconnect first: connected before the log. A refused connect first says
+            // the opposite, so only a disconnect counts from the start.
+            let was = connected.unwrap_or_else(|| {
+                let before = event.operation == Operation::Disconnect;
+                initial += u64::from(before);
+                before
+            });
             if was != connects {
                 visit(event.time, event.sequence, connects);
             }

@@ -37,6 +37,10 @@ const MAX_ALLOCATION: usize = 256 << 20;
 /// # Errors
 ///
 /// Only reading the stream itself; damaged Avro is reported as a skipped record.
+#[allow(
+    clippy::unnecessary_wraps,
+    reason = "the signature every reader has, for the one dispatch"
+)]
 pub fn read(
     reader: &mut dyn BufRead,
     input: usize,

@@ -53,7 +53,7 @@ pub(super) fn take_over(
         }
     };
     let mut stream = Parts {
-        parts: resume.parts,
+        pieces: resume.parts,
         at: 0,
         reader,
     };
@@ -124,21 +124,21 @@ impl Sink for Renumbered<'_> {
 
 /// The skeleton, the input already read, then the rest of the reader.
 struct Parts<'r> {
-    parts: VecDeque<Vec<u8>>,
+    pieces: VecDeque<Vec<u8>>,
     at: usize,
     reader: &'r mut dyn BufRead,
 }
 
 impl Read for Parts<'_> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        while let Some(part) = self.parts.front() {
+        while let Some(part) = self.pieces.front() {
             if self.at < part.len() {
                 let taken = (part.len() - self.at).min(out.len());
                 out[..taken].copy_from_slice(&part[self.at..self.at + taken]);
                 self.at += taken;
                 return Ok(taken);
             }
-            self.parts.pop_front();
+            self.pieces.pop_front();
             self.at = 0;
         }
         self.reader.read(out)

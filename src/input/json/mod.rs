@@ -58,7 +58,7 @@ pub fn read_documents(
 /// serde_json's message without its place.
 fn message_of(err: &serde_json::Error) -> String {
     let text = err.to_string();
-    clip(text.split(" at line ").next().unwrap_or(&text)).to_string()
+    clip(text.split(" at line ").next().unwrap_or(&text)).clone()
 }
 
 /// serde_json's message with the column within a JSON Lines line (the line is already in

@@ -45,9 +45,9 @@ impl Reading<'_> {
         Position::record(self.input, self.record)
     }
 
-    fn take(&mut self, value: Value) {
+    fn take(&mut self, value: &Value) {
         let position = self.next_position();
-        let parsed = match &value {
+        let parsed = match value {
             Value::Object(object) => parse_object(object).unwrap_or_else(|| {
                 Parsed::Skipped(
                     "not a connection-state event (no eventType, type with specversion, or opType)"
@@ -176,7 +176,7 @@ impl<'de> Visitor<'de> for Top<'_, '_> {
         loop {
             self.used.set(0);
             match seq.next_element::<Value>()? {
-                Some(value) => self.reading.take(value),
+                Some(value) => self.reading.take(&value),
                 None => return Ok(()),
             }
         }
@@ -184,37 +184,37 @@ impl<'de> Visitor<'de> for Top<'_, '_> {
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
         let value = Value::deserialize(de::value::MapAccessDeserializer::new(map))?;
-        self.reading.take(value);
+        self.reading.take(&value);
         Ok(())
     }
 
     fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
-        self.reading.take(Value::Null);
+        self.reading.take(&Value::Null);
         Ok(())
     }
 
     fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
-        self.reading.take(Value::Null);
+        self.reading.take(&Value::Null);
         Ok(())
     }
 
     fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
-        self.reading.take(Value::Null);
+        self.reading.take(&Value::Null);
         Ok(())
     }
 
     fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-        self.reading.take(Value::Null);
+        self.reading.take(&Value::Null);
         Ok(())
     }
 
     fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
-        self.reading.take(Value::Null);
+        self.reading.take(&Value::Null);
         Ok(())
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        self.reading.take(Value::Null);
+        self.reading.take(&Value::Null);
         Ok(())
     }
 }

@@ -24,7 +24,11 @@ pub fn is_vanished(err: &anyhow::Error) -> bool {
             || cause
                 .downcast_ref::<std::io::Error>()
                 .and_then(|io| io.get_ref())
-                .is_some_and(|inner| inner.is::<Vanished>())
+                .is_some_and(
+                    <dyn std::error::Error + std::marker::Send + std::marker::Sync + 'static>::is::<
+                        Vanished,
+                    >,
+                )
     })
 }
 

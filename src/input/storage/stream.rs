@@ -83,11 +83,11 @@ impl BlobStream {
         };
         let result = runtime()?
             .block_on(self.store.get_opts(&self.path, options))
-            .map_err(|err| self.error(err))?;
+            .map_err(Self::error)?;
         Ok(result.into_stream())
     }
 
-    fn error(&self, err: object_store::Error) -> io::Error {
+    fn error(err: object_store::Error) -> io::Error {
         match err {
             object_store::Error::NotFound { .. } => {
                 io::Error::new(io::ErrorKind::NotFound, Vanished)
