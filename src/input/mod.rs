@@ -16,7 +16,6 @@ mod json;
 mod metrics;
 mod pipeline;
 mod raw;
-mod split;
 mod state_events;
 pub mod storage;
 mod time;

@@ -3,15 +3,15 @@
 //! kept, so that where the splitter stops or an element fails to parse, the serde walker
 //! can take over (see `fallback`) and say what it always said.
 
-use super::fallback::{Resume, take_over};
+use super::fallback::{Resume, renumber, take_over};
 use super::fast;
 use super::fold::{BlockResult, Fold, Lists, folding};
 use super::rows::{RowSeed, emit_row_cells};
-use super::walker::{ValueSeed, Walker};
+use super::seeds::ValueSeed;
+use super::split::{Batch, Piece, Resync, Splitter, UnitKind};
+use super::walker::Walker;
 use crate::input::pipeline::{Pipeline, run};
-use crate::input::split::{Batch, Piece, Resync, Splitter, UnitKind};
 use crate::input::{Shape, Sink};
-use crate::model::Position;
 use serde::de::DeserializeSeed;
 use std::collections::VecDeque;
 use std::io::{self, BufRead};
@@ -270,19 +270,13 @@ fn parse_unit(walker: &mut Walker<'_>, kind: &UnitKind, bytes: &[u8]) -> serde_j
     }
 }
 
-/// Moves record numbers: those of a batch (from 1) or of the serde walker (after its
-/// skeleton's dummies) to their place in the input.
-pub(super) fn renumber(position: &mut Position, to: impl Fn(u64) -> u64) {
-    position.record = position.record.map(&to);
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::Recorded;
     use super::super::fallback::walk_documents;
+    use super::super::split::UNIT_LIMIT;
     use super::*;
     use crate::input::Outcome;
-    use crate::input::split::UNIT_LIMIT;
 
     /// The documents as serde alone walks them: the reference the splitter is held to.
     fn serde_documents(text: &[u8]) -> (Shape, Recorded) {
@@ -472,7 +466,7 @@ mod tests {
         assert_eq!(recorded, serde_documents(text.as_bytes()).1);
         assert_eq!(recorded.outcomes.len(), 3);
         let (position, outcome) = &recorded.outcomes[2];
-        assert_eq!(*position, Position::record(0, 3));
+        assert_eq!(*position, crate::model::Position::record(0, 3));
         assert_eq!(
             *outcome,
             Outcome::Skipped(

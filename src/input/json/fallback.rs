@@ -4,8 +4,8 @@
 //! from its start.
 
 use super::describe_in_document;
-use super::documents::renumber;
-use super::walker::{ValueSeed, Walker};
+use super::seeds::ValueSeed;
+use super::walker::Walker;
 use crate::input::raw::Outcome;
 use crate::input::{Shape, Sink};
 use crate::model::Position;
@@ -143,4 +143,10 @@ impl Read for Parts<'_> {
         }
         self.reader.read(out)
     }
+}
+
+/// Moves record numbers: those of a batch (from 1) or of the serde walker (after its
+/// skeleton's dummies) to their place in the input.
+pub(super) fn renumber(position: &mut Position, to: impl Fn(u64) -> u64) {
+    position.record = position.record.map(&to);
 }

@@ -3,17 +3,16 @@
 //! broken line is skipped; reading goes on with the next. So is a line longer than the
 //! record-size limit, read past in pieces and never held whole.
 
-use super::describe_in_line;
 use super::fast;
 use super::fold::{BlockResult, Fold, Lists, folding};
-use super::walker::{ValueSeed, Walker};
+use super::seeds::read_line_with_serde;
+use super::walker::Walker;
 use crate::input::READ;
 use crate::input::fields::clip;
 use crate::input::pipeline::{Pipeline, run};
 use crate::input::raw::Outcome;
 use crate::input::{Shape, Sink};
 use crate::model::Position;
-use serde::de::DeserializeSeed;
 use std::io::{self, BufRead};
 
 pub(super) fn read_lines_in_blocks(
@@ -304,27 +303,6 @@ fn parse_block(block: &Block, input: usize, lists: &Lists) -> BlockResult {
     result.shape = shape;
     result.seen_content = seen_content;
     result
-}
-
-/// Reads one line's values with serde: the reference reader, which takes any JSON.
-pub(super) fn read_line_with_serde(walker: &mut Walker<'_>, text: &[u8], number: u64) {
-    let mut de = serde_json::Deserializer::from_slice(text);
-    loop {
-        if let Err(err) = (ValueSeed {
-            walker: &mut *walker,
-            depth: 0,
-        })
-        .deserialize(&mut de)
-        {
-            let position = Position::line(walker.input, number);
-            let message = format!("invalid JSON: {}", describe_in_line(&err));
-            walker.sink.outcome(position, Outcome::Skipped(message));
-            break;
-        }
-        if de.end().is_ok() {
-            break;
-        }
-    }
 }
 
 #[cfg(test)]

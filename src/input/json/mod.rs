@@ -16,13 +16,15 @@ mod fast;
 mod fold;
 mod lines;
 mod rows;
+mod seeds;
+mod split;
 mod walker;
 
 pub use fast::both_ways as quick_and_serde;
 
 use super::fields::clip;
-use super::split::UNIT_LIMIT;
 use super::{Shape, Sink};
+use split::UNIT_LIMIT;
 use std::io::{self, BufRead};
 
 /// Lines are parsed in blocks of about this many bytes, several at once on several cores.

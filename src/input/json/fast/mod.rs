@@ -9,7 +9,7 @@
 //! the property tests hold it to that. Declining costs a second parse, never an answer.
 
 use super::fold::BlockResult;
-use super::lines::read_line_with_serde;
+use super::seeds::read_line_with_serde;
 use super::walker::Walker;
 use crate::input::fields::{Field, KeyKind};
 use crate::input::raw::{DeviceFields, Outcome, Properties, RawRecord};

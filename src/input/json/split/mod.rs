@@ -22,8 +22,8 @@ mod skeleton;
 mod tests;
 mod tokens;
 
-use super::Shape;
-use super::fields::Field;
+use crate::input::Shape;
+use crate::input::fields::Field;
 use serde_json::Value;
 use std::io::{self, BufRead};
 use std::sync::Arc;
