@@ -3,13 +3,15 @@
 
 use super::thresholds::ThresholdArgs;
 use super::values::{
-    self, ColorArg, DateOrderArg, InputFormatArg, LevelArg, SeverityArg, TimeArg, parse_duration,
-    parse_output, parse_since_arg, parse_size, parse_threads, parse_tz, parse_until_arg,
+    self, ColorArg, DATE_ORDERS, INPUT_FORMATS, LEVELS, SEVERITIES, TimeArg, choice_parser,
+    parse_duration, parse_output, parse_since_arg, parse_size, parse_threads, parse_tz,
+    parse_until_arg,
 };
 use crate::analysis::Filter;
 use crate::config::{AnalyzeConfig, Output, Window};
 use crate::gate::Gate;
 use crate::input::{self, DateOrder, InputFormat, Source};
+use crate::model::{Level, Severity};
 use crate::report::Format;
 use crate::report::html::Footer;
 use chrono::TimeDelta;
@@ -63,12 +65,12 @@ pub struct InputArgs {
     pub files: Vec<String>,
 
     /// Input shape; `auto` detects it from the content of each input.
-    #[arg(long, value_enum, default_value_t = InputFormatArg::Auto)]
-    pub input_format: InputFormatArg,
+    #[arg(long, default_value = "auto", value_parser = choice_parser(INPUT_FORMATS))]
+    pub input_format: InputFormat,
 
     /// Day/month order of CSV timestamps such as 02/03/2026, when the file cannot tell.
-    #[arg(long, value_enum)]
-    pub date_order: Option<DateOrderArg>,
+    #[arg(long, value_parser = choice_parser(DATE_ORDERS))]
+    pub date_order: Option<DateOrder>,
 
     /// UTC offset of CSV `[Local Time]` columns, e.g. +01:00 or -05:00; a date alone in
     /// --since or --until is a day at this offset too.
@@ -121,8 +123,8 @@ pub struct FilterArgs {
 
     /// Show only the identities with a record of this level, each with its whole
     /// diagnosis. Repeatable.
-    #[arg(long, value_enum)]
-    pub level: Vec<LevelArg>,
+    #[arg(long, value_parser = choice_parser(LEVELS))]
+    pub level: Vec<Level>,
 
     /// Analyze exact repeats of a record (same time, device, operation, code) too; by
     /// default they are counted once and the repeats filtered.
@@ -191,8 +193,8 @@ impl TimeArgs {
 #[command(next_help_heading = "CI gate")]
 pub struct GateArgs {
     /// Exit 1 when a finding is at or above this severity (default: never).
-    #[arg(long, value_enum, value_name = "SEVERITY")]
-    pub fail_on: Option<SeverityArg>,
+    #[arg(long, value_name = "SEVERITY", value_parser = choice_parser(SEVERITIES))]
+    pub fail_on: Option<Severity>,
 
     /// Exit 1 when more than N findings (info excluded) are found.
     #[arg(long, value_name = "N")]
@@ -279,16 +281,8 @@ impl InputArgs {
 
     pub fn options(&self) -> input::Options {
         input::Options {
-            format: match self.input_format {
-                InputFormatArg::Auto => InputFormat::Auto,
-                InputFormatArg::JsonLines => InputFormat::JsonLines,
-                InputFormatArg::Json => InputFormat::Json,
-                InputFormatArg::Csv => InputFormat::Csv,
-            },
-            date_order: self.date_order.map(|order| match order {
-                DateOrderArg::Dmy => DateOrder::DayFirst,
-                DateOrderArg::Mdy => DateOrder::MonthFirst,
-            }),
+            format: self.input_format,
+            date_order: self.date_order,
             tz_offset: self.tz,
             limits: input::Limits {
                 max_decompressed: self.max_decompressed_size,
@@ -322,7 +316,7 @@ impl FilterArgs {
                 .into_iter()
                 .map(|code| code.trim().to_string())
                 .collect(),
-            levels: self.level.into_iter().map(LevelArg::resolve).collect(),
+            levels: self.level.into_iter().collect(),
             keep_duplicates: self.keep_duplicates,
         })
     }
@@ -375,7 +369,7 @@ impl AnalyzeArgs {
             time_notes: window.notes,
             footer,
             gate: Gate {
-                fail_on: self.gate.fail_on.map(SeverityArg::resolve),
+                fail_on: self.gate.fail_on,
                 max_findings: self.gate.max_findings,
                 baseline: self.gate.baseline,
             },

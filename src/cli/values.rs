@@ -2,7 +2,7 @@
 //! times, output targets.
 
 pub use crate::analysis::diagnosis::parse_duration;
-use crate::input::{parse_offset, parse_rfc3339};
+use crate::input::{DateOrder, InputFormat, parse_offset, parse_rfc3339};
 use crate::model::{Level, Severity, Shape};
 use crate::report::{self, Format};
 use crate::synth::Scenario;
@@ -40,71 +40,10 @@ pub enum ListFormat {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum InputFormatArg {
-    Auto,
-    /// Storage PT1H.json: one JSON record per line.
-    #[value(alias = "jsonl", alias = "pt1h")]
-    JsonLines,
-    /// JSON documents: records wrappers, arrays (az CLI too), tables responses.
-    #[value(alias = "records", alias = "array", alias = "tables", alias = "az-cli")]
-    Json,
-    /// Portal "Export to CSV".
-    Csv,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum DateOrderArg {
-    /// Day first: 02/03/2026 is 2 March.
-    Dmy,
-    /// Month first: 02/03/2026 is 3 February.
-    Mdy,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorArg {
     Auto,
     Always,
     Never,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SeverityArg {
-    Info,
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl SeverityArg {
-    pub fn resolve(self) -> Severity {
-        match self {
-            SeverityArg::Info => Severity::Info,
-            SeverityArg::Low => Severity::Low,
-            SeverityArg::Medium => Severity::Medium,
-            SeverityArg::High => Severity::High,
-            SeverityArg::Critical => Severity::Critical,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LevelArg {
-    Information,
-    Warning,
-    Error,
-    Critical,
-}
-
-impl LevelArg {
-    pub fn resolve(self) -> Level {
-        match self {
-            LevelArg::Information => Level::Information,
-            LevelArg::Warning => Level::Warning,
-            LevelArg::Error => Level::Error,
-            LevelArg::Critical => Level::Critical,
-        }
-    }
 }
 
 /// Which preset share of scenarios a generated fleet is dealt.
@@ -127,6 +66,103 @@ pub fn shape_parser() -> impl TypedValueParser<Value = Shape> {
         // The parser above only lets known names through, so the fallback is never used.
         .map(|name: String| Shape::from_name(&name).unwrap_or(Shape::JsonLines))
 }
+
+/// One value a flag takes: its name on the command line, what it means, and other names
+/// it answers to. The flags' closed choices are tables of these over the program's own
+/// types, so that no flag needs an enum of its own to convert.
+pub struct Choice<T: 'static> {
+    pub value: T,
+    pub name: &'static str,
+    pub help: Option<&'static str>,
+    pub aliases: &'static [&'static str],
+}
+
+impl<T> Choice<T> {
+    const fn plain(value: T, name: &'static str) -> Choice<T> {
+        Choice {
+            value,
+            name,
+            help: None,
+            aliases: &[],
+        }
+    }
+}
+
+/// A parser that takes the names of `choices` (and their aliases) to their values.
+pub fn choice_parser<T: Copy + Send + Sync + 'static>(
+    choices: &'static [Choice<T>],
+) -> impl TypedValueParser<Value = T> {
+    let names = choices.iter().map(|choice| {
+        let name = PossibleValue::new(choice.name).aliases(choice.aliases.iter().copied());
+        match choice.help {
+            Some(help) => name.help(help),
+            None => name,
+        }
+    });
+    PossibleValuesParser::new(names).map(move |name: String| {
+        choices
+            .iter()
+            .find(|choice| choice.name == name || choice.aliases.contains(&name.as_str()))
+            // The parser above only lets known names through: the fallback is never used.
+            .map_or(choices[0].value, |choice| choice.value)
+    })
+}
+
+/// `--input-format`.
+pub const INPUT_FORMATS: &[Choice<InputFormat>] = &[
+    Choice::plain(InputFormat::Auto, "auto"),
+    Choice {
+        value: InputFormat::JsonLines,
+        name: "json-lines",
+        help: Some("Storage PT1H.json: one JSON record per line"),
+        aliases: &["jsonl", "pt1h"],
+    },
+    Choice {
+        value: InputFormat::Json,
+        name: "json",
+        help: Some("JSON documents: records wrappers, arrays (az CLI too), tables responses"),
+        aliases: &["records", "array", "tables", "az-cli"],
+    },
+    Choice {
+        value: InputFormat::Csv,
+        name: "csv",
+        help: Some("Portal \"Export to CSV\""),
+        aliases: &[],
+    },
+];
+
+/// `--date-order`.
+pub const DATE_ORDERS: &[Choice<DateOrder>] = &[
+    Choice {
+        value: DateOrder::DayFirst,
+        name: "dmy",
+        help: Some("Day first: 02/03/2026 is 2 March"),
+        aliases: &[],
+    },
+    Choice {
+        value: DateOrder::MonthFirst,
+        name: "mdy",
+        help: Some("Month first: 02/03/2026 is 3 February"),
+        aliases: &[],
+    },
+];
+
+/// `--fail-on`.
+pub const SEVERITIES: &[Choice<Severity>] = &[
+    Choice::plain(Severity::Info, "info"),
+    Choice::plain(Severity::Low, "low"),
+    Choice::plain(Severity::Medium, "medium"),
+    Choice::plain(Severity::High, "high"),
+    Choice::plain(Severity::Critical, "critical"),
+];
+
+/// `--level`.
+pub const LEVELS: &[Choice<Level>] = &[
+    Choice::plain(Level::Information, "information"),
+    Choice::plain(Level::Warning, "warning"),
+    Choice::plain(Level::Error, "error"),
+    Choice::plain(Level::Critical, "critical"),
+];
 
 pub fn scenario_parser() -> impl TypedValueParser<Value = Scenario> {
     PossibleValuesParser::new(Scenario::ALL.map(Scenario::name))
@@ -291,6 +327,37 @@ pub fn parse_output(text: &str) -> Result<(Option<&'static Format>, PathBuf), St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_choice_table_names_each_value_once_and_reads_back() {
+        fn check<T: Copy + PartialEq + std::fmt::Debug + Send + Sync>(
+            choices: &'static [Choice<T>],
+        ) {
+            let command = clap::Command::new("t").arg(
+                clap::Arg::new("v")
+                    .long("v")
+                    .value_parser(choice_parser(choices)),
+            );
+            for choice in choices {
+                for name in std::iter::once(choice.name).chain(choice.aliases.iter().copied()) {
+                    let matches = command
+                        .clone()
+                        .try_get_matches_from(["t", "--v", name])
+                        .expect("a name it offers");
+                    assert_eq!(matches.get_one::<T>("v"), Some(&choice.value), "{name}");
+                }
+            }
+            assert!(
+                command
+                    .try_get_matches_from(["t", "--v", "nonsense"])
+                    .is_err()
+            );
+        }
+        check(INPUT_FORMATS);
+        check(DATE_ORDERS);
+        check(SEVERITIES);
+        check(LEVELS);
+    }
 
     #[test]
     fn an_unknown_format_before_equals_is_named_with_the_known_ones() {
