@@ -274,7 +274,11 @@ fn table_report_of_the_storage_sample() {
         output.stderr.is_empty(),
         "nothing on stderr for a clean file"
     );
-    insta::assert_snapshot!(String::from_utf8_lossy(&output.stdout));
+    // The table itself is the renderer's unit snapshot; here, that the command line
+    // writes it: the summary and a finding of the sample.
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("pump-0042"), "{text}");
+    assert!(text.contains("404104"), "{text}");
 }
 
 /// The table at a terminal's width: `$COLUMNS` stands for the terminal in the tests.
@@ -332,11 +336,11 @@ fn documentation_links_stand_on_lines_of_their_own() {
 
 #[test]
 fn json_report_of_the_storage_sample() {
-    let output = triage()
-        .args(["analyze", "fixtures/shapes/PT1H.json", "--format", "json"])
-        .output()
-        .expect("runs");
-    insta::assert_snapshot!(String::from_utf8_lossy(&output.stdout));
+    // Every field is in the renderer's unit snapshot; here, the command line's report.
+    let report = analyze_json(&["fixtures/shapes/PT1H.json"]);
+    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["inputs"][0]["source"], "fixtures/shapes/PT1H.json");
+    assert!(report["devices"].as_array().is_some_and(|d| !d.is_empty()));
 }
 
 #[test]
@@ -523,7 +527,13 @@ fn timeline_offers_only_the_formats_it_writes_and_refuses_others_before_reading(
 fn explain_gives_cause_resolution_and_link() {
     let output = triage().args(["explain", "404104"]).output().expect("runs");
     assert!(output.status.success());
-    insta::assert_snapshot!(String::from_utf8_lossy(&output.stdout));
+    let text = String::from_utf8_lossy(&output.stdout);
+    for part in [
+        "DeviceConnectionClosedRemotely",
+        "https://learn.microsoft.com/",
+    ] {
+        assert!(text.contains(part), "{part} in {text}");
+    }
 }
 
 #[test]
@@ -797,7 +807,8 @@ fn table_report_of_a_hub_incident() {
         .output()
         .expect("runs");
     assert!(output.status.success());
-    insta::assert_snapshot!(String::from_utf8_lossy(&output.stdout));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.to_lowercase().contains("hub incident"), "{text}");
 }
 
 #[test]
@@ -807,7 +818,11 @@ fn timeline_shows_sessions_and_explains_renewal_events() {
         .output()
         .expect("runs");
     assert!(output.status.success());
-    insta::assert_snapshot!(String::from_utf8_lossy(&output.stdout));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("pump-0042") && text.contains("Connected from"),
+        "{text}"
+    );
     let output = triage()
         .args([
             "timeline",
@@ -1338,15 +1353,48 @@ fn a_closed_pipe_ends_quietly_with_0() {
 
 #[test]
 fn every_report_format_from_the_command_line() {
-    for format in ["ndjson", "csv", "markdown", "junit", "sarif", "github"] {
+    // Each renderer's output is its unit snapshot; here, that each name on the command
+    // line reaches its renderer, on stdout and through `-o FORMAT=FILE` alike.
+    let signature = |format: &str| match format {
+        "csv" => "device_id,module_id,",
+        "github" => "::",
+        "html" => "<!DOCTYPE html>",
+        "json" => "\"schema_version\"",
+        "junit" => "<testsuites",
+        "markdown" => "## ",
+        "ndjson" => "{\"",
+        "sarif" => "\"$schema\"",
+        "table" => "Devices",
+        other => panic!("a format without a signature here: {other}"),
+    };
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("formats");
+    std::fs::create_dir_all(&dir).expect("a scratch folder");
+    for format in iothub_triage::report::FORMATS
+        .iter()
+        .map(|format| format.name)
+    {
         let output = triage()
             .args(["analyze", "fixtures/shapes/PT1H.json", "--format", format])
             .output()
             .expect("runs");
         assert!(output.status.success(), "{format}");
-        let text =
-            String::from_utf8_lossy(&output.stdout).replace(env!("CARGO_PKG_VERSION"), "[version]");
-        insta::assert_snapshot!(format!("format_{format}"), text);
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(text.contains(signature(format)), "{format}: {text}");
+        let file = dir.join(format!("report.{format}"));
+        let target = format!("{format}={}", file.display());
+        triage()
+            .args([
+                "analyze",
+                "fixtures/shapes/PT1H.json",
+                "--format",
+                "json",
+                "-o",
+                &target,
+            ])
+            .assert()
+            .success();
+        let written = std::fs::read_to_string(&file).expect("the report file");
+        assert!(written.contains(signature(format)), "{format} file");
     }
 }
 

@@ -33,7 +33,6 @@ pub fn render_json(codes: &[CodeInfo], out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)
 }
 
-/// One code, explained in full.
 /// One code, explained in full, each field wrapped at `width` under its label; the link
 /// is never cut.
 pub fn render_explanation(
@@ -87,4 +86,30 @@ pub fn render_explanation_json(explanation: &Explanation, out: &mut dyn Write) -
         },
     )?;
     writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshot_explanation_of_404104() {
+        let explanation = crate::rules::explain("404104").expect("a known code");
+        let mut out = Vec::new();
+        render_explanation("404104", &explanation, 80, &mut out).expect("renders");
+        insta::assert_snapshot!(String::from_utf8(out).expect("UTF-8"));
+    }
+
+    #[test]
+    fn snapshot_codes_table() {
+        let style = Style {
+            width: 120,
+            color: false,
+            hyperlinks: false,
+            top: 0,
+        };
+        let mut out = Vec::new();
+        render_table(&crate::rules::CODES[..12], style, &mut out).expect("renders");
+        insta::assert_snapshot!(String::from_utf8(out).expect("UTF-8"));
+    }
 }

@@ -183,7 +183,17 @@ impl Formatter for Pretty {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::samples::{HOSTILE_ID, analyze, analyze_text};
+    use crate::report::samples::{self, HOSTILE_ID, analyze, analyze_text};
+
+    #[test]
+    fn snapshot_pt1h() {
+        let report = analyze("fixtures/shapes/PT1H.json");
+        insta::assert_snapshot!(samples::rendered(
+            render,
+            &report,
+            &RenderOptions::default()
+        ));
+    }
 
     /// Reports of every kind of content: fleet incidents, every insight, skipped
     /// records and warnings, a hostile device id.

@@ -39,7 +39,25 @@ pub fn analyze_text(name: &str, text: &str) -> Report {
     report
 }
 
+/// The timeline of `device` (`device/module` for a module) in one fixture.
+pub fn timeline(path: &str, device: &str) -> crate::analysis::Timeline {
+    let (device_id, module_id) = match device.split_once('/') {
+        Some((device, module)) => (device.to_string(), Some(module.to_string())),
+        None => (device.to_string(), None),
+    };
+    read(path, &Source::new(path))
+        .timeline(&crate::analysis::DeviceKey {
+            device_id,
+            module_id,
+        })
+        .expect("the device is in the fixture")
+}
+
 fn analyze_as(name: &str, source: &Source) -> Report {
+    read(name, source).finish()
+}
+
+fn read(name: &str, source: &Source) -> Analyzer {
     let mut analyzer = Analyzer::new(Default::default(), Default::default());
     let index = analyzer.begin_input(name.to_string());
     let units = input::expand(
@@ -53,7 +71,7 @@ fn analyze_as(name: &str, source: &Source) -> Report {
             .expect("the test input is readable");
         analyzer.end_input(index, shape);
     }
-    analyzer.finish()
+    analyzer
 }
 
 /// A report whose only device is [`HOSTILE_ID`], with one unexplained 404104.

@@ -787,6 +787,27 @@ pub(super) fn span(first: DateTime<Utc>, last: DateTime<Utc>) -> String {
 mod tests {
     use super::*;
     use crate::analysis::diagnosis::CurvePoint;
+    use crate::report::samples;
+
+    #[test]
+    fn snapshot_pt1h() {
+        let report = samples::analyze("fixtures/shapes/PT1H.json");
+        insta::assert_snapshot!(samples::rendered(
+            render,
+            &report,
+            &RenderOptions::default()
+        ));
+    }
+
+    #[test]
+    fn snapshot_hub_incident() {
+        let report = samples::analyze("fixtures/insights/hub-incident.json");
+        insta::assert_snapshot!(samples::rendered(
+            render,
+            &report,
+            &RenderOptions::default()
+        ));
+    }
 
     #[test]
     fn spans_read_like_durations() {

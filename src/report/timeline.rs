@@ -122,3 +122,27 @@ pub fn render_table(
     keep_words_whole(&mut events);
     write_table(out, &events)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::samples;
+
+    fn rendered(render: super::super::RenderTimeline, timeline: &Timeline) -> String {
+        let mut out = Vec::new();
+        render(timeline, &RenderOptions::default(), &mut out).expect("renders");
+        String::from_utf8(out).expect("UTF-8")
+    }
+
+    #[test]
+    fn snapshot_pt1h_table() {
+        let timeline = samples::timeline("fixtures/shapes/PT1H.json", "pump-0042");
+        insta::assert_snapshot!(rendered(render_table, &timeline));
+    }
+
+    #[test]
+    fn snapshot_token_renewal_json() {
+        let timeline = samples::timeline("fixtures/insights/token-renewal.json", "pump-0042");
+        insta::assert_snapshot!(rendered(render_json, &timeline));
+    }
+}
