@@ -447,11 +447,16 @@ fn quote_or_backslash(bytes: &[u8]) -> Option<usize> {
 fn has_control(bytes: &[u8]) -> bool {
     bytes
         .chunks(64)
-        // A fold without an early exit, so that each 64-byte chunk is compared whole
-        // (vectorised) rather than byte by byte.
+        // A fold with `|`, not `||` or `any`: no early exit within a chunk, so that each
+        // 64-byte chunk is compared whole (vectorised) rather than byte by byte. With an
+        // early exit the quick reader costs half as much again.
         .any(|chunk| {
-            #[allow(clippy::unnecessary_fold, reason = "no early exit within a chunk")]
-            chunk.iter().fold(false, |found, &b| found || (b < 0x20))
+            #[allow(
+                clippy::unnecessary_fold,
+                clippy::needless_bitwise_bool,
+                reason = "no early exit within a chunk"
+            )]
+            chunk.iter().fold(false, |found, &b| found | (b < 0x20))
         })
 }
 
