@@ -797,3 +797,21 @@ mod tests {
         assert!(held == expected, "the same outcomes in the same order");
     }
 }
+
+/// Everything a sink hears, in order: what the readers' tests compare.
+#[cfg(test)]
+#[derive(Default, Debug, PartialEq)]
+pub(crate) struct Recorded {
+    pub outcomes: Vec<(Position, Outcome)>,
+    pub warnings: Vec<String>,
+}
+
+#[cfg(test)]
+impl Sink for Recorded {
+    fn outcome(&mut self, position: Position, outcome: Outcome) {
+        self.outcomes.push((position, outcome));
+    }
+    fn warning(&mut self, _: usize, message: String) {
+        self.warnings.push(message);
+    }
+}

@@ -305,6 +305,7 @@ fn enqueued_time(value: &Avro) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::input::Recorded;
     use apache_avro::{Codec, DeflateSettings, Schema, Writer};
     use std::collections::HashMap;
 
@@ -318,38 +319,22 @@ mod tests {
 
     const CONNECT: &str = r#"{"time":"2026-03-02T08:00:05Z","resourceId":"/SUBSCRIPTIONS/S/RESOURCEGROUPS/G/PROVIDERS/MICROSOFT.DEVICES/IOTHUBS/H","operationName":"deviceConnect","category":"Connections","level":"Information","properties":"{\"deviceId\":\"pump-0042\",\"protocol\":\"Mqtt\"}"}"#;
 
-    #[derive(Default)]
-    struct Heard {
-        outcomes: Vec<(Position, Outcome)>,
-        warnings: Vec<String>,
+    fn records(heard: &Recorded) -> usize {
+        let records = heard.outcomes.iter();
+        records
+            .filter(|(_, o)| matches!(o, Outcome::Record(_)))
+            .count()
     }
 
-    impl Sink for Heard {
-        fn outcome(&mut self, position: Position, outcome: Outcome) {
-            self.outcomes.push((position, outcome));
-        }
-        fn warning(&mut self, _: usize, message: String) {
-            self.warnings.push(message);
-        }
-    }
-
-    impl Heard {
-        fn records(&self) -> usize {
-            let records = self.outcomes.iter();
-            records
-                .filter(|(_, o)| matches!(o, Outcome::Record(_)))
-                .count()
-        }
-
-        fn skipped(&self) -> Vec<(Option<u64>, &str)> {
-            self.outcomes
-                .iter()
-                .filter_map(|(p, o)| match o {
-                    Outcome::Skipped(reason) => Some((p.record, reason.as_str())),
-                    _ => None,
-                })
-                .collect()
-        }
+    fn skips(heard: &Recorded) -> Vec<(Option<u64>, &str)> {
+        heard
+            .outcomes
+            .iter()
+            .filter_map(|(p, o)| match o {
+                Outcome::Skipped(reason) => Some((p.record, reason.as_str())),
+                _ => None,
+            })
+            .collect()
     }
 
     /// A Capture event: `properties` as (key, union index, value).
@@ -408,8 +393,8 @@ mod tests {
         writer.into_inner().expect("written")
     }
 
-    fn read_bytes(bytes: &[u8], options: &Options) -> Heard {
-        let mut heard = Heard::default();
+    fn read_bytes(bytes: &[u8], options: &Options) -> Recorded {
+        let mut heard = Recorded::default();
         let mut reader: &[u8] = bytes;
         let shape = read(&mut reader, 0, options, &mut heard).expect("reads");
         assert_eq!(shape, Shape::Avro);
@@ -431,7 +416,7 @@ mod tests {
             let bytes = capture(&events, codec);
             assert!(bytes.starts_with(MAGIC));
             let heard = read_bytes(&bytes, &Options::default());
-            assert_eq!(heard.records(), 5, "{codec:?}");
+            assert_eq!(records(&heard), 5, "{codec:?}");
             let places: Vec<Option<u64>> = heard.outcomes.iter().map(|(p, _)| p.record).collect();
             assert_eq!(places, (1..=5).map(Some).collect::<Vec<_>>());
             assert!(heard.outcomes.iter().all(|(p, _)| p.line.is_none()));
@@ -464,9 +449,9 @@ mod tests {
             ..Options::default()
         };
         let heard = read_bytes(&capture(&events, Codec::Null), &options);
-        assert_eq!(heard.records(), 2);
+        assert_eq!(records(&heard), 2);
         assert_eq!(
-            heard.skipped(),
+            skips(&heard),
             [
                 (Some(2), "Avro event 2 (block 1): no body"),
                 (Some(3), "Avro event 3 (block 1): an empty body"),
@@ -487,7 +472,7 @@ mod tests {
         // One event a block: the same, each in its block.
         let codec = Codec::Deflate(DeflateSettings::default());
         let heard = read_bytes(&capture_in_blocks(&events, codec), &options);
-        let skipped = heard.skipped();
+        let skipped = skips(&heard);
         assert_eq!(skipped[0], (Some(2), "Avro event 2 (block 2): no body"));
         assert_eq!(
             skipped[3],
@@ -551,7 +536,7 @@ mod tests {
             &capture(&[event(1, &[], Some(body))], Codec::Null),
             &Options::default(),
         );
-        assert_eq!(heard.records(), 1);
+        assert_eq!(records(&heard), 1);
         assert!(
             matches!(&heard.outcomes[1].1, Outcome::Filtered(reason) if reason == "event type Microsoft.Devices.DeviceCreated")
         );
@@ -565,9 +550,9 @@ mod tests {
         let bytes = capture_in_blocks(&events, Codec::Null);
         // Cut in the middle of the last block.
         let heard = read_bytes(&bytes[..bytes.len() - 200], &Options::default());
-        let skipped = heard.skipped();
+        let skipped = skips(&heard);
         assert_eq!(skipped.len(), 1, "{skipped:?}");
-        assert_eq!(heard.records(), 39);
+        assert_eq!(records(&heard), 39);
         assert!(
             skipped[0]
                 .1
@@ -577,9 +562,9 @@ mod tests {
         );
         // Only a header that breaks off.
         let heard = read_bytes(&bytes[..30], &Options::default());
-        assert_eq!(heard.skipped().len(), 1);
+        assert_eq!(skips(&heard).len(), 1);
         assert!(
-            heard.skipped()[0]
+            skips(&heard)[0]
                 .1
                 .starts_with("the Avro header cannot be read")
         );
@@ -592,7 +577,7 @@ mod tests {
             .expect("fixture");
         let heard = read_bytes(&avro, &Options::default());
         assert_eq!(heard.outcomes.len(), 12);
-        assert_eq!(heard.records(), 11);
+        assert_eq!(records(&heard), 11);
         let empty =
             std::fs::read(format!("{root}/fixtures/sources/capture-empty.avro")).expect("fixture");
         assert!(read_bytes(&empty, &Options::default()).outcomes.is_empty());

@@ -272,11 +272,11 @@ fn parse_unit(walker: &mut Walker<'_>, kind: &UnitKind, bytes: &[u8]) -> serde_j
 
 #[cfg(test)]
 mod tests {
-    use super::super::Recorded;
     use super::super::fallback::walk_documents;
     use super::super::split::UNIT_LIMIT;
     use super::*;
     use crate::input::Outcome;
+    use crate::input::Recorded;
 
     /// The documents as serde alone walks them: the reference the splitter is held to.
     fn serde_documents(text: &[u8]) -> (Shape, Recorded) {

@@ -307,8 +307,8 @@ fn parse_block(block: &Block, input: usize, lists: &Lists) -> BlockResult {
 
 #[cfg(test)]
 mod tests {
-    use super::super::Recorded;
     use super::*;
+    use crate::input::Recorded;
 
     fn read(text: &[u8], workers: usize, block_size: usize) -> (Shape, Recorded) {
         read_limited(&mut &text[..], workers, block_size, u64::MAX)

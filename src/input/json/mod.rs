@@ -86,21 +86,3 @@ fn describe_in_document(
         }
     }
 }
-
-/// Everything a sink hears, in order: what the tests of both carriers compare.
-#[cfg(test)]
-#[derive(Default, Debug, PartialEq)]
-struct Recorded {
-    outcomes: Vec<(crate::model::Position, super::Outcome)>,
-    warnings: Vec<String>,
-}
-
-#[cfg(test)]
-impl Sink for Recorded {
-    fn outcome(&mut self, position: crate::model::Position, outcome: super::Outcome) {
-        self.outcomes.push((position, outcome));
-    }
-    fn warning(&mut self, _: usize, message: String) {
-        self.warnings.push(message);
-    }
-}

@@ -284,65 +284,45 @@ fn non_empty(value: &Value) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::{Outcome, Shape, Sink};
+    use crate::input::{Outcome, Recorded, Shape};
     use crate::model::Operation::{Connect, Disconnect};
-    use crate::model::Position;
 
-    #[derive(Default)]
-    struct Heard {
-        outcomes: Vec<(Position, Outcome)>,
-        warnings: Vec<String>,
+    fn records(heard: &Recorded) -> Vec<(String, Operation, String)> {
+        heard
+            .outcomes
+            .iter()
+            .filter_map(|(_, outcome)| match outcome {
+                Outcome::Record(r) => Some((
+                    r.module_id.as_ref().map_or_else(
+                        || r.device_id.to_string(),
+                        |m| format!("{}/{m}", r.device_id),
+                    ),
+                    r.operation,
+                    r.time.format("%H:%M:%S%.3f").to_string(),
+                )),
+                _ => None,
+            })
+            .collect()
     }
 
-    impl Sink for Heard {
-        fn outcome(&mut self, position: Position, outcome: Outcome) {
-            self.outcomes.push((position, outcome));
-        }
-        fn warning(&mut self, _: usize, message: String) {
-            self.warnings.push(message);
-        }
+    fn others(heard: &Recorded) -> Vec<(Option<u64>, String)> {
+        heard
+            .outcomes
+            .iter()
+            .filter_map(|(position, outcome)| match outcome {
+                Outcome::Filtered(reason) => Some((position.record, format!("filtered: {reason}"))),
+                Outcome::Skipped(reason) => Some((position.record, format!("skipped: {reason}"))),
+                Outcome::Record(_) => None,
+            })
+            .collect()
     }
 
-    impl Heard {
-        fn records(&self) -> Vec<(String, Operation, String)> {
-            self.outcomes
-                .iter()
-                .filter_map(|(_, outcome)| match outcome {
-                    Outcome::Record(r) => Some((
-                        r.module_id.as_ref().map_or_else(
-                            || r.device_id.to_string(),
-                            |m| format!("{}/{m}", r.device_id),
-                        ),
-                        r.operation,
-                        r.time.format("%H:%M:%S%.3f").to_string(),
-                    )),
-                    _ => None,
-                })
-                .collect()
-        }
-
-        fn others(&self) -> Vec<(Option<u64>, String)> {
-            self.outcomes
-                .iter()
-                .filter_map(|(position, outcome)| match outcome {
-                    Outcome::Filtered(reason) => {
-                        Some((position.record, format!("filtered: {reason}")))
-                    }
-                    Outcome::Skipped(reason) => {
-                        Some((position.record, format!("skipped: {reason}")))
-                    }
-                    Outcome::Record(_) => None,
-                })
-                .collect()
-        }
-    }
-
-    fn read_text(text: &str) -> Heard {
+    fn read_text(text: &str) -> Recorded {
         read_limited(text, 64 << 20)
     }
 
-    fn read_limited(text: &str, limit: u64) -> Heard {
-        let mut heard = Heard::default();
+    fn read_limited(text: &str, limit: u64) -> Recorded {
+        let mut heard = Recorded::default();
         let shape = read(&mut text.as_bytes(), 0, &mut heard, limit).expect("reads");
         assert_eq!(shape, Shape::StateEvents);
         heard
@@ -366,7 +346,7 @@ mod tests {
     fn event_grid_arrays_give_connects_and_disconnects_marked_as_state_events() {
         let heard = read_text(&fixture("eventgrid.json"));
         assert_eq!(
-            heard.records(),
+            records(&heard),
             own(&[
                 ("pump-0042", Connect, "08:00:37.105"),
                 ("pump-0042", Disconnect, "09:10:44.883"),
@@ -389,7 +369,7 @@ mod tests {
     fn cloud_events_and_monitor_events_read_as_the_same_events() {
         let heard = read_text(&fixture("cloudevents.json"));
         assert_eq!(
-            heard.records(),
+            records(&heard),
             own(&[
                 ("pump-0042", Disconnect, "09:10:44.883"),
                 ("pump-0042", Connect, "09:10:44.901"),
@@ -397,7 +377,7 @@ mod tests {
         );
         let heard = read_text(&fixture("monitor-events.json"));
         assert_eq!(
-            heard.records(),
+            records(&heard),
             own(&[
                 ("meter-9", Connect, "08:01:00.100"),
                 ("meter-9", Disconnect, "09:45:00.412"),
@@ -418,9 +398,9 @@ mod tests {
         ]
         {"properties":{"opType":"deviceCreated"}}"#;
         let heard = read_text(text);
-        assert_eq!(heard.records(), own(&[("b/m", Connect, "08:00:00.000")]));
+        assert_eq!(records(&heard), own(&[("b/m", Connect, "08:00:00.000")]));
         assert_eq!(
-            heard.others(),
+            others(&heard),
             vec![
                 (Some(1), "filtered: event type Microsoft.Devices.DeviceTelemetry".into()),
                 (Some(2), "skipped: event without a time".into()),
@@ -442,9 +422,9 @@ mod tests {
         let heard = read_text(&format!(
             "{event}\n{event}\n{{\"eventType\": oops\n{event}\n"
         ));
-        assert_eq!(heard.records().len(), 2);
-        assert_eq!(heard.others().len(), 1);
-        let (at, message) = &heard.others()[0];
+        assert_eq!(records(&heard).len(), 2);
+        assert_eq!(others(&heard).len(), 1);
+        let (at, message) = &others(&heard)[0];
         assert_eq!(*at, Some(3));
         assert!(
             message.starts_with("skipped: expected value at line 3"),
@@ -457,9 +437,9 @@ mod tests {
         // A value longer than the limit is not held; the limit is per element.
         let long = format!("{{\"padding\":\"{}\"}}", "x".repeat(300));
         let heard = read_limited(&format!("{event}\n[{event},{long},{event}]"), 200);
-        assert_eq!(heard.records().len(), 2);
+        assert_eq!(records(&heard).len(), 2);
         assert!(
-            heard.others()[0]
+            others(&heard)[0]
                 .1
                 .contains("longer than --max-record-size at line 2")
         );
@@ -483,7 +463,7 @@ mod tests {
         .join("\n");
         let heard = read_text(&text);
         assert_eq!(
-            heard.records(),
+            records(&heard),
             own(&[
                 ("a", Connect, "08:00:00.000"),
                 ("a", Disconnect, "09:00:00.000"),
