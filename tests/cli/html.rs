@@ -212,3 +212,23 @@ fn the_html_report_works_in_a_real_browser() {
         assert!(size > 10_000, "{shot}: {size} bytes");
     }
 }
+
+#[test]
+fn the_hubs_own_metric_is_drawn_beside_the_curve_with_its_divergences() {
+    let page = html(&[
+        "fixtures/shapes/PT1H.json",
+        "fixtures/sources/metrics-rest-diverging.json",
+    ]);
+    assert!(
+        page.contains("<polyline class=\"metric\""),
+        "a dashed metric line"
+    );
+    assert!(
+        page.contains("Dashed: the hub's own connectedDeviceCount metric")
+            && page.contains("1 period where it and the logs part"),
+        "the caption says what the dashed line is and where the two part"
+    );
+    // Without the metric, no such line.
+    let plain = html(&["fixtures/shapes/PT1H.json"]);
+    assert!(!plain.contains("class=\"metric\""));
+}

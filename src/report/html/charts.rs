@@ -64,7 +64,19 @@ pub(super) fn curve_section(report: &Report, out: &mut String) {
     };
     let height = 240.0;
     let (top, bottom) = (24.0, height - 24.0);
+    // The hub's own connectedDeviceCount, when it was given, shares the scale.
+    let metric_points: Vec<(DateTime<Utc>, f64)> = curve
+        .metric
+        .iter()
+        .flat_map(|metric| &metric.points)
+        .filter_map(|point| Some((point.time, point.average.or(point.maximum)?)))
+        .filter(|(time, _)| *time >= axis.start)
+        .collect();
     let most = curve.points.iter().map(|p| p.max).max().unwrap_or(0).max(1) as f64;
+    let most = metric_points
+        .iter()
+        .map(|(_, value)| *value)
+        .fold(most, f64::max);
     let y = |value: u64| bottom - (value as f64 / most) * (bottom - top);
     let end = report.summary.last_event.unwrap_or(axis.start);
     let _ = writeln!(
@@ -135,6 +147,24 @@ pub(super) fn curve_section(report: &Report, out: &mut String) {
         "<polyline class=\"line\" points=\"{}\"/>",
         line.join(" ")
     );
+    if !metric_points.is_empty() {
+        let line: Vec<String> = metric_points
+            .iter()
+            .map(|(time, value)| {
+                format!(
+                    "{:.1},{:.1}",
+                    axis.x(*time),
+                    bottom - value / most * (bottom - top)
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "<polyline class=\"metric\" points=\"{}\"><title>The hub's connectedDeviceCount \
+             metric</title></polyline>",
+            line.join(" ")
+        );
+    }
     // One transparent target per bucket carries its values.
     for (i, point) in curve.points.iter().enumerate() {
         let (x0, x1) = bucket(i);
@@ -152,11 +182,23 @@ pub(super) fn curve_section(report: &Report, out: &mut String) {
     }
     axes(out, &axis, end, most as u64, top, bottom);
     out.push_str("</svg>\n");
+    let metric_words = match &curve.metric {
+        Some(metric) if !metric_points.is_empty() => format!(
+            " Dashed: the hub's own connectedDeviceCount metric ({} points{}).",
+            metric_points.len(),
+            match metric.divergences.len() {
+                0 => String::new(),
+                1 => ", 1 period where it and the logs part".to_string(),
+                n => format!(", {n} periods where it and the logs part"),
+            }
+        ),
+        _ => String::new(),
+    };
     let _ = writeln!(
         out,
         "<figcaption>The line is the number connected at the end of each interval, the band \
          the lowest and highest within it ({} intervals). Shaded: hub incidents and mass \
-         disconnects.</figcaption>\n</figure>\n</section>",
+         disconnects.{metric_words}</figcaption>\n</figure>\n</section>",
         curve.points.len()
     );
 }
