@@ -338,30 +338,11 @@ fn the_portable_tier_run_on_duckdb_finds_what_analyze_finds() {
         let report = analyze_json(&[log.to_str().expect("path")]);
 
         // Per identity and code: the same counts.
-        let mut counts = BTreeMap::new();
-        for device in report["devices"].as_array().expect("devices") {
-            let identity = match device["module_id"].as_str() {
-                Some(module) => format!("{}/{module}", text(device, "device_id")),
-                None => text(device, "device_id"),
-            };
-            for code in device["codes"].as_array().expect("codes") {
-                counts.insert(
-                    (identity.clone(), text(code, "code")),
-                    code["count"].as_u64(),
-                );
-            }
-        }
-        let queried: BTreeMap<(String, String), Option<u64>> = rows
-            .iter()
-            .filter_map(|row| {
-                let code = text(row, "rule").strip_prefix("code/")?.to_string();
-                Some((
-                    (text(row, "identity"), code),
-                    text(row, "records").parse().ok(),
-                ))
-            })
-            .collect();
-        assert_eq!(queried, counts, "{fixture}: code counts");
+        assert_eq!(
+            query_code_counts(&rows),
+            analyze_code_counts(&report),
+            "{fixture}: code counts"
+        );
 
         // Findings: the query's info code rows are counts, not findings of analyze.
         let analyzed: BTreeMap<Key, String> = report["findings"]
@@ -488,15 +469,8 @@ fn kql_prints_the_code_table_and_the_thresholds_it_was_given() {
     assert!(query.contains("matches regex \"^pump\\\\-.*$\""), "{query}");
 }
 
-#[test]
-fn on_a_generated_fleet_the_query_finds_what_analyze_finds() {
-    let Some(results) = duckdb_results() else {
-        return;
-    };
-    let fleet = &results[FIXTURES.len()];
-    let rows = rows(&fleet["portable.kql"]);
-    let log = scratch("kql-duckdb").join("fleet.json");
-    let report = analyze_json(&[log.to_str().expect("path")]);
+/// Records per identity and code, as `analyze` counts them.
+fn analyze_code_counts(report: &Value) -> BTreeMap<(String, String), Option<u64>> {
     let mut counts = BTreeMap::new();
     for device in report["devices"].as_array().expect("devices") {
         let identity = match device["module_id"].as_str() {
@@ -510,8 +484,12 @@ fn on_a_generated_fleet_the_query_finds_what_analyze_finds() {
             );
         }
     }
-    let queried: BTreeMap<(String, String), Option<u64>> = rows
-        .iter()
+    counts
+}
+
+/// Records per identity and code, as the query's `code/` rows count them.
+fn query_code_counts(rows: &[Value]) -> BTreeMap<(String, String), Option<u64>> {
+    rows.iter()
         .filter_map(|row| {
             let code = text(row, "rule").strip_prefix("code/")?.to_string();
             Some((
@@ -519,8 +497,23 @@ fn on_a_generated_fleet_the_query_finds_what_analyze_finds() {
                 text(row, "records").parse().ok(),
             ))
         })
-        .collect();
-    assert_eq!(queried, counts, "code counts");
+        .collect()
+}
+
+#[test]
+fn on_a_generated_fleet_the_query_finds_what_analyze_finds() {
+    let Some(results) = duckdb_results() else {
+        return;
+    };
+    let fleet = &results[FIXTURES.len()];
+    let rows = rows(&fleet["portable.kql"]);
+    let log = scratch("kql-duckdb").join("fleet.json");
+    let report = analyze_json(&[log.to_str().expect("path")]);
+    assert_eq!(
+        query_code_counts(&rows),
+        analyze_code_counts(&report),
+        "code counts"
+    );
     let analyzed: BTreeSet<Key> = report["findings"]
         .as_array()
         .expect("findings")
