@@ -30,15 +30,29 @@ const KINDS: [InsightKind; 6] = [
     InsightKind::PeriodicDrop,
 ];
 
-/// The attributes an identity is grouped by, and its value of each.
-fn attributes(device: &DeviceReport) -> Vec<(&'static str, &str)> {
-    let mut found = Vec::new();
+/// An `sdkVersion`'s name and version (without the platform in brackets after them),
+/// and its SDK family's name.
+type SdkAttributes<'a> = (&'a str, Option<&'static str>);
+
+fn sdk_attributes(sdk: &str) -> SdkAttributes<'_> {
+    let version = sdk.split(" (").next().unwrap_or(sdk).trim();
+    (version, sdk::family(sdk).map(|family| family.name))
+}
+
+/// The attributes an identity is grouped by, and its value of each. A fleet shares a few
+/// `sdkVersion` texts: each is taken apart once, in `sdks`.
+fn attributes<'a>(
+    device: &'a DeviceReport,
+    sdks: &mut rustc_hash::FxHashMap<&'a str, SdkAttributes<'a>>,
+) -> Vec<(&'static str, &'a str)> {
+    let mut found = Vec::with_capacity(6);
     if let Some(sdk) = &device.sdk_version {
-        // The name and version, without the platform in brackets after them.
-        let version = sdk.split(" (").next().unwrap_or(sdk).trim();
+        let (version, family) = *sdks
+            .entry(sdk.as_str())
+            .or_insert_with(|| sdk_attributes(sdk));
         found.push(("sdk_version", version));
-        if let Some(family) = sdk::family(sdk) {
-            found.push(("sdk", family.name));
+        if let Some(family) = family {
+            found.push(("sdk", family));
         }
     }
     if let Some(protocol) = &device.protocol {
@@ -98,8 +112,9 @@ pub fn cohorts(devices: &[&DeviceReport], t: &Thresholds) -> (Vec<Cohort>, Vec<I
     // Attribute and value -> the identities in the cohort. Hashed: the cohorts found are
     // sorted on their own, so the groups' order does not matter.
     let mut groups: Groups<'_> = Groups::default();
+    let mut sdks = rustc_hash::FxHashMap::default();
     for (index, device) in devices.iter().enumerate() {
-        for key in attributes(device) {
+        for key in attributes(device, &mut sdks) {
             groups.entry(key).or_default().push(index);
         }
     }

@@ -84,11 +84,14 @@ impl Event {
 /// every time, the hottest arithmetic of the detectors.
 #[inline]
 pub fn elapsed(later: DateTime<Utc>, earlier: DateTime<Utc>) -> chrono::TimeDelta {
-    if later.date_naive() == earlier.date_naive() {
+    // `naive_utc`, not `date_naive` or `time`: those add the zone's offset (zero for UTC)
+    // with overflow checks, four times a call.
+    let (later, earlier) = (later.naive_utc(), earlier.naive_utc());
+    if later.date() == earlier.date() {
         // Seconds and nanoseconds of the day apart, without chrono's leap-second
         // bookkeeping: a leap second (`:60`, kept as `:59` and a second of nanoseconds)
         // counts as the second after `:59`, as in `nanos`.
-        let nanos_of_day = |time: DateTime<Utc>| {
+        let nanos_of_day = |time: chrono::NaiveDateTime| {
             let time = time.time();
             i64::from(time.num_seconds_from_midnight()) * 1_000_000_000
                 + i64::from(time.nanosecond())
@@ -110,11 +113,11 @@ pub fn nanos(time: DateTime<Utc>) -> i128 {
 pub fn most_in_window(times: &[DateTime<Utc>], window: chrono::TimeDelta) -> usize {
     let window =
         i128::from(window.num_seconds()) * 1_000_000_000 + i128::from(window.subsec_nanos());
-    let keys: Vec<i128> = times.iter().copied().map(nanos).collect();
     let mut most = 0;
     let mut first = 0;
-    for (last, &key) in keys.iter().enumerate() {
-        while keys.get(first).is_some_and(|&f| key - f >= window) {
+    for (last, &time) in times.iter().enumerate() {
+        let key = nanos(time);
+        while times.get(first).is_some_and(|&f| key - nanos(f) >= window) {
             first += 1;
         }
         most = most.max(last + 1 - first);

@@ -113,6 +113,13 @@ impl Devices {
         }
     }
 
+    /// Every identity's state, in no particular order.
+    pub fn states(&self) -> impl Iterator<Item = &DeviceState> + '_ {
+        self.by_id.iter().flat_map(|(_, identities)| {
+            (identities.device.iter()).chain(identities.modules.values())
+        })
+    }
+
     /// Every identity, in no particular order.
     pub fn keys(&self) -> impl Iterator<Item = DeviceKey> + '_ {
         self.by_id.iter().flat_map(|(device_id, identities)| {

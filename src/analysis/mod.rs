@@ -78,12 +78,14 @@ pub struct Analyzer {
     arrivals: Vec<(u32, usize)>,
     thresholds: Thresholds,
     filter: Filter,
-    /// The latest time of any valid record in the time window, whatever the other
-    /// filters keep: the end of the log.
-    log_end: Option<DateTime<Utc>>,
-    /// The earliest and latest time of any valid record, whatever the filters keep: what
-    /// a time window that leaves out everything is told against.
-    read_span: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// The latest time of any filtered record in the time window. With the devices'
+    /// events (the records analyzed, all in the window) it makes the end of the log.
+    filtered_end: Option<DateTime<Utc>>,
+    /// The earliest and latest time of any filtered record. With the devices' events it
+    /// makes the span of the valid records, what a time window that leaves out
+    /// everything is told against. (Analyzed records are not compared as they come:
+    /// their devices' events say the same once, at the end.)
+    filtered_span: Option<(DateTime<Utc>, DateTime<Utc>)>,
     /// Where each analyzed record is, by arrival number: findings point at their evidence.
     places: Places,
     /// The `connectedDeviceCount` metric's points, from metrics inputs.
@@ -141,7 +143,18 @@ impl Analyzer {
 
     /// The earliest and latest time of the valid records read, analyzed or filtered.
     pub fn read_span(&self) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
-        self.read_span
+        let analyzed = self.devices.states().flat_map(DeviceState::events);
+        let bounds = self.filtered_span.into_iter().flat_map(|(a, b)| [a, b]);
+        let times = analyzed.map(|event| event.time).chain(bounds);
+        times.fold(None, |span, time| Some(widen(span, time)))
+    }
+
+    /// The end of the log: the latest time of a valid record in the time window, found
+    /// over every event (sealed or not).
+    fn log_end(&self) -> DateTime<Utc> {
+        let analyzed = self.devices.states().flat_map(DeviceState::events);
+        let analyzed_end = analyzed.map(|event| event.time).max();
+        self.filtered_end.max(analyzed_end).unwrap_or_default()
     }
 
     /// Per input: it holds successful connects.
@@ -241,7 +254,12 @@ impl Analyzer {
             .collect();
         self.filter_repeats(&repeats);
         let sources: Vec<String> = self.inputs.iter().map(|tally| tally.name.clone()).collect();
-        let log_end = self.log_end.unwrap_or_default();
+        let analyzed_end = states
+            .iter()
+            .filter_map(|(_, state)| state.events().last())
+            .map(|event| event.time)
+            .max();
+        let log_end = self.filtered_end.max(analyzed_end).unwrap_or_default();
         let with_connects = self.inputs_with_connects();
         let fleet = self.fleet(log_end, &sources, &with_connects);
         let devices_analyzed = states.len() as u64;
@@ -604,19 +622,27 @@ impl Analyzer {
 
     /// Filters or analyzes a valid record.
     fn consider(&mut self, record: &Record, at: &Position) -> Fate<'static> {
-        self.read_span = Some(match self.read_span {
-            Some((first, last)) => (first.min(record.time), last.max(record.time)),
-            None => (record.time, record.time),
-        });
-        if self.filter.in_window(record) {
-            self.log_end = self.log_end.max(Some(record.time));
-        }
         if let Some(reason) = self.filter.reason(record) {
+            self.filtered_span = Some(widen(self.filtered_span, record.time));
+            if self.filter.in_window(record) {
+                self.filtered_end = self.filtered_end.max(Some(record.time));
+            }
             Fate::Filtered(reason)
         } else {
             self.record(record, at);
             Fate::Analyzed
         }
+    }
+}
+
+/// `span` grown to take in `time`.
+fn widen(
+    span: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    time: DateTime<Utc>,
+) -> (DateTime<Utc>, DateTime<Utc>) {
+    match span {
+        Some((first, last)) => (first.min(time), last.max(time)),
+        None => (time, time),
     }
 }
 

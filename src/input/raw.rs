@@ -226,7 +226,8 @@ impl<'a> RawRecord<'a> {
         };
         // A valid time and offset can still land outside the years RFC 3339 can write
         // (`0001-01-01T00:00:00+14:00`), which no report could then print as it reads.
-        if !(1..=9999).contains(&time.year()) {
+        // (`naive_utc`: `DateTime::year` adds the zero offset with overflow checks first.)
+        if !(1..=9999).contains(&time.naive_utc().year()) {
             let shown = self.time.as_deref().map_or_else(|| time.to_rfc3339(), clip);
             return Outcome::Skipped(format!(
                 "time {shown:?} is outside the years 0001 to 9999 once converted to UTC"

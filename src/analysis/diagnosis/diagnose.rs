@@ -133,8 +133,7 @@ pub fn diagnose_device(
     .flatten()
     .collect();
     sort_insights(&mut insights);
-    let connected_at_end = connects_logged
-        .then(|| !events.is_empty() && offline::outage(events, &conflicts.takeover).is_none());
+    let connected_at_end = connects_logged.then(|| !events.is_empty() && outage.is_none());
     DeviceDiagnosis {
         insights,
         explained,

@@ -58,22 +58,27 @@ pub fn detect(
 }
 
 fn insight(events: &[Event], drops: &[usize], t: &Thresholds) -> Option<Insight> {
+    // Too few drops for either window: most devices.
+    if drops.len() < t.flapping_rapid_drops.min(t.flapping_chronic_drops) as usize {
+        return None;
+    }
     let drops: Vec<&Event> = drops.iter().filter_map(|&i| events.get(i)).collect();
     let times: Vec<DateTime<Utc>> = drops.iter().map(|e| e.time).collect();
 
     let rapid = most_in_window(&times, t.flapping_rapid_window);
-    let chronic = most_in_window(&times, t.flapping_chronic_window);
     let (label, severity, window, worst) = if rapid >= t.flapping_rapid_drops as usize {
         ("Flapping", Severity::High, t.flapping_rapid_window, rapid)
-    } else if chronic >= t.flapping_chronic_drops as usize {
+    } else {
+        let chronic = most_in_window(&times, t.flapping_chronic_window);
+        if chronic < t.flapping_chronic_drops as usize {
+            return None;
+        }
         (
             "Chronic flapping",
             Severity::Medium,
             t.flapping_chronic_window,
             chronic,
         )
-    } else {
-        return None;
     };
 
     let (&start, &end) = (times.first()?, times.last()?);

@@ -122,7 +122,7 @@ fn insight(
         return None;
     }
     let mut lengths: Vec<TimeDelta> = connections.iter().map(|(l, _)| *l).collect();
-    lengths.sort();
+    lengths.sort_unstable();
     let period = *lengths.get(lengths.len() / 2)?;
     if period < SHORTEST {
         return None;

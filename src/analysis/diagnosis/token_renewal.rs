@@ -87,7 +87,7 @@ pub fn detect(events: &[Event], context: Context<'_>, t: &Thresholds) -> Renewal
         clean.clear();
     }
     cycles.append(&mut clean);
-    cycles.sort_by_key(|c| c.range.start);
+    cycles.sort_unstable_by_key(|c| c.range.start);
 
     let mut expected = vec![false; events.len()];
     for cycle in &cycles {
@@ -231,7 +231,7 @@ fn accept(
         .filter_map(|c| c.age)
         .filter(|age| (lowest..=highest).contains(age))
         .collect();
-    ages.sort();
+    ages.sort_unstable();
     let Some(&median) = ages.get(ages.len() / 2) else {
         return Vec::new();
     };
@@ -260,7 +260,7 @@ fn period(cycles: &[Cycle]) -> Option<f64> {
         .filter_map(|c| c.age)
         .map(as_minutes)
         .collect();
-    ages.sort_by(f64::total_cmp);
+    ages.sort_unstable_by(f64::total_cmp);
     median(&ages)
 }
 
