@@ -433,7 +433,12 @@ fn read_units(
         },
     )?;
     analyzer.note_coverage();
-    if let Some(message) = empty_window(&filter, analyzer.read_span()) {
+    // The span is found over every event: only a time window needs it.
+    let windowed = filter.since.is_some() || filter.until.is_some();
+    if let Some(message) = windowed
+        .then(|| analyzer.read_span())
+        .and_then(|span| empty_window(&filter, span))
+    {
         analyzer.warn(message);
     }
     tell_problems(&analyzer, err)?;

@@ -77,13 +77,15 @@ pub const FAMILIES: [SdkFamily; 5] = [
 
 /// The family whose prefix starts `sdk_version`.
 pub fn family(sdk_version: &str) -> Option<&'static SdkFamily> {
-    let lower = sdk_version.trim().to_ascii_lowercase();
+    // Compared in place, without a lowercase copy: the prefixes are lowercase ASCII.
+    let text = sdk_version.trim().as_bytes();
     FAMILIES.iter().find(|family| {
         family.prefixes.iter().any(|prefix| {
-            lower.starts_with(prefix)
+            text.get(..prefix.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
                 // "c" alone names the embedded C SDK: "C/1.1.0", "C + (OSSimplified...)".
                 && (prefix.len() > 1
-                    || lower[prefix.len()..].starts_with(['/', ' ', '+', '(']))
+                    || matches!(text.get(prefix.len()), Some(b'/' | b' ' | b'+' | b'(')))
         })
     })
 }
@@ -114,6 +116,21 @@ impl SdkFamily {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prefixes_are_lowercase_ascii_as_family_compares_them() {
+        for family in FAMILIES {
+            for prefix in family.prefixes {
+                assert!(prefix.is_ascii(), "{prefix}");
+                assert_eq!(*prefix, prefix.to_ascii_lowercase());
+            }
+        }
+        assert_eq!(family("PYTHON").map(|f| f.name), None);
+        assert_eq!(family("C").map(|f| f.name), None);
+        assert_eq!(family("c(").map(|f| f.name), Some("C SDK"));
+        assert_eq!(family("  IOTHUBCLIENT/1").map(|f| f.name), Some("C SDK"));
+        assert_eq!(family("cé/1").map(|f| f.name), None);
+    }
 
     #[test]
     fn sdk_versions_name_their_family_by_the_longest_prefix() {
