@@ -15,7 +15,7 @@ use crate::analysis::report::{Cohort, DeviceReport};
 use crate::model::{InsightKind, Severity};
 use crate::rules::sdk;
 use statrs::distribution::{DiscreteCDF, Hypergeometric};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// At most this many cohorts are reported, the least likely by luck first.
 pub const KEPT: usize = 10;
@@ -159,13 +159,16 @@ pub fn cohorts(devices: &[&DeviceReport], t: &Thresholds) -> (Vec<Cohort>, Vec<I
     // nothing more: each is tested again without the identities of the cohorts already
     // kept for its kind, and kept only if it still stands out.
     let mut kept: Vec<Cohort> = Vec::new();
-    let mut told: BTreeMap<InsightKind, BTreeSet<usize>> = BTreeMap::new();
+    // Per kind: the identities of the cohorts kept for it, and how many they are.
+    let mut told: BTreeMap<InsightKind, (Vec<bool>, u64)> = BTreeMap::new();
     for (cohort, members) in found {
-        let known = told.entry(cohort.kind).or_default();
-        let without = |i: &usize| !known.contains(i);
+        let (known, known_count) = told
+            .entry(cohort.kind)
+            .or_insert_with(|| (vec![false; kinds.len()], 0));
+        let without = |i: &usize| !known[*i];
         let has = |i: usize| kinds[i] & bit(cohort.kind) != 0;
         let counts = Counts {
-            total: total - known.len() as u64,
+            total: total - *known_count,
             all: (0..kinds.len()).filter(|i| without(i) && has(*i)).count() as u64,
             size: members.iter().filter(|i| without(i)).count() as u64,
             inside: members.iter().filter(|i| without(i) && has(**i)).count() as u64,
@@ -173,7 +176,12 @@ pub fn cohorts(devices: &[&DeviceReport], t: &Thresholds) -> (Vec<Cohort>, Vec<I
         if counts.cohort(cohort.kind, t).is_none() {
             continue;
         }
-        known.extend(members.iter().copied());
+        for &member in members {
+            if !known[member] {
+                known[member] = true;
+                *known_count += 1;
+            }
+        }
         kept.push(cohort);
         if kept.len() == KEPT {
             break;
