@@ -2,12 +2,15 @@
 //! `serde_json::to_writer_pretty` writes (the tests hold it to that). The per-device
 //! list and the findings, which make most of a large fleet's report, are rendered a
 //! batch at a time on every core and written in order, so the text in hand stays small.
+//! The values are written by [`pretty`], a serializer made for this.
+
+mod escape;
+mod pretty;
 
 use super::RenderOptions;
 use crate::analysis::report::Report;
 use rayon::prelude::*;
 use serde::Serialize;
-use serde_json::ser::{Formatter, Serializer};
 use std::io::{self, Write};
 
 /// Items one thread renders per round: enough to pay for the thread, few enough that a
@@ -15,8 +18,7 @@ use std::io::{self, Write};
 const BATCH: usize = 256;
 
 pub fn render(report: &Report, _options: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
-    // serde_json makes many small writes: buffer them in a writer of a known type, where
-    // they are inlined copies, rather than a call through `dyn Write` each.
+    // The separators between members are small writes: buffer them.
     let mut out = io::BufWriter::with_capacity(64 * 1024, out);
     let threads = rayon::current_num_threads();
     out.write_all(b"{")?;
@@ -45,7 +47,9 @@ fn field<W: Write>(out: &mut W, key: &str, value: &impl Serialize, first: bool) 
     out.write_all(if first { b"\n  \"" } else { b",\n  \"" })?;
     out.write_all(key.as_bytes())?;
     out.write_all(b"\": ")?;
-    pretty(out, value, 1)
+    let mut text = Vec::new();
+    pretty(&mut text, value, 1)?;
+    out.write_all(&text)
 }
 
 /// A top-level member holding a list, its items rendered on `threads` threads.
@@ -97,87 +101,8 @@ fn items_text<T: Serialize>(items: &[T], room: usize) -> io::Result<Vec<u8>> {
 }
 
 /// A value as serde_json's pretty printer writes it `depth` levels into the document.
-fn pretty<W: Write>(out: &mut W, value: &impl Serialize, depth: usize) -> io::Result<()> {
-    let mut serializer = Serializer::with_formatter(out, Pretty::at(depth));
-    value.serialize(&mut serializer).map_err(io::Error::from)
-}
-
-/// serde_json's `PrettyFormatter` (two-space indent), started at a given depth, which
-/// its own constructor cannot do.
-struct Pretty {
-    depth: usize,
-    has_value: bool,
-}
-
-impl Pretty {
-    fn at(depth: usize) -> Pretty {
-        Pretty {
-            depth,
-            has_value: false,
-        }
-    }
-
-    fn open<W: ?Sized + Write>(&mut self, out: &mut W, bracket: &[u8]) -> io::Result<()> {
-        self.depth += 1;
-        self.has_value = false;
-        out.write_all(bracket)
-    }
-
-    fn close<W: ?Sized + Write>(&mut self, out: &mut W, bracket: &[u8]) -> io::Result<()> {
-        self.depth -= 1;
-        if self.has_value {
-            self.new_line(out, true)?;
-        }
-        out.write_all(bracket)
-    }
-
-    fn new_line<W: ?Sized + Write>(&self, out: &mut W, first: bool) -> io::Result<()> {
-        out.write_all(if first { b"\n" } else { b",\n" })?;
-        for _ in 0..self.depth {
-            out.write_all(b"  ")?;
-        }
-        Ok(())
-    }
-}
-
-impl Formatter for Pretty {
-    fn begin_array<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
-        self.open(out, b"[")
-    }
-
-    fn end_array<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
-        self.close(out, b"]")
-    }
-
-    fn begin_array_value<W: ?Sized + Write>(&mut self, out: &mut W, first: bool) -> io::Result<()> {
-        self.new_line(out, first)
-    }
-
-    fn end_array_value<W: ?Sized + Write>(&mut self, _: &mut W) -> io::Result<()> {
-        self.has_value = true;
-        Ok(())
-    }
-
-    fn begin_object<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
-        self.open(out, b"{")
-    }
-
-    fn end_object<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
-        self.close(out, b"}")
-    }
-
-    fn begin_object_key<W: ?Sized + Write>(&mut self, out: &mut W, first: bool) -> io::Result<()> {
-        self.new_line(out, first)
-    }
-
-    fn begin_object_value<W: ?Sized + Write>(&mut self, out: &mut W) -> io::Result<()> {
-        out.write_all(b": ")
-    }
-
-    fn end_object_value<W: ?Sized + Write>(&mut self, _: &mut W) -> io::Result<()> {
-        self.has_value = true;
-        Ok(())
-    }
+fn pretty(out: &mut Vec<u8>, value: &impl Serialize, depth: usize) -> io::Result<()> {
+    pretty::write(out, value, depth).map_err(io::Error::other)
 }
 
 #[cfg(test)]

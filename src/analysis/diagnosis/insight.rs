@@ -3,7 +3,7 @@
 //! and serialized as is into the JSON report.
 
 use crate::model::{InsightKind, Location, Severity};
-use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Serialize, Serializer};
 use std::cmp::Reverse;
 use std::collections::BTreeMap;
@@ -137,7 +137,7 @@ pub fn sort_insights(insights: &mut [Insight]) {
 
 /// RFC 3339 in UTC with a `Z`, fractional seconds only when present.
 pub fn rfc3339(time: DateTime<Utc>) -> String {
-    time.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+    crate::model::format_time(&time)
 }
 
 /// A duration in the words reports use: "5 min", "90 s", "2 h".
