@@ -455,9 +455,13 @@ fn diagnose(
     let ((cohorts, cohort_insights), order) = rayon::join(
         || cohort::cohorts(&every, thresholds),
         || {
-            let mut order: Vec<usize> = (0..reports.len()).filter(|&i| reports[i].0).collect();
+            // Places among the identities shown, which are all that is kept of them.
+            let shown: Vec<&DeviceReport> = (reports.iter())
+                .filter_map(|(shown, device)| shown.then_some(device))
+                .collect();
+            let mut order: Vec<usize> = (0..shown.len()).collect();
             order.par_sort_unstable_by(|&a, &b| {
-                let (a, b) = (&reports[a].1, &reports[b].1);
+                let (a, b) = (shown[a], shown[b]);
                 b.severity
                     .cmp(&a.severity)
                     .then_with(|| b.error_events.cmp(&a.error_events))
@@ -469,15 +473,13 @@ fn diagnose(
     );
     drop(every);
     insights.extend(cohort_insights);
-    let mut slots: Vec<Option<DeviceReport>> = reports
-        .into_iter()
-        .map(|(_, device)| Some(device))
+    // The reports are put in order where they are: a device's report is a few hundred
+    // bytes, and a second list of them would double the largest thing alive.
+    let mut devices: Vec<DeviceReport> = (reports.into_iter())
+        .filter_map(|(shown, device)| shown.then_some(device))
         .collect();
-    let devices: Vec<DeviceReport> = order
-        .into_iter()
-        .filter_map(|index| slots.get_mut(index).and_then(Option::take))
-        .collect();
-    drop(slots);
+    devices.shrink_to_fit();
+    permute(&mut devices, order);
     let mut curve = curve;
     if !curve.points.is_empty() {
         curve.marks = insights
@@ -499,6 +501,22 @@ fn diagnose(
     // The events are gone.
     memory::release_freed();
     (devices, insights, curve, cohorts, breakdown)
+}
+
+/// Puts `items` in the order `order` gives: the item at `order[i]` goes to place `i`.
+/// Each cycle of the permutation is followed by swaps, so nothing is copied aside.
+fn permute<T>(items: &mut [T], mut order: Vec<usize>) {
+    for start in 0..order.len() {
+        let mut place = start;
+        loop {
+            let from = std::mem::replace(&mut order[place], place);
+            if from == start {
+                break;
+            }
+            items.swap(place, from);
+            place = from;
+        }
+    }
 }
 
 /// The fleet's codes, most frequent first.
@@ -715,6 +733,17 @@ mod tests {
             (problems[0].place(), problems[0].message.as_str()),
             ("PT1H.json:2".into(), "not JSON")
         );
+    }
+
+    #[test]
+    fn a_permutation_puts_each_item_where_the_order_says() {
+        let orders: [&[usize]; 5] = [&[], &[0], &[1, 0], &[2, 0, 1], &[3, 0, 4, 1, 2, 5]];
+        for order in orders {
+            let mut items: Vec<char> = (0..order.len()).map(|i| (b'a' + i as u8) as char).collect();
+            let expected: Vec<char> = order.iter().map(|&i| items[i]).collect();
+            permute(&mut items, order.to_vec());
+            assert_eq!(items, expected, "{order:?}");
+        }
     }
 
     #[test]
