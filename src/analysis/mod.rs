@@ -433,6 +433,13 @@ fn diagnose(
     insights.extend(mass);
     insights.extend(throttling);
     insights.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.kind.cmp(&b.kind)));
+    // The lists every device has a place in are done with: they go before the reports,
+    // a few hundred bytes a device, are built.
+    drop(drops);
+    drop(contexts);
+    drop(timelines);
+    drop(fleet);
+    drop(names);
     // The device table is gone (sorted into a list), and the reports are built on other
     // threads than the ones that filled it.
     memory::release_freed();
