@@ -63,9 +63,12 @@ pub struct DeviceState {
     connects: u64,
     disconnects: u64,
     error_events: u64,
-    addresses: BTreeSet<AddressId>,
-    /// The address last added to `addresses`: most devices log one, and checking it
-    /// here spares a look into the set.
+    /// Its distinct addresses, up to [`ADDRESSES_KEPT`]: the first here, the others in
+    /// `more_addresses`. Most devices log one, which then takes no memory of its own.
+    first_address: Option<AddressId>,
+    more_addresses: Vec<AddressId>,
+    /// The address last added to the addresses: most devices log one, and checking it
+    /// here spares a look among them.
     last_address: Option<AddressId>,
     /// The latest protocol and SDK seen, by event time.
     protocol: Option<(DateTime<Utc>, LabelId)>,
@@ -100,9 +103,15 @@ impl DeviceState {
             None => 0,
         };
         // Grown by half, not doubled: a fleet's events are most of the memory, and
-        // doubling leaves a quarter of it unused on average.
+        // doubling leaves a quarter of it unused on average. Room for one at first:
+        // in a large fleet many devices log a single record.
         if self.events.len() == self.events.capacity() {
-            self.events.reserve_exact(self.events.len() / 2 + 4);
+            let more = if self.events.is_empty() {
+                1
+            } else {
+                self.events.len() / 2 + 4
+            };
+            self.events.reserve_exact(more);
         }
         self.events
             .push(Event::new(record, sequence, address, code_text));
@@ -119,9 +128,14 @@ impl DeviceState {
         }
         if let Some(address) = address
             && self.last_address != Some(address)
-            && self.addresses.len() < ADDRESSES_KEPT
+            && usize::from(self.first_address.is_some()) + self.more_addresses.len()
+                < ADDRESSES_KEPT
         {
-            self.addresses.insert(address);
+            match self.first_address {
+                None => self.first_address = Some(address),
+                Some(first) if first == address || self.more_addresses.contains(&address) => {}
+                Some(_) => self.more_addresses.push(address),
+            }
             self.last_address = Some(address);
         }
         keep_latest(&mut self.protocol, time, interned.protocol);
@@ -207,6 +221,11 @@ impl DeviceState {
                 last: time,
                 first_at: at.clone(),
             };
+            // Most devices log one code or two: room is made for one more at a time
+            // at first, not the four a first push makes room for.
+            if self.codes.len() == self.codes.capacity() {
+                self.codes.reserve_exact(self.codes.len().max(1));
+            }
             self.codes.push((code.clone(), tally));
             let place = self.codes.len() - 1;
             match &mut self.code_index {
@@ -384,14 +403,15 @@ impl DeviceState {
             .collect();
         codes.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.code.cmp(&b.code)));
 
+        // The report keeps them to the end of the run: a first push made room for four.
         let mut insights = diagnosis.insights;
+        insights.shrink_to_fit();
         for insight in &mut insights {
             insight.location = insight.first_event.and_then(place);
         }
         let severity = worst_severity(&insights, &codes);
-        let mut ip_addresses: Vec<String> = self
-            .addresses
-            .iter()
+        let mut ip_addresses: Vec<String> = (self.first_address.iter())
+            .chain(&self.more_addresses)
             .map(|id| fleet.addresses.name(*id).to_string())
             .collect();
         ip_addresses.sort();
@@ -644,7 +664,10 @@ mod tests {
             let (at, record) = record(line, 0, Operation::Connect, None);
             state.add(&record, &at, 0, interned);
         }
-        assert_eq!(state.addresses.into_iter().collect::<Vec<_>>(), [a, b]);
+        assert_eq!(
+            (state.first_address, state.more_addresses),
+            (Some(a), vec![b])
+        );
     }
 
     #[test]
