@@ -403,9 +403,7 @@ impl DeviceState {
             .collect();
         codes.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.code.cmp(&b.code)));
 
-        // The report keeps them to the end of the run: a first push made room for four.
         let mut insights = diagnosis.insights;
-        insights.shrink_to_fit();
         for insight in &mut insights {
             insight.location = insight.first_event.and_then(place);
         }
