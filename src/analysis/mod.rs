@@ -448,15 +448,14 @@ fn diagnose(
     // The device table is gone (sorted into a list), and the reports are built on other
     // threads than the ones that filled it.
     memory::release_freed();
+    let texts = state::label_texts(states.iter().map(|(_, state)| state), fleet_context.labels);
     let reports: Vec<(bool, DeviceReport)> = states
         .into_par_iter()
         .zip(diagnoses)
         .map(|((key, state), diagnosis)| {
             let shown = state.shown_by(fleet_context.filter);
-            (
-                shown,
-                state.report(key, fleet_context, diagnosis, &insights),
-            )
+            let report = state.report(key, fleet_context, diagnosis, &insights, &texts);
+            (shown, report)
         })
         .collect();
     // Cohorts compare every identity, shown or not; they come after the fleet's other

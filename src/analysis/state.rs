@@ -3,10 +3,14 @@
 use super::Fleet;
 use super::coverage::Kind;
 use super::diagnosis::{self, DeviceContext, DeviceDiagnosis, Insight};
-use super::event::{self, AddressId, CodeTextIndex, Event, LabelId, MANY_CODE_TEXTS};
+use super::event::{
+    self, AddressId, CodeTextIndex, Event, InternedId, LabelId, Labels, MANY_CODE_TEXTS,
+};
 use crate::analysis::report::{DeviceCode, DeviceReport, LastState};
 use crate::memory;
-use crate::model::{InsightKind, Level, Location, Operation, Position, Record, Severity};
+use crate::model::{
+    InsightKind, Level, Location, Operation, Position, Record, Severity, SharedText,
+};
 use crate::rules;
 use chrono::{DateTime, TimeDelta, Utc};
 use compact_str::CompactString;
@@ -317,15 +321,26 @@ impl DeviceState {
         &self.events
     }
 
+    /// The ids of the protocol and SDK version it holds.
+    fn labels(&self) -> impl Iterator<Item = LabelId> {
+        (self.protocol.iter().chain(&self.sdk_version)).map(|&(_, id)| id)
+    }
+
     /// The device's report: its tallies, what its timeline says, and which fleet
-    /// incidents explain some of its errors. `incidents` are the fleet's hub incidents.
+    /// incidents explain some of its errors. `incidents` are the fleet's hub incidents;
+    /// `texts` the protocols and SDK versions as [`label_texts`] shares them.
     pub fn report(
         self,
         key: DeviceKey,
         fleet: &Fleet<'_>,
         diagnosis: DeviceDiagnosis,
         incidents: &[Insight],
+        texts: &[Option<SharedText>],
     ) -> DeviceReport {
+        let text = |id: LabelId| {
+            (texts.get(id.place().get() as usize - 1).cloned().flatten())
+                .unwrap_or_else(|| fleet.labels.name(id).into())
+        };
         let locate = |position: &Position| Location::new(fleet.sources, position);
         let place = |sequence: u32| fleet.places.get(sequence).map(|p| locate(&p));
         let latest = self.events.last();
@@ -424,12 +439,8 @@ impl DeviceState {
             first_seen,
             last_seen,
             last_state,
-            protocol: self
-                .protocol
-                .map(|(_, id)| fleet.labels.name(id).to_string()),
-            sdk_version: self
-                .sdk_version
-                .map(|(_, id)| fleet.labels.name(id).to_string()),
+            protocol: self.protocol.map(|(_, id)| text(id)),
+            sdk_version: self.sdk_version.map(|(_, id)| text(id)),
             ip_addresses,
             location: self.first_at.as_ref().map(|(_, position)| locate(position)),
             insights,
@@ -438,6 +449,24 @@ impl DeviceState {
             codes,
         }
     }
+}
+
+/// Each protocol and SDK version the identities hold, by the place of its id, as one
+/// text that all their reports share: an SDK version is 60 to 120 bytes, and every
+/// identity has one.
+pub fn label_texts<'a>(
+    states: impl IntoIterator<Item = &'a DeviceState>,
+    labels: &Labels,
+) -> Vec<Option<SharedText>> {
+    let mut texts: Vec<Option<SharedText>> = Vec::new();
+    for id in states.into_iter().flat_map(DeviceState::labels) {
+        let place = id.place().get() as usize - 1;
+        if place >= texts.len() {
+            texts.resize(place + 1, None);
+        }
+        texts[place].get_or_insert_with(|| labels.name(id).into());
+    }
+    texts
 }
 
 /// What explains the records of one code of a device.
