@@ -34,6 +34,7 @@ use report::{
     SeverityCounts, Summary, Warning,
 };
 use state::{DeviceState, Interned};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 pub use coverage::Coverage as InputCoverage;
@@ -356,11 +357,11 @@ fn diagnose(
     Breakdown,
 ) {
     let thresholds = fleet_context.thresholds;
-    let names: Vec<String> = states.iter().map(|(key, _)| key.identity()).collect();
+    let names: Vec<Cow<'_, str>> = states.iter().map(|(key, _)| key.name()).collect();
     let fleet: Vec<(&str, &[event::Event])> = names
         .iter()
         .zip(&states)
-        .map(|(name, (_, state))| (name.as_str(), state.events()))
+        .map(|(name, (_, state))| (name.as_ref(), state.events()))
         .collect();
     let timelines: Vec<&[event::Event]> = fleet.iter().map(|(_, events)| *events).collect();
     let contexts: Vec<diagnosis::DeviceContext<'_>> = states

@@ -14,6 +14,7 @@ use crate::model::{
 use crate::rules;
 use chrono::{DateTime, TimeDelta, Utc};
 use compact_str::CompactString;
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 
 /// A device identity: the device, or one of its modules.
@@ -26,9 +27,14 @@ pub struct DeviceKey {
 impl DeviceKey {
     /// `device` or `device/module`.
     pub fn identity(&self) -> String {
+        self.name().into_owned()
+    }
+
+    /// `device` or `device/module`, made only for a module: a device's is its id.
+    pub fn name(&self) -> Cow<'_, str> {
         match &self.module_id {
-            Some(module) => format!("{}/{}", self.device_id, module),
-            None => self.device_id.clone(),
+            Some(module) => Cow::Owned(format!("{}/{}", self.device_id, module)),
+            None => Cow::Borrowed(&self.device_id),
         }
     }
 }
