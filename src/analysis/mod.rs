@@ -241,6 +241,9 @@ impl Analyzer {
             .flat_map_iter(|(_, state)| state.seal(keep_repeats))
             .collect();
         self.filter_repeats(&repeats);
+        // The device table went when it was sorted into a list, and sealing gave back
+        // the room the events had to grow.
+        memory::release_freed();
         let sources: Vec<String> = self.inputs.iter().map(|tally| tally.name.clone()).collect();
         let log_end = self.log_end.unwrap_or_default();
         let with_connects = self.inputs_with_connects();
