@@ -34,6 +34,7 @@ use report::{
     SeverityCounts, Summary, Warning,
 };
 use state::{DeviceState, Interned};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 pub use coverage::Coverage as InputCoverage;
@@ -253,6 +254,9 @@ impl Analyzer {
             .flat_map_iter(|(_, state)| state.seal(keep_repeats))
             .collect();
         self.filter_repeats(&repeats);
+        // The device table went when it was sorted into a list, and sealing gave back
+        // the room the events had to grow.
+        memory::release_freed();
         let sources: Vec<String> = self.inputs.iter().map(|tally| tally.name.clone()).collect();
         let analyzed_end = states
             .iter()
@@ -374,11 +378,11 @@ fn diagnose(
     Breakdown,
 ) {
     let thresholds = fleet_context.thresholds;
-    let names: Vec<String> = states.iter().map(|(key, _)| key.identity()).collect();
+    let names: Vec<Cow<'_, str>> = states.iter().map(|(key, _)| key.name()).collect();
     let fleet: Vec<(&str, &[event::Event])> = names
         .iter()
         .zip(&states)
-        .map(|(name, (_, state))| (name.as_str(), state.events()))
+        .map(|(name, (_, state))| (name.as_ref(), state.events()))
         .collect();
     let timelines: Vec<&[event::Event]> = fleet.iter().map(|(_, events)| *events).collect();
     let contexts: Vec<diagnosis::DeviceContext<'_>> = states
@@ -404,7 +408,12 @@ fn diagnose(
                         .par_iter()
                         .zip(&contexts)
                         .map(|(events, context)| {
-                            diagnosis::diagnose_device(events, context, thresholds)
+                            let mut diagnosis =
+                                diagnosis::diagnose_device(events, context, thresholds);
+                            // Kept to the end of the run: the room of four a first push
+                            // gave them (800 bytes) would outweigh the device's events.
+                            diagnosis.insights.shrink_to_fit();
+                            diagnosis
                         })
                         .collect::<Vec<_>>()
                 },
@@ -451,18 +460,24 @@ fn diagnose(
     insights.extend(mass);
     insights.extend(throttling);
     insights.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.kind.cmp(&b.kind)));
+    // The lists every device has a place in are done with: they go before the reports,
+    // a few hundred bytes a device, are built.
+    drop(drops);
+    drop(contexts);
+    drop(timelines);
+    drop(fleet);
+    drop(names);
     // The device table is gone (sorted into a list), and the reports are built on other
     // threads than the ones that filled it.
     memory::release_freed();
+    let texts = state::label_texts(states.iter().map(|(_, state)| state), fleet_context.labels);
     let reports: Vec<(bool, DeviceReport)> = states
         .into_par_iter()
         .zip(diagnoses)
         .map(|((key, state), diagnosis)| {
             let shown = state.shown_by(fleet_context.filter);
-            (
-                shown,
-                state.report(key, fleet_context, diagnosis, &insights),
-            )
+            let report = state.report(key, fleet_context, diagnosis, &insights, &texts);
+            (shown, report)
         })
         .collect();
     // Cohorts compare every identity, shown or not; they come after the fleet's other
@@ -473,9 +488,13 @@ fn diagnose(
     let ((cohorts, cohort_insights), order) = rayon::join(
         || cohort::cohorts(&every, thresholds),
         || {
-            let mut order: Vec<usize> = (0..reports.len()).filter(|&i| reports[i].0).collect();
+            // Places among the identities shown, which are all that is kept of them.
+            let shown: Vec<&DeviceReport> = (reports.iter())
+                .filter_map(|(shown, device)| shown.then_some(device))
+                .collect();
+            let mut order: Vec<usize> = (0..shown.len()).collect();
             order.par_sort_unstable_by(|&a, &b| {
-                let (a, b) = (&reports[a].1, &reports[b].1);
+                let (a, b) = (shown[a], shown[b]);
                 b.severity
                     .cmp(&a.severity)
                     .then_with(|| b.error_events.cmp(&a.error_events))
@@ -487,15 +506,13 @@ fn diagnose(
     );
     drop(every);
     insights.extend(cohort_insights);
-    let mut slots: Vec<Option<DeviceReport>> = reports
-        .into_iter()
-        .map(|(_, device)| Some(device))
+    // The reports are put in order where they are: a device's report is a few hundred
+    // bytes, and a second list of them would double the largest thing alive.
+    let mut devices: Vec<DeviceReport> = (reports.into_iter())
+        .filter_map(|(shown, device)| shown.then_some(device))
         .collect();
-    let devices: Vec<DeviceReport> = order
-        .into_iter()
-        .filter_map(|index| slots.get_mut(index).and_then(Option::take))
-        .collect();
-    drop(slots);
+    devices.shrink_to_fit();
+    permute(&mut devices, order);
     let mut curve = curve;
     if !curve.points.is_empty() {
         curve.marks = insights
@@ -517,6 +534,22 @@ fn diagnose(
     // The events are gone.
     memory::release_freed();
     (devices, insights, curve, cohorts, breakdown)
+}
+
+/// Puts `items` in the order `order` gives: the item at `order[i]` goes to place `i`.
+/// Each cycle of the permutation is followed by swaps, so nothing is copied aside.
+fn permute<T>(items: &mut [T], mut order: Vec<usize>) {
+    for start in 0..order.len() {
+        let mut place = start;
+        loop {
+            let from = std::mem::replace(&mut order[place], place);
+            if from == start {
+                break;
+            }
+            items.swap(place, from);
+            place = from;
+        }
+    }
 }
 
 /// The fleet's codes, most frequent first.
@@ -741,6 +774,17 @@ mod tests {
             (problems[0].place(), problems[0].message.as_str()),
             ("PT1H.json:2".into(), "not JSON")
         );
+    }
+
+    #[test]
+    fn a_permutation_puts_each_item_where_the_order_says() {
+        let orders: [&[usize]; 5] = [&[], &[0], &[1, 0], &[2, 0, 1], &[3, 0, 4, 1, 2, 5]];
+        for order in orders {
+            let mut items: Vec<char> = (0..order.len()).map(|i| (b'a' + i as u8) as char).collect();
+            let expected: Vec<char> = order.iter().map(|&i| items[i]).collect();
+            permute(&mut items, order.to_vec());
+            assert_eq!(items, expected, "{order:?}");
+        }
     }
 
     #[test]

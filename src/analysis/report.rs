@@ -3,7 +3,7 @@
 
 use super::Stories;
 use super::diagnosis::{Curve, Insight};
-use crate::model::{Finding, InsightKind, Location, Severity, rfc3339, rfc3339_opt};
+use crate::model::{Finding, InsightKind, Location, Severity, SharedText, rfc3339, rfc3339_opt};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -220,8 +220,9 @@ pub struct DeviceReport {
     #[serde(serialize_with = "rfc3339")]
     pub last_seen: DateTime<Utc>,
     pub last_state: LastState,
-    pub protocol: Option<String>,
-    pub sdk_version: Option<String>,
+    /// Shared with the other identities that log the same.
+    pub protocol: Option<SharedText>,
+    pub sdk_version: Option<SharedText>,
     pub ip_addresses: Vec<String>,
     /// What the device's timeline says, most severe first.
     pub insights: Vec<Insight>,

@@ -3,13 +3,18 @@
 use super::Fleet;
 use super::coverage::Kind;
 use super::diagnosis::{self, DeviceContext, DeviceDiagnosis, Insight};
-use super::event::{self, AddressId, CodeTextIndex, Event, LabelId, MANY_CODE_TEXTS};
+use super::event::{
+    self, AddressId, CodeTextIndex, Event, InternedId, LabelId, Labels, MANY_CODE_TEXTS,
+};
 use crate::analysis::report::{DeviceCode, DeviceReport, LastState};
 use crate::memory;
-use crate::model::{InsightKind, Level, Location, Operation, Position, Record, Severity};
+use crate::model::{
+    InsightKind, Level, Location, Operation, Position, Record, Severity, SharedText,
+};
 use crate::rules;
 use chrono::{DateTime, TimeDelta, Utc};
 use compact_str::CompactString;
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 
 /// A device identity: the device, or one of its modules.
@@ -22,9 +27,14 @@ pub struct DeviceKey {
 impl DeviceKey {
     /// `device` or `device/module`.
     pub fn identity(&self) -> String {
+        self.name().into_owned()
+    }
+
+    /// `device` or `device/module`, made only for a module: a device's is its id.
+    pub fn name(&self) -> Cow<'_, str> {
         match &self.module_id {
-            Some(module) => format!("{}/{}", self.device_id, module),
-            None => self.device_id.clone(),
+            Some(module) => Cow::Owned(format!("{}/{}", self.device_id, module)),
+            None => Cow::Borrowed(&self.device_id),
         }
     }
 }
@@ -35,7 +45,59 @@ struct CodeTally {
     first: DateTime<Utc>,
     last: DateTime<Utc>,
     /// Where the earliest record with the code is.
-    first_at: Position,
+    first_at: Place,
+}
+
+/// A [`Position`] in 24 bytes rather than 40: every device keeps one for its first
+/// record and one per code, and a large fleet's states are most of its memory while
+/// it is read.
+#[derive(Debug, Clone, Copy)]
+struct Place {
+    line: u64,
+    record: u64,
+    /// The input's index: 4 billion inputs could not be held in memory anyway.
+    input: u32,
+    numbers: Numbers,
+}
+
+/// Which of a [`Place`]'s numbers are set.
+#[derive(Debug, Clone, Copy)]
+enum Numbers {
+    Neither,
+    Line,
+    Record,
+    Both,
+}
+
+impl Place {
+    fn of(at: &Position) -> Place {
+        let numbers = match (at.line, at.record) {
+            (None, None) => Numbers::Neither,
+            (Some(_), None) => Numbers::Line,
+            (None, Some(_)) => Numbers::Record,
+            (Some(_), Some(_)) => Numbers::Both,
+        };
+        Place {
+            line: at.line.unwrap_or_default(),
+            record: at.record.unwrap_or_default(),
+            input: u32::try_from(at.input).unwrap_or(u32::MAX),
+            numbers,
+        }
+    }
+
+    fn position(self) -> Position {
+        let (line, record) = match self.numbers {
+            Numbers::Neither => (None, None),
+            Numbers::Line => (Some(self.line), None),
+            Numbers::Record => (None, Some(self.record)),
+            Numbers::Both => (Some(self.line), Some(self.record)),
+        };
+        Position {
+            input: self.input as usize,
+            line,
+            record,
+        }
+    }
 }
 
 /// Codes of one device found by searching `codes` from the start; past this many, by
@@ -63,15 +125,18 @@ pub struct DeviceState {
     connects: u64,
     disconnects: u64,
     error_events: u64,
-    addresses: BTreeSet<AddressId>,
-    /// The address last added to `addresses`: most devices log one, and checking it
-    /// here spares a look into the set.
+    /// Its distinct addresses, up to [`ADDRESSES_KEPT`]: the first here, the others in
+    /// `more_addresses`. Most devices log one, which then takes no memory of its own.
+    first_address: Option<AddressId>,
+    more_addresses: Vec<AddressId>,
+    /// The address last added to the addresses: most devices log one, and checking it
+    /// here spares a look among them.
     last_address: Option<AddressId>,
     /// The latest protocol and SDK seen, by event time.
     protocol: Option<(DateTime<Utc>, LabelId)>,
     sdk_version: Option<(DateTime<Utc>, LabelId)>,
     /// Where the device's earliest record is.
-    first_at: Option<(DateTime<Utc>, Position)>,
+    first_at: Option<(DateTime<Utc>, Place)>,
     /// The levels its records carry, one bit each (see [`level_bit`]), for `--level`.
     levels: u8,
     /// The inputs its records came from, one bit each: input `n` sets bit `min(n, 63)`.
@@ -100,9 +165,15 @@ impl DeviceState {
             None => 0,
         };
         // Grown by half, not doubled: a fleet's events are most of the memory, and
-        // doubling leaves a quarter of it unused on average.
+        // doubling leaves a quarter of it unused on average. Room for one at first:
+        // in a large fleet many devices log a single record.
         if self.events.len() == self.events.capacity() {
-            self.events.reserve_exact(self.events.len() / 2 + 4);
+            let more = if self.events.is_empty() {
+                1
+            } else {
+                self.events.len() / 2 + 4
+            };
+            self.events.reserve_exact(more);
         }
         self.events
             .push(Event::new(record, sequence, address, code_text));
@@ -115,13 +186,18 @@ impl DeviceState {
             self.error_events += 1;
         }
         if self.first_at.as_ref().is_none_or(|(seen, _)| time < *seen) {
-            self.first_at = Some((time, at.clone()));
+            self.first_at = Some((time, Place::of(at)));
         }
         if let Some(address) = address
             && self.last_address != Some(address)
-            && self.addresses.len() < ADDRESSES_KEPT
+            && usize::from(self.first_address.is_some()) + self.more_addresses.len()
+                < ADDRESSES_KEPT
         {
-            self.addresses.insert(address);
+            match self.first_address {
+                None => self.first_address = Some(address),
+                Some(first) if first == address || self.more_addresses.contains(&address) => {}
+                Some(_) => self.more_addresses.push(address),
+            }
             self.last_address = Some(address);
         }
         keep_latest(&mut self.protocol, time, interned.protocol);
@@ -196,7 +272,7 @@ impl DeviceState {
             tally.count += 1;
             if time < tally.first {
                 tally.first = time;
-                tally.first_at = at.clone();
+                tally.first_at = Place::of(at);
             }
             tally.last = tally.last.max(time);
             index
@@ -205,8 +281,13 @@ impl DeviceState {
                 count: 1,
                 first: time,
                 last: time,
-                first_at: at.clone(),
+                first_at: Place::of(at),
             };
+            // Most devices log one code or two: room is made for one more at a time
+            // at first, not the four a first push makes room for.
+            if self.codes.len() == self.codes.capacity() {
+                self.codes.reserve_exact(self.codes.len().max(1));
+            }
             self.codes.push((code.clone(), tally));
             let place = self.codes.len() - 1;
             match &mut self.code_index {
@@ -298,15 +379,26 @@ impl DeviceState {
         &self.events
     }
 
+    /// The ids of the protocol and SDK version it holds.
+    fn labels(&self) -> impl Iterator<Item = LabelId> {
+        (self.protocol.iter().chain(&self.sdk_version)).map(|&(_, id)| id)
+    }
+
     /// The device's report: its tallies, what its timeline says, and which fleet
-    /// incidents explain some of its errors. `incidents` are the fleet's hub incidents.
+    /// incidents explain some of its errors. `incidents` are the fleet's hub incidents;
+    /// `texts` the protocols and SDK versions as [`label_texts`] shares them.
     pub fn report(
         self,
         key: DeviceKey,
         fleet: &Fleet<'_>,
         diagnosis: DeviceDiagnosis,
         incidents: &[Insight],
+        texts: &[Option<SharedText>],
     ) -> DeviceReport {
+        let text = |id: LabelId| {
+            (texts.get(id.place().get() as usize - 1).cloned().flatten())
+                .unwrap_or_else(|| fleet.labels.name(id).into())
+        };
         let locate = |position: &Position| Location::new(fleet.sources, position);
         let place = |sequence: u32| fleet.places.get(sequence).map(|p| locate(&p));
         let latest = self.events.last();
@@ -356,7 +448,7 @@ impl DeviceState {
                     .unexplained
                     .first()
                     .and_then(|&(_, sequence)| place(sequence))
-                    .unwrap_or_else(|| locate(&tally.first_at));
+                    .unwrap_or_else(|| locate(&tally.first_at.position()));
                 DeviceCode {
                     name: info.map_or("NotAnErrorCode", |i| i.name),
                     class: info.map(|i| i.class.as_str()),
@@ -389,9 +481,8 @@ impl DeviceState {
             insight.location = insight.first_event.and_then(place);
         }
         let severity = worst_severity(&insights, &codes);
-        let mut ip_addresses: Vec<String> = self
-            .addresses
-            .iter()
+        let mut ip_addresses: Vec<String> = (self.first_address.iter())
+            .chain(&self.more_addresses)
             .map(|id| fleet.addresses.name(*id).to_string())
             .collect();
         ip_addresses.sort();
@@ -406,20 +497,34 @@ impl DeviceState {
             first_seen,
             last_seen,
             last_state,
-            protocol: self
-                .protocol
-                .map(|(_, id)| fleet.labels.name(id).to_string()),
-            sdk_version: self
-                .sdk_version
-                .map(|(_, id)| fleet.labels.name(id).to_string()),
+            protocol: self.protocol.map(|(_, id)| text(id)),
+            sdk_version: self.sdk_version.map(|(_, id)| text(id)),
             ip_addresses,
-            location: self.first_at.as_ref().map(|(_, position)| locate(position)),
+            location: self.first_at.map(|(_, place)| locate(&place.position())),
             insights,
             incidents: incident_indices.into_iter().collect(),
             gaps: diagnosis.gaps,
             codes,
         }
     }
+}
+
+/// Each protocol and SDK version the identities hold, by the place of its id, as one
+/// text that all their reports share: an SDK version is 60 to 120 bytes, and every
+/// identity has one.
+pub fn label_texts<'a>(
+    states: impl IntoIterator<Item = &'a DeviceState>,
+    labels: &Labels,
+) -> Vec<Option<SharedText>> {
+    let mut texts: Vec<Option<SharedText>> = Vec::new();
+    for id in states.into_iter().flat_map(DeviceState::labels) {
+        let place = id.place().get() as usize - 1;
+        if place >= texts.len() {
+            texts.resize(place + 1, None);
+        }
+        texts[place].get_or_insert_with(|| labels.name(id).into());
+    }
+    texts
 }
 
 /// What explains the records of one code of a device.
@@ -567,6 +672,29 @@ mod tests {
     }
 
     #[test]
+    fn a_place_gives_back_the_position_it_was_made_of() {
+        let positions = [
+            Position::line(0, 1),
+            Position::record(3, 17),
+            Position::line(65_000, u64::MAX),
+            Position {
+                input: 2,
+                line: Some(9),
+                record: Some(0),
+            },
+            Position {
+                input: 1,
+                line: None,
+                record: None,
+            },
+        ];
+        for at in positions {
+            assert_eq!(Place::of(&at).position(), at);
+        }
+        assert_eq!(size_of::<Option<(DateTime<Utc>, Place)>>(), 40);
+    }
+
+    #[test]
     fn many_distinct_codes_are_tallied_each_in_its_place() {
         let mut state = DeviceState::default();
         let time: DateTime<Utc> = "2026-03-02T08:00:00Z".parse().expect("time");
@@ -615,7 +743,10 @@ mod tests {
         // The first arrival of each is kept, where the device's first record was.
         let kept: Vec<u32> = once.events().iter().map(|e| e.sequence).collect();
         assert_eq!(kept, [1, 2, 7, 3]);
-        assert_eq!(once.first_at.map(|(_, at)| at.line), Some(Some(1)));
+        assert_eq!(
+            once.first_at.map(|(_, at)| at.position().line),
+            Some(Some(1))
+        );
 
         let mut kept = state(&records);
         assert!(kept.seal(true).is_empty());
@@ -644,7 +775,10 @@ mod tests {
             let (at, record) = record(line, 0, Operation::Connect, None);
             state.add(&record, &at, 0, interned);
         }
-        assert_eq!(state.addresses.into_iter().collect::<Vec<_>>(), [a, b]);
+        assert_eq!(
+            (state.first_address, state.more_addresses),
+            (Some(a), vec![b])
+        );
     }
 
     #[test]

@@ -4,10 +4,12 @@
 mod finding;
 mod insight;
 mod shape;
+mod shared_text;
 
 pub use finding::{Finding, Location, Rule, fingerprint, format_time, rfc3339, rfc3339_opt};
 pub use insight::{InsightKind, KindText};
 pub use shape::Shape;
+pub use shared_text::SharedText;
 
 use chrono::{DateTime, Utc};
 use compact_str::CompactString;

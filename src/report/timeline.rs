@@ -43,7 +43,7 @@ pub fn render_table(
         format_time(&device.last_seen),
     );
     writeln!(out, "{}", wrap(&heading, columns, "", "  "))?;
-    let client: Vec<String> = [device.sdk_version.clone(), device.protocol.clone()]
+    let client: Vec<&str> = [device.sdk_version.as_deref(), device.protocol.as_deref()]
         .into_iter()
         .flatten()
         .collect();
