@@ -113,11 +113,12 @@ pub fn nanos(time: DateTime<Utc>) -> i128 {
 pub fn most_in_window(times: &[DateTime<Utc>], window: chrono::TimeDelta) -> usize {
     let window =
         i128::from(window.num_seconds()) * 1_000_000_000 + i128::from(window.subsec_nanos());
+    // Each time made a number once: the window's two ends pass over every time.
+    let keys: Vec<i128> = times.iter().copied().map(nanos).collect();
     let mut most = 0;
     let mut first = 0;
-    for (last, &time) in times.iter().enumerate() {
-        let key = nanos(time);
-        while times.get(first).is_some_and(|&f| key - nanos(f) >= window) {
+    for (last, &key) in keys.iter().enumerate() {
+        while keys.get(first).is_some_and(|&f| key - f >= window) {
             first += 1;
         }
         most = most.max(last + 1 - first);

@@ -106,9 +106,10 @@ pub fn diagnose_device(
             slot.get_or_insert(InsightKind::Offline);
         }
     }
+    let mut taken = taken(&explained);
     let periodic = periodic::detect(
         events,
-        &taken(&explained),
+        &taken,
         periodic::Context {
             connects_logged,
             module: context.module,
@@ -117,7 +118,11 @@ pub fn diagnose_device(
         t,
     );
     claim(&mut explained, InsightKind::PeriodicDrop, &periodic.drops);
-    let flapping = flapping::detect(events, &taken(&explained), connects_logged, t);
+    // What the periodic drops claimed is taken too.
+    for (taken, &drop) in taken.iter_mut().zip(&periodic.drops) {
+        *taken |= drop;
+    }
+    let flapping = flapping::detect(events, &taken, connects_logged, t);
     claim(&mut explained, InsightKind::Flapping, &flapping.drops);
 
     let mut insights: Vec<Insight> = [
