@@ -12,6 +12,19 @@
 //! strings are short keys, ids and times, where its per-string setup outweighs the
 //! faster scan; and it brings a score of crates with it.
 
+/// The `Serializer` methods of every integer type, each writing the value with the
+/// serializer's own `integer` (a map key's quotes it).
+macro_rules! integer_methods {
+    ($($method:ident($type:ty)),* $(,)?) => {
+        $(
+            fn $method(self, value: $type) -> Result<(), Error> {
+                self.integer(value);
+                Ok(())
+            }
+        )*
+    };
+}
+
 mod compound;
 mod key;
 #[cfg(test)]
@@ -149,55 +162,18 @@ impl<'a, 'o> ser::Serializer for &'a mut Pretty<'o> {
         Ok(())
     }
 
-    fn serialize_i8(self, value: i8) -> Result<(), Error> {
-        self.integer(value);
-        Ok(())
-    }
-
-    fn serialize_i16(self, value: i16) -> Result<(), Error> {
-        self.integer(value);
-        Ok(())
-    }
-
-    fn serialize_i32(self, value: i32) -> Result<(), Error> {
-        self.integer(value);
-        Ok(())
-    }
-
-    fn serialize_i64(self, value: i64) -> Result<(), Error> {
-        self.integer(value);
-        Ok(())
-    }
-
-    fn serialize_i128(self, value: i128) -> Result<(), Error> {
-        self.integer(value);
-        Ok(())
-    }
-
-    fn serialize_u8(self, value: u8) -> Result<(), Error> {
-        self.integer(value);
-        Ok(())
-    }
-
-    fn serialize_u16(self, value: u16) -> Result<(), Error> {
-        self.integer(value);
-        Ok(())
-    }
-
-    fn serialize_u32(self, value: u32) -> Result<(), Error> {
-        self.integer(value);
-        Ok(())
-    }
-
-    fn serialize_u64(self, value: u64) -> Result<(), Error> {
-        self.integer(value);
-        Ok(())
-    }
-
-    fn serialize_u128(self, value: u128) -> Result<(), Error> {
-        self.integer(value);
-        Ok(())
-    }
+    integer_methods!(
+        serialize_i8(i8),
+        serialize_i16(i16),
+        serialize_i32(i32),
+        serialize_i64(i64),
+        serialize_i128(i128),
+        serialize_u8(u8),
+        serialize_u16(u16),
+        serialize_u32(u32),
+        serialize_u64(u64),
+        serialize_u128(u128),
+    );
 
     fn serialize_f32(self, value: f32) -> Result<(), Error> {
         if value.is_finite() {
