@@ -6,7 +6,9 @@
 //! No control character but the line end (and the tab in XML), and none of the
 //! invisible characters the escaping shows (bidi overrides, zero-width characters,
 //! U+2028), may reach any of them; and each must render in time proportional to the text (a quadratic path shows
-//! as a timeout on long inputs).
+//! as a timeout on long inputs). The same report as `--format json` must be byte for
+//! byte what serde_json's pretty printer writes: the JSON report has a serializer of
+//! its own.
 
 #![no_main]
 
@@ -16,7 +18,7 @@ use iothub_triage::input::{Outcome, Shape, Sink, parse_rfc3339};
 use iothub_triage::model::{Level, Operation, Position, Record};
 use iothub_triage::escape::is_deceptive;
 use iothub_triage::report::table::Style;
-use iothub_triage::report::{Render, RenderOptions, github, junit, markdown, table};
+use iothub_triage::report::{Render, RenderOptions, github, json, junit, markdown, table};
 use libfuzzer_sys::fuzz_target;
 
 fn record(at: &str, device: &str, code: Option<&str>, sdk: &str) -> Record {
@@ -101,4 +103,8 @@ fuzz_target!(|data: &[u8]| {
         render(&report, &options, &mut out).expect("renders");
         assert_shown(format, &out);
     }
+    let mut out = Vec::new();
+    json::render(&report, &options, &mut out).expect("renders");
+    let expected = serde_json::to_string_pretty(&report).expect("serializes") + "\n";
+    assert!(out == expected.as_bytes(), "the JSON report differs from serde_json's");
 });
