@@ -150,12 +150,16 @@ impl Analyzer {
         times.fold(None, |span, time| Some(widen(span, time)))
     }
 
-    /// The end of the log: the latest time of a valid record in the time window, found
-    /// over every event (sealed or not).
-    fn log_end(&self) -> DateTime<Utc> {
-        let analyzed = self.devices.states().flat_map(DeviceState::events);
-        let analyzed_end = analyzed.map(|event| event.time).max();
+    /// The end of the log: the latest time of a valid record in the time window, the
+    /// latest analyzed one being `analyzed_end`.
+    fn log_end(&self, analyzed_end: Option<DateTime<Utc>>) -> DateTime<Utc> {
         self.filtered_end.max(analyzed_end).unwrap_or_default()
+    }
+
+    /// The latest time of any event, sealed or not.
+    fn latest_event(&self) -> Option<DateTime<Utc>> {
+        let analyzed = self.devices.states().flat_map(DeviceState::events);
+        analyzed.map(|event| event.time).max()
     }
 
     /// Per input: it holds successful connects.
@@ -258,12 +262,12 @@ impl Analyzer {
         // the room the events had to grow.
         memory::release_freed();
         let sources: Vec<String> = self.inputs.iter().map(|tally| tally.name.clone()).collect();
-        let analyzed_end = states
-            .iter()
+        // Sealed: each device's last event is its latest.
+        let analyzed_end = (states.iter())
             .filter_map(|(_, state)| state.events().last())
             .map(|event| event.time)
             .max();
-        let log_end = self.filtered_end.max(analyzed_end).unwrap_or_default();
+        let log_end = self.log_end(analyzed_end);
         let with_connects = self.inputs_with_connects();
         let fleet = self.fleet(log_end, &sources, &with_connects);
         let devices_analyzed = states.len() as u64;

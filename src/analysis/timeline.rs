@@ -57,7 +57,7 @@ impl Analyzer {
         };
         state.seal(self.filter.keep_duplicates);
         let events = state.events().to_vec();
-        let log_end = self.log_end();
+        let log_end = self.log_end(self.latest_event());
         let with_connects = self.inputs_with_connects();
         let sources: Vec<String> = Vec::new();
         let fleet = self.fleet(log_end, &sources, &with_connects);
